@@ -1,0 +1,200 @@
+package match
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/bits"
+	"time"
+
+	"github.com/bits-and-blooms/bloom/v3"
+	"golang.org/x/crypto/cryptobyte"
+
+	"github.com/fedmatch/fedmatch/internal/wire"
+)
+
+// A Filter is a publisher's watchlist as a Bloom filter over items derived
+// from the OPRF outputs of its entries (never over the values themselves),
+// together with everything a querier needs to use it: suite, mode, the
+// public key and its id, the epoch and validity window, and the filter
+// parameters n (entries), m (bits) and k (hash functions).
+//
+// Without the publisher's key the filter reveals only its parameters: an
+// item can only be computed through an evaluation by the publisher.
+type Filter struct {
+	hdr       msgHeader
+	pub       *PublicKey
+	epoch     uint64
+	notBefore int64 // Unix seconds; 0 means unset
+	notAfter  int64
+	n         uint64
+	bf        *bloom.BloomFilter
+	setBits   uint64
+}
+
+// Suite returns the filter's suite.
+func (f *Filter) Suite() Suite { return f.hdr.suite }
+
+// Mode returns the protocol mode queries against this filter use.
+func (f *Filter) Mode() Mode { return f.hdr.mode }
+
+// KeyID returns the id of the publisher key.
+func (f *Filter) KeyID() KeyID { return f.hdr.keyID }
+
+// PublicKey returns the publisher key the filter commits to.
+func (f *Filter) PublicKey() *PublicKey { return f.pub }
+
+// Epoch returns the publisher's epoch number.
+func (f *Filter) Epoch() uint64 { return f.epoch }
+
+// NotBefore returns the start of the validity window, or the zero Time if
+// none was set.
+func (f *Filter) NotBefore() time.Time { return unixTime(f.notBefore) }
+
+// NotAfter returns the end of the validity window, or the zero Time if
+// none was set.
+func (f *Filter) NotAfter() time.Time { return unixTime(f.notAfter) }
+
+// ValidAt reports whether t is inside the validity window. An unset bound
+// does not restrict.
+func (f *Filter) ValidAt(t time.Time) bool {
+	if f.notBefore != 0 && t.Unix() < f.notBefore {
+		return false
+	}
+	return f.notAfter == 0 || t.Unix() <= f.notAfter
+}
+
+// Len returns n, the number of distinct entries.
+func (f *Filter) Len() int { return int(f.n) }
+
+// Bits returns m, the size of the filter in bits.
+func (f *Filter) Bits() int { return int(f.bf.Cap()) }
+
+// Hashes returns k, the number of hash functions.
+func (f *Filter) Hashes() int { return int(f.bf.K()) }
+
+// SetBits returns the number of bits set to one.
+func (f *Filter) SetBits() int { return int(f.setBits) }
+
+// Size returns the length of the filter's encoding in bytes.
+func (f *Filter) Size() int { return filterFixedLen(f.hdr.suite) + 8*len(f.bf.BitSet().Words()) }
+
+// EstimatedFalsePositiveRate returns (set bits / m)^k: the probability that
+// an indicator not on the list passes the filter, estimated from the bits
+// actually set rather than from what the publisher declares.
+func (f *Filter) EstimatedFalsePositiveRate() float64 {
+	return math.Pow(float64(f.setBits)/float64(f.bf.Cap()), float64(f.bf.K()))
+}
+
+func (f *Filter) contains(it item) bool { return f.bf.Test(it[:]) }
+
+// check is the querier's sanity check (see [ErrUnsafeFilter]): the bits set
+// must be consistent with n and k, and the estimated false-positive rate
+// must not exceed maxFPR.
+func (f *Filter) check(maxFPR float64) error {
+	m, k, n := float64(f.bf.Cap()), float64(f.bf.K()), float64(f.n)
+	x := float64(f.setBits)
+	if x > k*n {
+		return fmt.Errorf("%w: %d bits set, more than k·n = %d·%d allow", ErrUnsafeFilter, f.setBits, f.bf.K(), f.n)
+	}
+	// Expected fill of an honest filter, with a generous 8σ margin.
+	q := -math.Expm1(k * n * math.Log1p(-1/m))
+	if limit := m*q + 8*math.Sqrt(m*q*(1-q)) + 8; x > limit {
+		return fmt.Errorf("%w: %d bits set, an honest filter of %d entries sets about %.0f", ErrUnsafeFilter, f.setBits, f.n, m*q)
+	}
+	if fpr := f.EstimatedFalsePositiveRate(); fpr > maxFPR {
+		return fmt.Errorf("%w: estimated false-positive rate %.3g above the bound %.3g", ErrUnsafeFilter, fpr, maxFPR)
+	}
+	return nil
+}
+
+func unixTime(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
+}
+
+// filterFixedLen is the length of a filter encoding without its bits.
+func filterFixedLen(s Suite) int {
+	return msgHeaderLen + s.params().elemLen + 8*5 + 1
+}
+
+// MarshalBinary encodes the filter (PROTOCOL.md, "Filter"):
+//
+//	header(type 0x01) suite mode keyID[16]
+//	publicKey[Ne] epoch:u64 notBefore:i64 notAfter:i64 n:u64 m:u64 k:u8
+//	bits: ceil(m/64) little-endian u64 words; bit i is bit i%64 of word i/64
+func (f *Filter) MarshalBinary() ([]byte, error) {
+	words := f.bf.BitSet().Words()
+	b := make([]byte, 0, filterFixedLen(f.hdr.suite)+8*len(words))
+	b = f.hdr.append(b, wire.TypeFilter)
+	b = append(b, f.pub.enc...)
+	b = binary.BigEndian.AppendUint64(b, f.epoch)
+	b = binary.BigEndian.AppendUint64(b, uint64(f.notBefore))
+	b = binary.BigEndian.AppendUint64(b, uint64(f.notAfter))
+	b = binary.BigEndian.AppendUint64(b, f.n)
+	b = binary.BigEndian.AppendUint64(b, uint64(f.bf.Cap()))
+	b = append(b, byte(f.bf.K()))
+	for _, w := range words {
+		b = binary.LittleEndian.AppendUint64(b, w)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes a filter encoded by [Filter.MarshalBinary]. It
+// checks every length against the limits before allocating and refuses
+// any encoding that would not re-encode to the same bytes. It does not
+// judge whether the filter is safe to query: [NewQuerier] does.
+func (f *Filter) UnmarshalBinary(data []byte) error {
+	s := cryptobyte.String(data)
+	var g Filter
+	if err := g.hdr.read(&s, wire.TypeFilter); err != nil {
+		return err
+	}
+	pub, err := readPublicKey(&s, g.hdr.suite)
+	if err != nil {
+		return err
+	}
+	if pub.id != g.hdr.keyID {
+		return fmt.Errorf("%w: filter key id %v does not match its public key (%v)", ErrWrongKey, g.hdr.keyID, pub.id)
+	}
+	g.pub = pub
+	var nb, na, m uint64
+	var k uint8
+	if !s.ReadUint64(&g.epoch) || !s.ReadUint64(&nb) || !s.ReadUint64(&na) ||
+		!s.ReadUint64(&g.n) || !s.ReadUint64(&m) || !s.ReadUint8(&k) {
+		return fmt.Errorf("%w: filter parameters", ErrTruncated)
+	}
+	g.notBefore, g.notAfter = int64(nb), int64(na)
+	switch {
+	case m == 0:
+		return malformed("filter of zero bits")
+	case m > MaxFilterBits:
+		return fmt.Errorf("%w: filter of %d bits, limit %d", ErrOversized, m, MaxFilterBits)
+	case k == 0 || k > MaxFilterHashes:
+		return malformed("filter with %d hash functions (want 1 to %d)", k, MaxFilterHashes)
+	case g.n > MaxEntries:
+		return fmt.Errorf("%w: filter of %d entries, limit %d", ErrOversized, g.n, uint64(MaxEntries))
+	case g.notBefore != 0 && g.notAfter != 0 && g.notAfter < g.notBefore:
+		return malformed("validity window ends before it starts")
+	}
+	nw := int((m + 63) / 64)
+	if len(s) < 8*nw {
+		return fmt.Errorf("%w: filter of %d bits needs %d bytes, have %d", ErrTruncated, m, 8*nw, len(s))
+	}
+	if len(s) > 8*nw {
+		return malformed("%d trailing bytes after filter", len(s)-8*nw)
+	}
+	words := make([]uint64, nw)
+	for i := range words {
+		words[i] = binary.LittleEndian.Uint64(s[8*i:])
+		g.setBits += uint64(bits.OnesCount64(words[i]))
+	}
+	if r := m % 64; r != 0 && words[nw-1]>>r != 0 {
+		return malformed("bits set beyond m")
+	}
+	g.bf = bloom.FromWithM(words, uint(m), uint(k))
+	*f = g
+	return nil
+}

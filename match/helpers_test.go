@@ -1,0 +1,113 @@
+package match
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+)
+
+// testKey derives a fixed key so failures reproduce.
+func testKey(t testing.TB, s Suite, seed byte) *PrivateKey {
+	t.Helper()
+	sd := make([]byte, 32)
+	for i := range sd {
+		sd[i] = seed
+	}
+	k, err := DeriveKey(s, ModePOPRF, sd, []byte("fedmatch test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// synthetic returns n distinct email indicators numbered from start.
+func synthetic(t testing.TB, start, n int) []Indicator {
+	t.Helper()
+	out := make([]Indicator, n)
+	for i := range out {
+		out[i] = MustIndicator(KindEmail, fmt.Sprintf("user%d@example.org", start+i))
+	}
+	return out
+}
+
+func entriesOf(inds []Indicator, label func(i int) string) []Entry {
+	es := make([]Entry, len(inds))
+	for i, ind := range inds {
+		es[i] = Entry{Indicator: ind}
+		if label != nil {
+			es[i].Label = label(i)
+		}
+	}
+	return es
+}
+
+func mustPublish(t testing.TB, key *PrivateKey, es []Entry, opts *PublishOptions) *Publisher {
+	t.Helper()
+	p, err := Publish(key, slices.Values(es), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// roundTrip runs the whole protocol in process, through the wire
+// encodings, and returns the querier's hits, the publisher's confirmed
+// entries and the number of candidates.
+func roundTrip(t testing.TB, p *Publisher, qopts *QuerierOptions, inds []Indicator) ([]Hit, []ConfirmedEntry, int) {
+	t.Helper()
+	var f Filter
+	reencode(t, p.Filter(), &f)
+	q, err := NewQuerier(&f, qopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qu, req, err := q.Blind(inds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req2 EvalRequest
+	reencode(t, req, &req2)
+	resp, err := p.Evaluate(&req2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp2 EvalResponse
+	reencode(t, resp, &resp2)
+	creq, err := qu.Finalize(&resp2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creq2 ConfirmRequest
+	reencode(t, creq, &creq2)
+	cresp, confirmed, err := p.Confirm(&creq2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cresp2 ConfirmResponse
+	reencode(t, cresp, &cresp2)
+	hits, err := qu.Hits(&cresp2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hits, confirmed, qu.Candidates()
+}
+
+type binaryCodec interface {
+	MarshalBinary() ([]byte, error)
+}
+
+type binaryDecoder interface {
+	UnmarshalBinary([]byte) error
+}
+
+func reencode(t testing.TB, src binaryCodec, dst binaryDecoder) []byte {
+	t.Helper()
+	b, err := src.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.UnmarshalBinary(b); err != nil {
+		t.Fatalf("%T: decoding own encoding: %v", dst, err)
+	}
+	return b
+}

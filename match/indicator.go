@@ -1,0 +1,70 @@
+package match
+
+import (
+	"fmt"
+	"strings"
+)
+
+// An Indicator is a canonical value of a [Kind]. Indicators are comparable:
+// two are == exactly when they match. The zero Indicator is invalid.
+type Indicator struct {
+	kind  *Kind
+	value string
+}
+
+// NewIndicator canonicalizes value as kind k. An invalid value returns an
+// [*IndicatorError] naming the kind and the reason.
+func NewIndicator(k *Kind, value string) (Indicator, error) {
+	if k == nil {
+		return Indicator{}, fmt.Errorf("%w: nil kind", ErrUnknownKind)
+	}
+	c, err := k.Canonicalize(value)
+	if err != nil {
+		return Indicator{}, err
+	}
+	return Indicator{kind: k, value: c}, nil
+}
+
+// MustIndicator is like [NewIndicator] but panics on an invalid value. It
+// is for constants in programs and tests, never for outside input.
+func MustIndicator(k *Kind, value string) Indicator {
+	ind, err := NewIndicator(k, value)
+	if err != nil {
+		panic(err)
+	}
+	return ind
+}
+
+// ParseIndicator parses "kind:value" with a built-in kind, such as
+// "email:Alice@Example.org".
+func ParseIndicator(s string) (Indicator, error) {
+	name, value, ok := strings.Cut(s, ":")
+	if !ok {
+		return Indicator{}, fmt.Errorf("%w: missing \"kind:\" prefix", ErrInvalidIndicator)
+	}
+	k, err := KindByName(name)
+	if err != nil {
+		return Indicator{}, err
+	}
+	return NewIndicator(k, value)
+}
+
+// Kind returns the indicator's kind.
+func (i Indicator) Kind() *Kind { return i.kind }
+
+// Value returns the canonical value.
+func (i Indicator) Value() string { return i.value }
+
+// IsZero reports whether i is the zero Indicator.
+func (i Indicator) IsZero() bool { return i.kind == nil }
+
+// String returns "kind:value".
+func (i Indicator) String() string {
+	if i.kind == nil {
+		return "<zero indicator>"
+	}
+	return i.kind.name + ":" + i.value
+}
+
+// input returns the OPRF input of the indicator.
+func (i Indicator) appendInput(b []byte) []byte { return appendInput(b, i.kind.name, i.value) }

@@ -1,0 +1,122 @@
+package match
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// A Kind is a type of indicator (email, domain, IPv4, ...) with the
+// canonical form its values are matched in. Two agencies match an
+// indicator only if they write it the same way, so each kind documents its
+// canonicalization rules; matching is exact on the canonical form.
+//
+// The built-in kinds are package variables such as [KindEmail]; look them
+// up by name with [KindByName]. [NewKind] makes a custom kind.
+type Kind struct {
+	name  string
+	canon func(string) (string, error)
+}
+
+// MaxKindNameLen is the longest kind name.
+const MaxKindNameLen = 32
+
+// MaxValueLen is the longest canonical indicator value, in bytes.
+const MaxValueLen = 8192
+
+// builtin holds the built-in kinds by name. Each kind's file registers it
+// while the package initialises; it is never written afterwards.
+var builtin = map[string]*Kind{}
+
+func register(name string, canon func(string) (string, error)) *Kind {
+	if err := checkKindName(name); err != nil || strings.HasPrefix(name, "x-") || builtin[name] != nil {
+		panic("match: bad built-in kind " + name)
+	}
+	k := &Kind{name: name, canon: canon}
+	builtin[name] = k
+	return k
+}
+
+// checkKindName reports whether name is a valid kind name: 1 to 32 bytes
+// of a-z, 0-9 and '-', starting with a letter or digit. Kind names appear
+// in the OPRF input, in POPRF info and on the wire.
+func checkKindName(name string) error {
+	if name == "" || len(name) > MaxKindNameLen {
+		return fmt.Errorf("kind name must be 1 to %d bytes", MaxKindNameLen)
+	}
+	for i := range len(name) {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case c == '-' && i > 0:
+		default:
+			return fmt.Errorf("kind name may only hold a-z, 0-9 and '-' (not first)")
+		}
+	}
+	return nil
+}
+
+// NewKind returns a custom kind. Its name must start with "x-" (so that it
+// never collides with a built-in kind) and otherwise follow the rules of
+// built-in names: at most 32 bytes of a-z, 0-9 and '-'. canon turns a raw
+// value into its canonical form or returns an error saying why the value
+// is invalid; it must be deterministic and idempotent
+// (canon(canon(v)) == canon(v)), and every party that matches this kind
+// must use the same function. canon's errors should not quote the value.
+func NewKind(name string, canon func(string) (string, error)) (*Kind, error) {
+	if err := checkKindName(name); err != nil {
+		return nil, fmt.Errorf("match: custom kind: %v", err)
+	}
+	if !strings.HasPrefix(name, "x-") || len(name) < 3 {
+		return nil, fmt.Errorf("match: custom kind name %q must start with \"x-\"", name)
+	}
+	if canon == nil {
+		return nil, fmt.Errorf("match: custom kind %q: nil canonicalizer", name)
+	}
+	return &Kind{name: name, canon: canon}, nil
+}
+
+// KindByName returns the built-in kind with the given name.
+func KindByName(name string) (*Kind, error) {
+	if k := builtin[name]; k != nil {
+		return k, nil
+	}
+	return nil, fmt.Errorf("%w %q", ErrUnknownKind, name)
+}
+
+// Kinds returns the built-in kinds, sorted by name.
+func Kinds() []*Kind {
+	ks := make([]*Kind, 0, len(builtin))
+	for _, k := range builtin {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, func(a, b *Kind) int { return strings.Compare(a.name, b.name) })
+	return ks
+}
+
+// Name returns the kind's name, such as "email".
+func (k *Kind) Name() string { return k.name }
+
+func (k *Kind) String() string { return k.name }
+
+// Canonicalize returns the canonical form of v, or an [*IndicatorError]
+// saying why v is not a valid value of this kind.
+func (k *Kind) Canonicalize(v string) (string, error) {
+	if !utf8.ValidString(v) {
+		return "", &IndicatorError{Kind: k.name, Reason: "not valid UTF-8"}
+	}
+	c, err := k.canon(v)
+	if err != nil {
+		return "", &IndicatorError{Kind: k.name, Reason: err.Error()}
+	}
+	switch {
+	case c == "":
+		return "", &IndicatorError{Kind: k.name, Reason: "empty"}
+	case len(c) > MaxValueLen:
+		return "", &IndicatorError{Kind: k.name, Reason: fmt.Sprintf("longer than %d bytes", MaxValueLen)}
+	case !utf8.ValidString(c):
+		return "", &IndicatorError{Kind: k.name, Reason: "canonical form is not valid UTF-8"}
+	}
+	return c, nil
+}

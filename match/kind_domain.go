@@ -1,0 +1,68 @@
+package match
+
+import (
+	"errors"
+	"net/netip"
+	"strings"
+
+	"golang.org/x/net/idna"
+)
+
+// KindDomain is a DNS domain or host name.
+//
+// Canonical form: surrounding white space and one trailing dot removed;
+// IDNA 2008 (UTS #46 nontransitional lookup mapping, which lower-cases and
+// normalises width and compatibility forms, with the Bidi rule) to ASCII,
+// so a Unicode name and its punycode match; every label 1 to 63 bytes of
+// a-z, 0-9, '-' and '_' (underscore appears in real DNS names), not
+// starting or ending with '-'; the whole name at most 253 bytes with at
+// least two labels. IP addresses are refused: use [KindIPv4] or
+// [KindIPv6].
+var KindDomain = register("domain", canonicalDomain)
+
+var domainProfile = idna.New(
+	idna.MapForLookup(),
+	idna.BidiRule(),
+	idna.Transitional(false),
+	idna.StrictDomainName(false), // allow '_', checked below
+	idna.CheckHyphens(false),     // "r3---sn-..." labels are in common use
+	idna.VerifyDNSLength(true),
+)
+
+func canonicalDomain(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimSuffix(s, ".")
+	if s == "" {
+		return "", errors.New("empty")
+	}
+	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return "", errors.New("is an IP address, not a domain name")
+	}
+	a, err := domainProfile.ToASCII(s)
+	if err != nil {
+		// idna's errors quote the input; keep only what went wrong.
+		return "", errors.New("not a valid internationalized domain name (IDNA 2008)")
+	}
+	if len(a) > 253 {
+		return "", errors.New("longer than 253 bytes")
+	}
+	labels := strings.Split(a, ".")
+	if len(labels) < 2 {
+		return "", errors.New("a single label, not a domain name")
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 {
+			return "", errors.New("has an empty label or one longer than 63 bytes")
+		}
+		if l[0] == '-' || l[len(l)-1] == '-' {
+			return "", errors.New("has a label starting or ending with '-'")
+		}
+		for i := range len(l) {
+			c := l[i]
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return "", errors.New("has a character not allowed in a domain name")
+			}
+		}
+	}
+	return a, nil
+}

@@ -1,0 +1,43 @@
+package match
+
+// Limits enforced by every decoder before it allocates, and by the
+// functions that produce messages. They bound what a peer can make this
+// package allocate or compute.
+const (
+	// MaxBatch is the largest number of indicators in one evaluation
+	// request, and of tags in one confirm request.
+	MaxBatch = 1 << 20
+	// MaxChunkSize is the largest number of elements covered by one DLEQ
+	// proof. RFC 9497's batched proof encodes the element index in two
+	// bytes (Section 2.2.1, ComputeComposites), so a proof covers at most
+	// 65535 elements.
+	MaxChunkSize = 1<<16 - 1
+	// DefaultChunkSize is the number of elements a querier puts under one
+	// proof unless told otherwise. Chunks are blinded, evaluated and
+	// verified in parallel; one proof per 1024 elements costs the
+	// publisher under 0.5% more than one proof for the whole batch.
+	DefaultChunkSize = 1024
+	// MaxLabelLen is the longest label or reference of a watchlist entry,
+	// in bytes.
+	MaxLabelLen = 1024
+	// MaxFilterBits is the largest filter, in bits (4 GiB).
+	MaxFilterBits = 1 << 35
+	// MaxFilterHashes is the largest number of hash functions of a filter.
+	MaxFilterHashes = 64
+	// MaxEntries is the largest watchlist a Publisher accepts.
+	MaxEntries = 1<<32 - 1
+)
+
+// Defaults.
+const (
+	// DefaultFalsePositiveRate is the filter false-positive rate a
+	// publisher targets unless told otherwise: 43 bits (5.4 bytes) per
+	// entry. Every false positive is a querier indicator that the querier
+	// sends to the publisher at confirm time, where the publisher, holding
+	// the key, could test guesses against it; at 1e-9 a querier with a
+	// million indicators expects one such leak every thousand queries.
+	DefaultFalsePositiveRate = 1e-9
+	// DefaultMaxFalsePositiveRate is the highest estimated false-positive
+	// rate a querier accepts in a filter unless told otherwise.
+	DefaultMaxFalsePositiveRate = 1e-6
+)

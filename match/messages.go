@@ -1,0 +1,321 @@
+package match
+
+import (
+	"encoding/binary"
+	"fmt"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/cryptobyte"
+
+	"github.com/fedmatch/fedmatch/internal/wire"
+)
+
+// An EvalRequest is a querier's batch of blinded indicators of one kind,
+// for the publisher to evaluate. It reveals the kind and the count, and
+// nothing about the values (RFC 9497 Section 3.3, Blind).
+//
+// The elements are divided into chunks of ChunkSize (the last may be
+// shorter); each chunk is an RFC 9497 batch with its own proof, so that
+// both sides can work on chunks in parallel.
+type EvalRequest struct {
+	hdr   msgHeader
+	kind  string
+	chunk int
+	count int
+	elems []byte // count × Ne bytes
+}
+
+// Kind returns the name of the kind the batch declares. In [ModePOPRF] the
+// declaration is binding: elements blinded as another kind produce no
+// match.
+func (r *EvalRequest) Kind() string { return r.kind }
+
+// Len returns the number of elements.
+func (r *EvalRequest) Len() int { return r.count }
+
+// ChunkSize returns the number of elements under one proof.
+func (r *EvalRequest) ChunkSize() int { return r.chunk }
+
+// Suite returns the request's suite.
+func (r *EvalRequest) Suite() Suite { return r.hdr.suite }
+
+// Mode returns the request's mode.
+func (r *EvalRequest) Mode() Mode { return r.hdr.mode }
+
+// KeyID returns the id of the key the request is for.
+func (r *EvalRequest) KeyID() KeyID { return r.hdr.keyID }
+
+// MarshalBinary encodes the request (PROTOCOL.md, "Evaluation request"):
+//
+//	header(type 0x02) suite mode keyID[16]
+//	kindLen:u8 kind chunk:u16 count:u32 elements[count][Ne]
+func (r *EvalRequest) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 0, msgHeaderLen+1+len(r.kind)+6+len(r.elems))
+	b = r.hdr.append(b, wire.TypeEvalRequest)
+	b = append(b, byte(len(r.kind)))
+	b = append(b, r.kind...)
+	b = binary.BigEndian.AppendUint16(b, uint16(r.chunk))
+	b = binary.BigEndian.AppendUint32(b, uint32(r.count))
+	return append(b, r.elems...), nil
+}
+
+// UnmarshalBinary decodes a request. It checks lengths, the kind name and
+// the limits; elements are decoded (and refused if invalid) by
+// [Publisher.Evaluate], so that a publisher can authorise a request by
+// kind and count before doing any group operation.
+func (r *EvalRequest) UnmarshalBinary(data []byte) error {
+	s := cryptobyte.String(data)
+	var q EvalRequest
+	if err := q.hdr.read(&s, wire.TypeEvalRequest); err != nil {
+		return err
+	}
+	var kind []byte
+	if !s.ReadUint8LengthPrefixed((*cryptobyte.String)(&kind)) {
+		return fmt.Errorf("%w: kind", ErrTruncated)
+	}
+	if err := checkKindName(string(kind)); err != nil {
+		return malformed("%v", err)
+	}
+	q.kind = string(kind)
+	var err error
+	if q.chunk, err = readChunk(&s); err != nil {
+		return err
+	}
+	if q.count, err = readCount(&s, "elements", MaxBatch); err != nil {
+		return err
+	}
+	if q.count == 0 {
+		return fmt.Errorf("%w: request of zero elements", ErrEmptyBatch)
+	}
+	if q.elems, err = readFixed(&s, q.count, q.hdr.suite.params().elemLen, "elements"); err != nil {
+		return err
+	}
+	if err := checkEmpty(s, "evaluation request"); err != nil {
+		return err
+	}
+	*r = q
+	return nil
+}
+
+func readChunk(s *cryptobyte.String) (int, error) {
+	var c uint16
+	if !s.ReadUint16(&c) {
+		return 0, fmt.Errorf("%w: chunk size", ErrTruncated)
+	}
+	if c == 0 {
+		return 0, malformed("chunk size zero")
+	}
+	return int(c), nil
+}
+
+func numChunks(count, chunk int) int { return (count + chunk - 1) / chunk }
+
+// An EvalResponse is the publisher's answer to an [EvalRequest]: the
+// evaluated elements and, in the verifiable modes, one DLEQ proof per
+// chunk.
+type EvalResponse struct {
+	hdr    msgHeader
+	chunk  int
+	count  int
+	elems  []byte // count × Ne
+	proofs []byte // numChunks × 2·Ns, verifiable modes only
+}
+
+// Len returns the number of elements.
+func (r *EvalResponse) Len() int { return r.count }
+
+// KeyID returns the id of the key the response claims to be made with.
+func (r *EvalResponse) KeyID() KeyID { return r.hdr.keyID }
+
+func proofLen(h *msgHeader, count, chunk int) int {
+	if !h.mode.verifiable() {
+		return 0
+	}
+	return numChunks(count, chunk) * 2 * h.suite.params().scalarLen
+}
+
+// MarshalBinary encodes the response (PROTOCOL.md, "Evaluation response"):
+//
+//	header(type 0x03) suite mode keyID[16]
+//	chunk:u16 count:u32 elements[count][Ne] proofs[ceil(count/chunk)][2·Ns]
+func (r *EvalResponse) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 0, msgHeaderLen+6+len(r.elems)+len(r.proofs))
+	b = r.hdr.append(b, wire.TypeEvalResponse)
+	b = binary.BigEndian.AppendUint16(b, uint16(r.chunk))
+	b = binary.BigEndian.AppendUint32(b, uint32(r.count))
+	b = append(b, r.elems...)
+	return append(b, r.proofs...), nil
+}
+
+// UnmarshalBinary decodes a response. Elements and proofs are decoded and
+// verified by [Query.Finalize].
+func (r *EvalResponse) UnmarshalBinary(data []byte) error {
+	s := cryptobyte.String(data)
+	var q EvalResponse
+	if err := q.hdr.read(&s, wire.TypeEvalResponse); err != nil {
+		return err
+	}
+	var err error
+	if q.chunk, err = readChunk(&s); err != nil {
+		return err
+	}
+	if q.count, err = readCount(&s, "elements", MaxBatch); err != nil {
+		return err
+	}
+	if q.count == 0 {
+		return fmt.Errorf("%w: response of zero elements", ErrEmptyBatch)
+	}
+	if q.elems, err = readFixed(&s, q.count, q.hdr.suite.params().elemLen, "elements"); err != nil {
+		return err
+	}
+	if q.proofs, err = readFixed(&s, 1, proofLen(&q.hdr, q.count, q.chunk), "proofs"); err != nil {
+		return err
+	}
+	if err := checkEmpty(s, "evaluation response"); err != nil {
+		return err
+	}
+	*r = q
+	return nil
+}
+
+// A ConfirmRequest carries the confirm tags of a querier's candidate hits.
+type ConfirmRequest struct {
+	hdr  msgHeader
+	tags []byte // count × TagSize
+}
+
+// Len returns the number of tags.
+func (r *ConfirmRequest) Len() int { return len(r.tags) / TagSize }
+
+// KeyID returns the id of the key the tags were computed under.
+func (r *ConfirmRequest) KeyID() KeyID { return r.hdr.keyID }
+
+// MarshalBinary encodes the request (PROTOCOL.md, "Confirm request"):
+//
+//	header(type 0x04) suite mode keyID[16] count:u32 tags[count][16]
+func (r *ConfirmRequest) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 0, msgHeaderLen+4+len(r.tags))
+	b = r.hdr.append(b, wire.TypeConfirmRequest)
+	b = binary.BigEndian.AppendUint32(b, uint32(r.Len()))
+	return append(b, r.tags...), nil
+}
+
+// UnmarshalBinary decodes a confirm request.
+func (r *ConfirmRequest) UnmarshalBinary(data []byte) error {
+	s := cryptobyte.String(data)
+	var q ConfirmRequest
+	if err := q.hdr.read(&s, wire.TypeConfirmRequest); err != nil {
+		return err
+	}
+	n, err := readCount(&s, "tags", MaxBatch)
+	if err != nil {
+		return err
+	}
+	if q.tags, err = readFixed(&s, n, TagSize, "tags"); err != nil {
+		return err
+	}
+	if err := checkEmpty(s, "confirm request"); err != nil {
+		return err
+	}
+	*r = q
+	return nil
+}
+
+// A ConfirmResponse answers a [ConfirmRequest] tag by tag: hit or not, and
+// for a hit the label the publisher releases.
+type ConfirmResponse struct {
+	hdr     msgHeader
+	results []confirmResult
+}
+
+type confirmResult struct {
+	hit   bool
+	label string
+}
+
+// Len returns the number of answers.
+func (r *ConfirmResponse) Len() int { return len(r.results) }
+
+// Hits returns the number of tags confirmed as hits.
+func (r *ConfirmResponse) Hits() int {
+	n := 0
+	for _, c := range r.results {
+		if c.hit {
+			n++
+		}
+	}
+	return n
+}
+
+// MarshalBinary encodes the response (PROTOCOL.md, "Confirm response"):
+//
+//	header(type 0x05) suite mode keyID[16] count:u32
+//	count × (0x00 | 0x01 labelLen:u16 label)
+func (r *ConfirmResponse) MarshalBinary() ([]byte, error) {
+	size := msgHeaderLen + 4
+	for _, c := range r.results {
+		size += 1
+		if c.hit {
+			size += 2 + len(c.label)
+		}
+	}
+	b := make([]byte, 0, size)
+	b = r.hdr.append(b, wire.TypeConfirmResponse)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(r.results)))
+	for _, c := range r.results {
+		if !c.hit {
+			b = append(b, 0)
+			continue
+		}
+		b = append(b, 1)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(c.label)))
+		b = append(b, c.label...)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes a confirm response.
+func (r *ConfirmResponse) UnmarshalBinary(data []byte) error {
+	s := cryptobyte.String(data)
+	var q ConfirmResponse
+	if err := q.hdr.read(&s, wire.TypeConfirmResponse); err != nil {
+		return err
+	}
+	n, err := readCount(&s, "answers", MaxBatch)
+	if err != nil {
+		return err
+	}
+	if len(s) < n { // every answer takes at least one byte
+		return fmt.Errorf("%w: %d answers need at least %d bytes, have %d", ErrTruncated, n, n, len(s))
+	}
+	q.results = make([]confirmResult, n)
+	for i := range q.results {
+		var flag uint8
+		if !s.ReadUint8(&flag) {
+			return fmt.Errorf("%w: answer %d", ErrTruncated, i)
+		}
+		switch flag {
+		case 0:
+			continue
+		case 1:
+		default:
+			return malformed("answer %d has flag 0x%02x", i, flag)
+		}
+		var label []byte
+		if !s.ReadUint16LengthPrefixed((*cryptobyte.String)(&label)) {
+			return fmt.Errorf("%w: label of answer %d", ErrTruncated, i)
+		}
+		if len(label) > MaxLabelLen {
+			return fmt.Errorf("%w: label of %d bytes, limit %d", ErrOversized, len(label), MaxLabelLen)
+		}
+		if !utf8.Valid(label) {
+			return malformed("label of answer %d is not UTF-8", i)
+		}
+		q.results[i] = confirmResult{hit: true, label: string(label)}
+	}
+	if err := checkEmpty(s, "confirm response"); err != nil {
+		return err
+	}
+	*r = q
+	return nil
+}

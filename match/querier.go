@@ -1,0 +1,324 @@
+package match
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cloudflare/circl/group"
+	"github.com/cloudflare/circl/oprf"
+	"github.com/cloudflare/circl/zk/dleq"
+)
+
+// QuerierOptions configure [NewQuerier]. The zero value is a safe default.
+type QuerierOptions struct {
+	// PublicKey, if set, pins the publisher key: a filter for any other key
+	// is refused with ErrWrongKey.
+	PublicKey *PublicKey
+	// MaxFalsePositiveRate is the highest estimated false-positive rate
+	// accepted in a filter. Zero means DefaultMaxFalsePositiveRate.
+	MaxFalsePositiveRate float64
+	// InsecureAllowOPRF accepts base-mode filters, whose evaluations carry
+	// no proof: the publisher could then evaluate with another key
+	// unnoticed.
+	InsecureAllowOPRF bool
+	// ChunkSize is the number of elements under one proof, at most
+	// MaxChunkSize. Zero means DefaultChunkSize.
+	ChunkSize int
+	// Workers is the number of goroutines blinding and finalizing; zero
+	// means GOMAXPROCS.
+	Workers int
+}
+
+// A Querier queries one publisher's filter. It is safe for concurrent use;
+// each [Query] is not.
+type Querier struct {
+	f       *Filter
+	opk     *oprf.PublicKey
+	chunk   int
+	workers int
+}
+
+// NewQuerier checks filter f and returns a Querier for it. It refuses a
+// filter for a key other than opts.PublicKey (ErrWrongKey), a base-mode
+// filter unless opts.InsecureAllowOPRF (ErrInsecureMode), and a filter
+// whose set bits do not fit its declared size or whose estimated
+// false-positive rate is above the bound (ErrUnsafeFilter).
+func NewQuerier(f *Filter, opts *QuerierOptions) (*Querier, error) {
+	if opts == nil {
+		opts = &QuerierOptions{}
+	}
+	if f == nil || f.bf == nil {
+		return nil, errors.New("match: nil filter")
+	}
+	if pk := opts.PublicKey; pk != nil {
+		if pk.suite != f.hdr.suite {
+			return nil, fmt.Errorf("%w: filter is %v, pinned key is %v", ErrWrongSuite, f.hdr.suite, pk.suite)
+		}
+		if !pk.Equal(f.pub) {
+			return nil, fmt.Errorf("%w: filter key %v, pinned key %v", ErrWrongKey, f.hdr.keyID, pk.id)
+		}
+	}
+	if !f.hdr.mode.verifiable() && !opts.InsecureAllowOPRF {
+		return nil, ErrInsecureMode
+	}
+	maxFPR := opts.MaxFalsePositiveRate
+	if maxFPR == 0 {
+		maxFPR = DefaultMaxFalsePositiveRate
+	}
+	if err := f.check(maxFPR); err != nil {
+		return nil, err
+	}
+	chunk := opts.ChunkSize
+	if chunk == 0 {
+		chunk = DefaultChunkSize
+	}
+	if chunk < 0 || chunk > MaxChunkSize {
+		return nil, fmt.Errorf("match: chunk size %d not in [1, %d]", chunk, MaxChunkSize)
+	}
+	opk := new(oprf.PublicKey)
+	if err := opk.UnmarshalBinary(f.hdr.suite.params().circl, f.pub.enc); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	return &Querier{f: f, opk: opk, chunk: chunk, workers: defaultWorkers(opts.Workers)}, nil
+}
+
+// Filter returns the filter the querier queries.
+func (q *Querier) Filter() *Filter { return q.f }
+
+// A Query is one batch of a querier's indicators, all of one kind, in
+// flight: it holds the blinds (secret) between [Querier.Blind] and
+// [Query.Finalize], then the candidate hits until [Query.Hits].
+type Query struct {
+	q      *Querier
+	kind   string
+	info   []byte
+	inds   []Indicator // distinct, in first-seen order
+	chunks []*oprf.FinalizeData
+	state  int
+	cands  []int // indexes into inds of the filter's positives
+	tags   []byte
+}
+
+const (
+	queryBlinded = iota
+	queryFinalized
+	queryDone
+)
+
+// Blind blinds indicators, all of one kind, for evaluation by the
+// publisher (RFC 9497 Section 3.3, Blind) and returns the query state and
+// the request to send. Repeated indicators are merged. The request
+// reveals the kind and the number of distinct indicators.
+func (q *Querier) Blind(inds []Indicator) (*Query, *EvalRequest, error) {
+	return q.blind(inds, nil)
+}
+
+// blind takes fixed blinds for known-answer tests; nil draws them from
+// crypto/rand.
+func (q *Querier) blind(inds []Indicator, blinds []group.Scalar) (*Query, *EvalRequest, error) {
+	if len(inds) == 0 {
+		return nil, nil, ErrEmptyBatch
+	}
+	kind := inds[0].kind
+	if kind == nil {
+		return nil, nil, fmt.Errorf("%w: indicator 0 is the zero Indicator", ErrInvalidIndicator)
+	}
+	seen := make(map[Indicator]struct{}, len(inds))
+	uniq := make([]Indicator, 0, len(inds))
+	for i, ind := range inds {
+		if ind.kind != kind {
+			if ind.kind == nil {
+				return nil, nil, fmt.Errorf("%w: indicator %d is the zero Indicator", ErrInvalidIndicator, i)
+			}
+			return nil, nil, fmt.Errorf("%w: indicator %d is %s, batch is %s", ErrMixedKinds, i, ind.kind.name, kind.name)
+		}
+		if _, dup := seen[ind]; !dup {
+			seen[ind] = struct{}{}
+			uniq = append(uniq, ind)
+		}
+	}
+	if len(uniq) > MaxBatch {
+		return nil, nil, fmt.Errorf("%w: %d indicators, limit %d", ErrBatchTooLarge, len(uniq), MaxBatch)
+	}
+	f := q.f
+	sp := f.hdr.suite.params()
+	qu := &Query{q: q, kind: kind.name, info: kindInfo(kind.name), inds: uniq}
+	req := &EvalRequest{hdr: f.hdr, kind: kind.name, chunk: q.chunk, count: len(uniq)}
+	req.elems = make([]byte, len(uniq)*sp.elemLen)
+	qu.chunks = make([]*oprf.FinalizeData, numChunks(len(uniq), q.chunk))
+	c := q.client()
+	err := parallel(q.workers, len(qu.chunks), func(ci int) error {
+		lo, hi := ci*q.chunk, min((ci+1)*q.chunk, len(uniq))
+		inputs := make([][]byte, hi-lo)
+		for i := range inputs {
+			inputs[i] = uniq[lo+i].appendInput(nil)
+		}
+		var fd *oprf.FinalizeData
+		var er *oprf.EvaluationRequest
+		var err error
+		if blinds != nil {
+			fd, er, err = c.DeterministicBlind(inputs, blinds[lo:hi])
+		} else {
+			fd, er, err = c.Blind(inputs)
+		}
+		if err != nil {
+			return fmt.Errorf("match: blind: %w", err)
+		}
+		out := req.elems[lo*sp.elemLen : lo*sp.elemLen]
+		for _, e := range er.Elements {
+			enc, err := e.MarshalBinaryCompress()
+			if err != nil {
+				return err
+			}
+			out = append(out, enc...)
+		}
+		qu.chunks[ci] = fd
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return qu, req, nil
+}
+
+// blinder is what the circl clients of every mode share. Blinding hashes
+// to the group with a DST that names the mode, so the client must be the
+// filter's mode even though the arithmetic is the same.
+type blinder interface {
+	Blind(inputs [][]byte) (*oprf.FinalizeData, *oprf.EvaluationRequest, error)
+	DeterministicBlind(inputs [][]byte, blinds []oprf.Blind) (*oprf.FinalizeData, *oprf.EvaluationRequest, error)
+}
+
+func (q *Querier) client() blinder {
+	s := q.f.hdr.suite.params().circl
+	switch q.f.hdr.mode {
+	case ModePOPRF:
+		return oprf.NewPartialObliviousClient(s, q.opk)
+	case ModeVOPRF:
+		return oprf.NewVerifiableClient(s, q.opk)
+	default:
+		return oprf.NewClient(s)
+	}
+}
+
+func (q *Querier) finalize(fd *oprf.FinalizeData, ev *oprf.Evaluation, info []byte) ([][]byte, error) {
+	s := q.f.hdr.suite.params().circl
+	switch q.f.hdr.mode {
+	case ModePOPRF:
+		return oprf.NewPartialObliviousClient(s, q.opk).Finalize(fd, ev, info)
+	case ModeVOPRF:
+		return oprf.NewVerifiableClient(s, q.opk).Finalize(fd, ev)
+	default:
+		return oprf.NewClient(s).Finalize(fd, ev)
+	}
+}
+
+// Len returns the number of distinct indicators in the query.
+func (qu *Query) Len() int { return len(qu.inds) }
+
+// Finalize verifies the publisher's response (in the verifiable modes,
+// every chunk's proof against the filter's key), computes the OPRF
+// outputs (RFC 9497 Section 3.3, Finalize), tests them against the filter
+// and returns the confirm request for the candidates. The request is
+// empty when there are none; sending it anyway hides that from the
+// publisher.
+func (qu *Query) Finalize(resp *EvalResponse) (*ConfirmRequest, error) {
+	if qu.state != queryBlinded {
+		return nil, errors.New("match: query already finalized")
+	}
+	f, q := qu.q.f, qu.q
+	if err := resp.hdr.check(&f.hdr); err != nil {
+		return nil, err
+	}
+	if resp.count != len(qu.inds) || resp.chunk != q.chunk {
+		return nil, fmt.Errorf("%w: %d elements in chunks of %d, want %d in chunks of %d",
+			ErrResponseMismatch, resp.count, resp.chunk, len(qu.inds), q.chunk)
+	}
+	sp := f.hdr.suite.params()
+	type candidate struct {
+		idx int
+		tag tag
+	}
+	positive := make([][]candidate, len(qu.chunks))
+	err := parallel(q.workers, len(qu.chunks), func(ci int) error {
+		lo, hi := ci*q.chunk, min((ci+1)*q.chunk, len(qu.inds))
+		ev := &oprf.Evaluation{Elements: make([]group.Element, hi-lo)}
+		for i := range ev.Elements {
+			off := (lo + i) * sp.elemLen
+			e, err := decodeElement(sp, resp.elems[off:off+sp.elemLen])
+			if err != nil {
+				return fmt.Errorf("%w: element %d", err, lo+i)
+			}
+			ev.Elements[i] = e
+		}
+		if f.hdr.mode.verifiable() {
+			pl := 2 * sp.scalarLen
+			ev.Proof = new(dleq.Proof)
+			if err := ev.Proof.UnmarshalBinary(sp.group, resp.proofs[ci*pl:(ci+1)*pl]); err != nil {
+				return fmt.Errorf("%w: chunk %d: proof does not decode", ErrInvalidProof, ci)
+			}
+		}
+		ys, err := q.finalize(qu.chunks[ci], ev, qu.info)
+		if errors.Is(err, oprf.ErrInvalidProof) {
+			return fmt.Errorf("%w: chunk %d", ErrInvalidProof, ci)
+		}
+		if err != nil {
+			return fmt.Errorf("match: finalize chunk %d: %w", ci, err)
+		}
+		for i, y := range ys {
+			t := deriveTag(y)
+			if f.contains(deriveItem(t)) {
+				positive[ci] = append(positive[ci], candidate{lo + i, t})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	qu.state = queryFinalized
+	qu.chunks = nil // the blinds are no longer needed
+	req := &ConfirmRequest{hdr: f.hdr}
+	for _, p := range positive {
+		for _, c := range p {
+			qu.cands = append(qu.cands, c.idx)
+			req.tags = append(req.tags, c.tag[:]...)
+		}
+	}
+	return req, nil
+}
+
+// Candidates returns the number of indicators that passed the filter:
+// the shared hits plus the filter's false positives. Valid after
+// [Query.Finalize].
+func (qu *Query) Candidates() int { return len(qu.cands) }
+
+// A Hit is an indicator of the querier's that is on the publisher's list,
+// with the label the publisher released for it.
+type Hit struct {
+	Indicator Indicator
+	Label     string
+}
+
+// Hits reads the publisher's confirm response and returns the confirmed
+// hits, in the order the indicators were given to [Querier.Blind]. Filter
+// false positives are gone: the result is exactly the shared indicators.
+func (qu *Query) Hits(resp *ConfirmResponse) ([]Hit, error) {
+	if qu.state != queryFinalized {
+		return nil, errors.New("match: Hits needs a finalized query, once")
+	}
+	if err := resp.hdr.check(&qu.q.f.hdr); err != nil {
+		return nil, err
+	}
+	if len(resp.results) != len(qu.cands) {
+		return nil, fmt.Errorf("%w: %d answers for %d candidates", ErrResponseMismatch, len(resp.results), len(qu.cands))
+	}
+	qu.state = queryDone
+	var hits []Hit
+	for i, r := range resp.results {
+		if r.hit {
+			hits = append(hits, Hit{Indicator: qu.inds[qu.cands[i]], Label: r.label})
+		}
+	}
+	return hits, nil
+}
