@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // KindEmail is an e-mail address.
@@ -11,7 +13,8 @@ import (
 // Canonical form: surrounding white space removed; local part and domain
 // split at the last '@'; the local part lower-cased (RFC 5321 lets it be
 // case-sensitive, but no large provider treats it so, and matching must
-// not miss "Alice@" for "alice@"), 1 to 64 bytes, without white space,
+// not miss "Alice@" for "alice@") and, for RFC 6531 addresses, in Unicode
+// NFC, 1 to 64 bytes, without white space,
 // control characters, quotes or the specials ()<>[]:;@\, and without
 // leading, trailing or doubled dots; the domain canonicalized as
 // [KindDomain]. Provider-specific rewriting (dropping "+tag" or Gmail's
@@ -28,7 +31,7 @@ func canonicalEmail(s string) (string, error) {
 	if local == "" {
 		return "", errors.New("empty local part")
 	}
-	local = strings.ToLower(local)
+	local = norm.NFC.String(strings.ToLower(local))
 	if len(local) > 64 {
 		return "", errors.New("local part longer than 64 bytes")
 	}

@@ -332,16 +332,16 @@ func (p *Publisher) Entries() int { return p.entries }
 // Authorise the request (its [EvalRequest.Kind] and [EvalRequest.Len])
 // before calling Evaluate.
 func (p *Publisher) Evaluate(req *EvalRequest) (*EvalResponse, error) {
-	return p.evaluate(req, nil)
+	return p.evaluate(req, kindInfo(req.kind), nil)
 }
 
-// evaluate takes the proof randomness, one scalar per chunk, for
-// known-answer tests; nil draws it from crypto/rand.
-func (p *Publisher) evaluate(req *EvalRequest, proofR []group.Scalar) (*EvalResponse, error) {
+// evaluate takes the POPRF info and, for known-answer tests, the proof
+// randomness, one scalar per chunk; nil draws it from crypto/rand.
+func (p *Publisher) evaluate(req *EvalRequest, info []byte, proofR []group.Scalar) (*EvalResponse, error) {
 	if err := req.hdr.check(&p.hdr); err != nil {
 		return nil, err
 	}
-	ev, err := newEvaluator(p.key, p.hdr.mode, kindInfo(req.kind))
+	ev, err := newEvaluator(p.key, p.hdr.mode, info)
 	if err != nil {
 		return nil, err
 	}

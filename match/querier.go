@@ -93,6 +93,7 @@ type Query struct {
 	kind   string
 	info   []byte
 	inds   []Indicator // distinct, in first-seen order
+	n      int         // number of inputs
 	chunks []*oprf.FinalizeData
 	state  int
 	cands  []int // indexes into inds of the filter's positives
@@ -113,8 +114,6 @@ func (q *Querier) Blind(inds []Indicator) (*Query, *EvalRequest, error) {
 	return q.blind(inds, nil)
 }
 
-// blind takes fixed blinds for known-answer tests; nil draws them from
-// crypto/rand.
 func (q *Querier) blind(inds []Indicator, blinds []group.Scalar) (*Query, *EvalRequest, error) {
 	if len(inds) == 0 {
 		return nil, nil, ErrEmptyBatch
@@ -140,26 +139,37 @@ func (q *Querier) blind(inds []Indicator, blinds []group.Scalar) (*Query, *EvalR
 	if len(uniq) > MaxBatch {
 		return nil, nil, fmt.Errorf("%w: %d indicators, limit %d", ErrBatchTooLarge, len(uniq), MaxBatch)
 	}
+	inputs := make([][]byte, len(uniq))
+	for i, ind := range uniq {
+		inputs[i] = ind.appendInput(nil)
+	}
+	qu, req, err := q.blindInputs(kind.name, kindInfo(kind.name), inputs, blinds)
+	if err != nil {
+		return nil, nil, err
+	}
+	qu.inds = uniq
+	return qu, req, nil
+}
+
+// blindInputs blinds raw OPRF inputs. blinds fixes the blinds for
+// known-answer tests; nil draws them from crypto/rand.
+func (q *Querier) blindInputs(kind string, info []byte, inputs [][]byte, blinds []group.Scalar) (*Query, *EvalRequest, error) {
 	f := q.f
 	sp := f.hdr.suite.params()
-	qu := &Query{q: q, kind: kind.name, info: kindInfo(kind.name), inds: uniq}
-	req := &EvalRequest{hdr: f.hdr, kind: kind.name, chunk: q.chunk, count: len(uniq)}
-	req.elems = make([]byte, len(uniq)*sp.elemLen)
-	qu.chunks = make([]*oprf.FinalizeData, numChunks(len(uniq), q.chunk))
+	qu := &Query{q: q, kind: kind, info: info, n: len(inputs)}
+	req := &EvalRequest{hdr: f.hdr, kind: kind, chunk: q.chunk, count: len(inputs)}
+	req.elems = make([]byte, len(inputs)*sp.elemLen)
+	qu.chunks = make([]*oprf.FinalizeData, numChunks(len(inputs), q.chunk))
 	c := q.client()
 	err := parallel(q.workers, len(qu.chunks), func(ci int) error {
-		lo, hi := ci*q.chunk, min((ci+1)*q.chunk, len(uniq))
-		inputs := make([][]byte, hi-lo)
-		for i := range inputs {
-			inputs[i] = uniq[lo+i].appendInput(nil)
-		}
+		lo, hi := ci*q.chunk, min((ci+1)*q.chunk, len(inputs))
 		var fd *oprf.FinalizeData
 		var er *oprf.EvaluationRequest
 		var err error
 		if blinds != nil {
-			fd, er, err = c.DeterministicBlind(inputs, blinds[lo:hi])
+			fd, er, err = c.DeterministicBlind(inputs[lo:hi], blinds[lo:hi])
 		} else {
-			fd, er, err = c.Blind(inputs)
+			fd, er, err = c.Blind(inputs[lo:hi])
 		}
 		if err != nil {
 			return fmt.Errorf("match: blind: %w", err)
@@ -214,7 +224,7 @@ func (q *Querier) finalize(fd *oprf.FinalizeData, ev *oprf.Evaluation, info []by
 }
 
 // Len returns the number of distinct indicators in the query.
-func (qu *Query) Len() int { return len(qu.inds) }
+func (qu *Query) Len() int { return qu.n }
 
 // Finalize verifies the publisher's response (in the verifiable modes,
 // every chunk's proof against the filter's key), computes the OPRF
@@ -230,48 +240,20 @@ func (qu *Query) Finalize(resp *EvalResponse) (*ConfirmRequest, error) {
 	if err := resp.hdr.check(&f.hdr); err != nil {
 		return nil, err
 	}
-	if resp.count != len(qu.inds) || resp.chunk != q.chunk {
+	if resp.count != qu.n || resp.chunk != q.chunk {
 		return nil, fmt.Errorf("%w: %d elements in chunks of %d, want %d in chunks of %d",
-			ErrResponseMismatch, resp.count, resp.chunk, len(qu.inds), q.chunk)
+			ErrResponseMismatch, resp.count, resp.chunk, qu.n, q.chunk)
 	}
-	sp := f.hdr.suite.params()
 	type candidate struct {
 		idx int
 		tag tag
 	}
 	positive := make([][]candidate, len(qu.chunks))
-	err := parallel(q.workers, len(qu.chunks), func(ci int) error {
-		lo, hi := ci*q.chunk, min((ci+1)*q.chunk, len(qu.inds))
-		ev := &oprf.Evaluation{Elements: make([]group.Element, hi-lo)}
-		for i := range ev.Elements {
-			off := (lo + i) * sp.elemLen
-			e, err := decodeElement(sp, resp.elems[off:off+sp.elemLen])
-			if err != nil {
-				return fmt.Errorf("%w: element %d", err, lo+i)
-			}
-			ev.Elements[i] = e
+	err := qu.outputs(resp, func(ci, i int, y []byte) {
+		t := deriveTag(y)
+		if f.contains(deriveItem(t)) {
+			positive[ci] = append(positive[ci], candidate{i, t})
 		}
-		if f.hdr.mode.verifiable() {
-			pl := 2 * sp.scalarLen
-			ev.Proof = new(dleq.Proof)
-			if err := ev.Proof.UnmarshalBinary(sp.group, resp.proofs[ci*pl:(ci+1)*pl]); err != nil {
-				return fmt.Errorf("%w: chunk %d: proof does not decode", ErrInvalidProof, ci)
-			}
-		}
-		ys, err := q.finalize(qu.chunks[ci], ev, qu.info)
-		if errors.Is(err, oprf.ErrInvalidProof) {
-			return fmt.Errorf("%w: chunk %d", ErrInvalidProof, ci)
-		}
-		if err != nil {
-			return fmt.Errorf("match: finalize chunk %d: %w", ci, err)
-		}
-		for i, y := range ys {
-			t := deriveTag(y)
-			if f.contains(deriveItem(t)) {
-				positive[ci] = append(positive[ci], candidate{lo + i, t})
-			}
-		}
-		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -321,4 +303,41 @@ func (qu *Query) Hits(resp *ConfirmResponse) ([]Hit, error) {
 		}
 	}
 	return hits, nil
+}
+
+// outputs decodes and verifies resp chunk by chunk, in parallel, and calls
+// fn with the chunk, the index and the OPRF output of every element.
+func (qu *Query) outputs(resp *EvalResponse, fn func(chunk, i int, y []byte)) error {
+	q, f := qu.q, qu.q.f
+	sp := f.hdr.suite.params()
+	return parallel(q.workers, len(qu.chunks), func(ci int) error {
+		lo, hi := ci*q.chunk, min((ci+1)*q.chunk, qu.n)
+		ev := &oprf.Evaluation{Elements: make([]group.Element, hi-lo)}
+		for i := range ev.Elements {
+			off := (lo + i) * sp.elemLen
+			e, err := decodeElement(sp, resp.elems[off:off+sp.elemLen])
+			if err != nil {
+				return fmt.Errorf("%w: element %d", err, lo+i)
+			}
+			ev.Elements[i] = e
+		}
+		if f.hdr.mode.verifiable() {
+			pl := 2 * sp.scalarLen
+			ev.Proof = new(dleq.Proof)
+			if err := ev.Proof.UnmarshalBinary(sp.group, resp.proofs[ci*pl:(ci+1)*pl]); err != nil {
+				return fmt.Errorf("%w: chunk %d: proof does not decode", ErrInvalidProof, ci)
+			}
+		}
+		ys, err := q.finalize(qu.chunks[ci], ev, qu.info)
+		if errors.Is(err, oprf.ErrInvalidProof) {
+			return fmt.Errorf("%w: chunk %d", ErrInvalidProof, ci)
+		}
+		if err != nil {
+			return fmt.Errorf("match: finalize chunk %d: %w", ci, err)
+		}
+		for i, y := range ys {
+			fn(ci, lo+i, y)
+		}
+		return nil
+	})
 }

@@ -2,6 +2,7 @@ package match
 
 import (
 	"fmt"
+	"math"
 	"testing"
 )
 
@@ -25,5 +26,61 @@ func TestRoundTripSmall(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestRoundTripLarge publishes 10,000 entries and queries 10,000
+// indicators of which 2,000 are shared, with a filter tuned to a 1%
+// false-positive rate so that false positives are frequent enough to
+// measure. It checks that no shared indicator is missed, that the number
+// of false positives fits the filter's false-positive rate, and that after
+// confirmation both sides hold exactly the intersection.
+func TestRoundTripLarge(t *testing.T) {
+	const nPub, nQuery, shared, fpr = 10_000, 10_000, 2_000, 0.01
+	key := testKey(t, SuiteRistretto255, 2)
+	pubList := synthetic(t, 0, nPub)
+	query := synthetic(t, nPub-shared, nQuery)
+	p := mustPublish(t, key, entriesOf(pubList, func(i int) string { return fmt.Sprint("L", i) }),
+		&PublishOptions{FalsePositiveRate: fpr})
+	if got := p.Filter().Len(); got != nPub {
+		t.Fatalf("filter holds %d entries, want %d", got, nPub)
+	}
+	hits, confirmed, candidates := roundTrip(t, p, &QuerierOptions{MaxFalsePositiveRate: 2 * fpr}, query)
+
+	// Every shared indicator is a candidate (no false negatives) and the
+	// rest are false positives of the filter: a binomial count over the
+	// non-shared indicators, checked at 5 sigma around the rate the
+	// filter's actual m and k give.
+	f := p.Filter()
+	rate := math.Pow(-math.Expm1(-float64(f.Hashes())*float64(f.Len())/float64(f.Bits())), float64(f.Hashes()))
+	if rate < fpr/2 || rate > fpr*1.5 {
+		t.Fatalf("filter m=%d k=%d has false-positive rate %.4f, configured %.4f", f.Bits(), f.Hashes(), rate, fpr)
+	}
+	falsePos := candidates - shared
+	mean := rate * (nQuery - shared)
+	sigma := math.Sqrt(mean * (1 - rate))
+	if math.Abs(float64(falsePos)-mean) > 5*sigma {
+		t.Errorf("%d false positives among %d non-shared indicators, expected %.1f ± %.1f", falsePos, nQuery-shared, mean, 5*sigma)
+	}
+	t.Logf("candidates %d = %d shared + %d false positives (expected %.1f)", candidates, shared, falsePos, mean)
+
+	// After confirmation: exactly the intersection, with labels.
+	if len(hits) != shared || len(confirmed) != shared {
+		t.Fatalf("querier has %d hits, publisher %d confirmed; want %d", len(hits), len(confirmed), shared)
+	}
+	for i, h := range hits {
+		if h.Indicator != query[i] {
+			t.Fatalf("hit %d is %v, want %v", i, h.Indicator, query[i])
+		}
+		if want := fmt.Sprint("L", nPub-shared+i); h.Label != want {
+			t.Fatalf("hit %d label %q, want %q", i, h.Label, want)
+		}
+	}
+	seen := map[int]bool{}
+	for _, c := range confirmed {
+		if c.Entry < nPub-shared || c.Entry >= nPub || seen[c.Entry] {
+			t.Fatalf("publisher confirmed entry %d, not a shared one or twice", c.Entry)
+		}
+		seen[c.Entry] = true
 	}
 }
