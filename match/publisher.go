@@ -78,7 +78,7 @@ type indexEntry struct {
 // number) plus the labels and references given, and a bounded number of
 // entries in flight. Entries repeating an indicator are merged into the
 // first; [Publisher.Entries] counts them all, [Filter.Len] the distinct
-// ones.
+// ones. A nil entries publishes an empty list.
 func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*Publisher, error) {
 	if opts == nil {
 		opts = &PublishOptions{}
@@ -101,6 +101,9 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 		key:     key,
 		hdr:     msgHeader{suite: key.suite, mode: opts.Mode, keyID: key.KeyID()},
 		workers: defaultWorkers(opts.Workers),
+	}
+	if entries == nil {
+		entries = func(func(Entry) bool) {}
 	}
 	if err := p.build(entries, opts); err != nil {
 		return nil, err

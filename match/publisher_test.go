@@ -1,0 +1,324 @@
+package match
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedmatch/fedmatch/internal/wire"
+)
+
+func TestPublishDeterministicAcrossWorkers(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 7)
+	es := entriesOf(synthetic(t, 0, 1500), nil)
+	var encs [][]byte
+	for _, w := range []int{1, 2, 5} {
+		p := mustPublish(t, key, es, &PublishOptions{Workers: w})
+		b, _ := p.Filter().MarshalBinary()
+		encs = append(encs, b)
+	}
+	if !bytes.Equal(encs[0], encs[1]) || !bytes.Equal(encs[0], encs[2]) {
+		t.Fatal("filters built with 1, 2 and 5 workers differ")
+	}
+}
+
+func TestPublishProgressAndCancel(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 7)
+	es := entriesOf(synthetic(t, 0, 2000), nil)
+	var seen []int
+	p := mustPublish(t, key, es, &PublishOptions{Progress: func(n int) error {
+		seen = append(seen, n)
+		return nil
+	}})
+	if len(seen) < 2 || !slices.IsSorted(seen) || seen[len(seen)-1] != len(es) || p.Entries() != len(es) {
+		t.Fatalf("progress reports %v for %d entries", seen, len(es))
+	}
+
+	stop := errors.New("operator cancelled")
+	consumed := 0
+	entries := func(yield func(Entry) bool) {
+		for _, e := range es {
+			consumed++
+			if !yield(e) {
+				return
+			}
+		}
+	}
+	_, err := Publish(key, entries, &PublishOptions{Workers: 1, Progress: func(n int) error {
+		if n >= 512 {
+			return stop
+		}
+		return nil
+	}})
+	if !errors.Is(err, stop) {
+		t.Fatalf("cancelled build returned %v", err)
+	}
+	if consumed >= len(es) {
+		t.Errorf("cancelled build read all %d entries", consumed)
+	}
+}
+
+func TestPublishRefusesBadEntries(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 7)
+	good := entriesOf(synthetic(t, 0, 10), nil)
+	for _, tc := range []struct {
+		name string
+		bad  Entry
+		want string
+	}{
+		{"zero indicator", Entry{}, "entry 5: zero Indicator"},
+		{"long label", Entry{Indicator: good[0].Indicator, Label: strings.Repeat("x", MaxLabelLen+1)}, "entry 5: label"},
+		{"long ref", Entry{Indicator: good[0].Indicator, Ref: strings.Repeat("x", MaxLabelLen+1)}, "entry 5: label or reference"},
+		{"label not UTF-8", Entry{Indicator: good[0].Indicator, Label: "\xff"}, "entry 5: label is not valid UTF-8"},
+	} {
+		es := slices.Concat(good[:5], []Entry{tc.bad}, good[5:])
+		_, err := Publish(key, slices.Values(es), nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+	for _, opts := range []*PublishOptions{
+		{FalsePositiveRate: -1}, {FalsePositiveRate: 0.7}, {FalsePositiveRate: math.NaN()},
+		{Mode: Mode(9)}, {NotBefore: time.Unix(100, 0), NotAfter: time.Unix(50, 0)},
+	} {
+		if _, err := Publish(key, slices.Values(good), opts); err == nil {
+			t.Errorf("options %+v accepted", *opts)
+		}
+	}
+	if _, err := Publish(nil, slices.Values(good), nil); err == nil {
+		t.Error("nil key accepted")
+	}
+}
+
+func TestPublishDuplicatesAndLabels(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 7)
+	a := MustIndicator(KindIPv4, "192.0.2.1")
+	b := MustIndicator(KindEmail, "bob@example.org")
+	es := []Entry{
+		{Indicator: a, Label: "first", Ref: "case-1"},
+		{Indicator: b, Ref: "case-2"},
+		{Indicator: MustIndicator(KindIPv4, "::ffff:192.0.2.1"), Label: "second", Ref: "case-3"},
+	}
+	p := mustPublish(t, key, es, nil)
+	if p.Entries() != 3 || p.Filter().Len() != 2 {
+		t.Fatalf("entries %d, distinct %d; want 3, 2", p.Entries(), p.Filter().Len())
+	}
+	hits, confirmed, _ := roundTrip(t, p, nil, []Indicator{a, MustIndicator(KindIPv4, "192.0.2.2")})
+	if len(hits) != 1 || hits[0].Indicator != a || hits[0].Label != "first" {
+		t.Fatalf("hits %+v", hits)
+	}
+	if len(confirmed) != 1 || confirmed[0] != (ConfirmedEntry{Entry: 0, Label: "first", Ref: "case-1"}) {
+		t.Fatalf("confirmed %+v", confirmed)
+	}
+	hits, confirmed, _ = roundTrip(t, p, nil, []Indicator{b, b})
+	if len(hits) != 1 || hits[0].Label != "" || confirmed[0].Ref != "case-2" {
+		t.Fatalf("hits %+v, confirmed %+v", hits, confirmed)
+	}
+}
+
+func TestPublishEmpty(t *testing.T) {
+	p := mustPublish(t, testKey(t, SuiteRistretto255, 7), nil, nil)
+	if p.Filter().Len() != 0 || p.Filter().SetBits() != 0 {
+		t.Fatalf("empty list: n %d, %d bits set", p.Filter().Len(), p.Filter().SetBits())
+	}
+	hits, _, cands := roundTrip(t, p, nil, synthetic(t, 0, 5))
+	if len(hits) != 0 || cands != 0 {
+		t.Fatalf("empty list gave %d hits, %d candidates", len(hits), cands)
+	}
+}
+
+func TestFilterMetadata(t *testing.T) {
+	nb, na := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	key := testKey(t, SuiteP256, 7)
+	p := mustPublish(t, key, entriesOf(synthetic(t, 0, 10), nil), &PublishOptions{Mode: ModeVOPRF, Epoch: 42, NotBefore: nb, NotAfter: na})
+	var f Filter
+	reencode(t, p.Filter(), &f)
+	if f.Suite() != SuiteP256 || f.Mode() != ModeVOPRF || f.Epoch() != 42 || f.KeyID() != key.KeyID() ||
+		!f.NotBefore().Equal(nb) || !f.NotAfter().Equal(na) || !f.PublicKey().Equal(key.Public()) || f.Len() != 10 {
+		t.Fatalf("filter metadata did not survive encoding: %v %v %d %v %v %v", f.Suite(), f.Mode(), f.Epoch(), f.KeyID(), f.NotBefore(), f.NotAfter())
+	}
+	for _, c := range []struct {
+		t    time.Time
+		want bool
+	}{{nb.Add(-time.Second), false}, {nb, true}, {na, true}, {na.Add(time.Second), false}} {
+		if f.ValidAt(c.t) != c.want {
+			t.Errorf("ValidAt(%v) = %v", c.t, !c.want)
+		}
+	}
+	if b, _ := f.MarshalBinary(); f.Size() != len(b) {
+		t.Errorf("Size() = %d, encoding is %d bytes", f.Size(), len(b))
+	}
+}
+
+// TestFilterFalsePositiveRate measures the Bloom filter alone, over
+// random tags, at a rate high enough to count: the measured rate must be
+// within 5 sigma of the configured one.
+func TestFilterFalsePositiveRate(t *testing.T) {
+	const n, trials, fpr = 20_000, 400_000, 1e-3
+	idx := make([]indexEntry, n)
+	for i := range idx {
+		rand.Read(idx[i].tag[:])
+	}
+	f, err := buildFilter(sortIndex(idx), fpr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := 0
+	for range trials {
+		var tg tag
+		rand.Read(tg[:])
+		if f.contains(deriveItem(tg)) {
+			fp++
+		}
+	}
+	for _, e := range idx {
+		if !f.contains(deriveItem(e.tag)) {
+			t.Fatal("false negative")
+		}
+	}
+	mean := fpr * trials
+	if sigma := math.Sqrt(mean); math.Abs(float64(fp)-mean) > 5*sigma {
+		t.Errorf("%d false positives in %d trials, want %.0f ± %.0f", fp, trials, mean, 5*sigma)
+	}
+	if est := f.EstimatedFalsePositiveRate(); est < fpr/2 || est > 2*fpr {
+		t.Errorf("estimated rate %g, configured %g", est, fpr)
+	}
+}
+
+func TestQueryMisuse(t *testing.T) {
+	p := mustPublish(t, testKey(t, SuiteRistretto255, 7), entriesOf(synthetic(t, 0, 10), nil), nil)
+	q, err := NewQuerier(p.Filter(), &QuerierOptions{ChunkSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := q.Blind(nil); !errors.Is(err, ErrEmptyBatch) {
+		t.Errorf("empty batch: %v", err)
+	}
+	mixed := []Indicator{MustIndicator(KindIPv4, "192.0.2.1"), MustIndicator(KindEmail, "a@example.org")}
+	if _, _, err := q.Blind(mixed); !errors.Is(err, ErrMixedKinds) {
+		t.Errorf("mixed kinds: %v", err)
+	}
+	if _, _, err := q.Blind([]Indicator{mixed[0], {}}); !errors.Is(err, ErrInvalidIndicator) {
+		t.Errorf("zero indicator: %v", err)
+	}
+	qu, req, err := q.Blind(slices.Concat(synthetic(t, 0, 4), synthetic(t, 0, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if qu.Len() != 4 || req.Len() != 4 || req.ChunkSize() != 3 || req.Kind() != "email" {
+		t.Errorf("duplicates not merged: %d/%d, chunk %d, kind %s", qu.Len(), req.Len(), req.ChunkSize(), req.Kind())
+	}
+	if _, err := qu.Hits(&ConfirmResponse{hdr: p.hdr}); err == nil {
+		t.Error("Hits before Finalize accepted")
+	}
+	resp, err := p.Evaluate(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := *resp
+	short.count = 3
+	if _, err := qu.Finalize(&short); !errors.Is(err, ErrResponseMismatch) {
+		t.Errorf("response for another count: %v", err)
+	}
+	creq, err := qu.Finalize(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := qu.Finalize(resp); err == nil {
+		t.Error("second Finalize accepted")
+	}
+	cresp, _, err := p.Confirm(creq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := &ConfirmResponse{hdr: cresp.hdr, results: append(slices.Clone(cresp.results), confirmResult{})}
+	if _, err := qu.Hits(wrong); !errors.Is(err, ErrResponseMismatch) {
+		t.Errorf("confirm response of another length: %v", err)
+	}
+	hits, err := qu.Hits(cresp)
+	if err != nil || len(hits) != 4 {
+		t.Fatalf("hits %v, %v", hits, err)
+	}
+	if _, err := qu.Hits(cresp); err == nil {
+		t.Error("second Hits accepted")
+	}
+	if _, err := NewQuerier(p.Filter(), &QuerierOptions{ChunkSize: MaxChunkSize + 1}); err == nil {
+		t.Error("chunk size above the limit accepted")
+	}
+}
+
+func TestKeys(t *testing.T) {
+	for _, s := range []Suite{SuiteRistretto255, SuiteP256} {
+		k1, err := GenerateKey(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k2, _ := GenerateKey(s)
+		if k1.Equal(k2) || k1.KeyID() == k2.KeyID() {
+			t.Fatal("two generated keys are equal")
+		}
+		b, _ := k1.MarshalBinary()
+		k3, err := ParsePrivateKey(b)
+		if err != nil || !k3.Equal(k1) || !k3.Public().Equal(k1.Public()) || k3.Suite() != s {
+			t.Fatalf("private key round trip: %v", err)
+		}
+		pb, _ := k1.Public().MarshalBinary()
+		pk, err := ParsePublicKey(pb)
+		if err != nil || !pk.Equal(k1.Public()) || pk.KeyID() != k1.KeyID() {
+			t.Fatalf("public key round trip: %v", err)
+		}
+		pk2, err := NewPublicKey(s, k1.Public().Bytes())
+		if err != nil || !pk2.Equal(pk) {
+			t.Fatalf("NewPublicKey: %v", err)
+		}
+		if _, err := NewPublicKey(s, append(k1.Public().Bytes(), 0)); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("NewPublicKey with a trailing byte: %v", err)
+		}
+		// A zero scalar and a non-canonical one (the group order's
+		// encoding is not reduced) are refused.
+		zero := bytes.Clone(b)
+		clear(zero[wire0(s):])
+		if _, err := ParsePrivateKey(zero); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("zero scalar: %v", err)
+		}
+		ff := bytes.Clone(b)
+		for i := wire0(s); i < len(ff); i++ {
+			ff[i] = 0xff
+		}
+		if _, err := ParsePrivateKey(ff); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("unreduced scalar: %v", err)
+		}
+		// The identity is not a public key.
+		if _, err := NewPublicKey(s, make([]byte, s.params().elemLen)); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("identity public key: %v", err)
+		}
+	}
+	if _, err := GenerateKey(Suite(7)); !errors.Is(err, ErrWrongSuite) {
+		t.Errorf("invalid suite: %v", err)
+	}
+	if _, err := DeriveKey(SuiteRistretto255, ModePOPRF, make([]byte, 31), nil); !errors.Is(err, ErrInvalidKey) {
+		t.Errorf("short seed: %v", err)
+	}
+	// DeriveKey is deterministic and depends on seed, info and mode.
+	seed := bytes.Repeat([]byte{9}, 32)
+	a, _ := DeriveKey(SuiteRistretto255, ModePOPRF, seed, []byte("a"))
+	a2, _ := DeriveKey(SuiteRistretto255, ModePOPRF, seed, []byte("a"))
+	b, _ := DeriveKey(SuiteRistretto255, ModePOPRF, seed, []byte("b"))
+	c, _ := DeriveKey(SuiteRistretto255, ModeVOPRF, seed, []byte("a"))
+	if !a.Equal(a2) || a.Equal(b) || a.Equal(c) {
+		t.Error("DeriveKey is not a function of (seed, info, mode)")
+	}
+	if got := fmt.Sprint(SuiteRistretto255, SuiteP256, ModePOPRF, ModeVOPRF, ModeOPRF); got != "ristretto255-SHA512 P256-SHA256 POPRF VOPRF OPRF" {
+		t.Errorf("names: %s", got)
+	}
+}
+
+// wire0 is the offset of the scalar in a private key encoding: the header
+// and the suite code.
+func wire0(Suite) int { return wire.HeaderLen + 1 }
