@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDemo(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{
+		"What B learned (4 of its 8 indicators are on A's list)",
+		"email:broker@example.net",
+		"domain:xn--bcher-download-gsb.example",
+		"ipv4:192.0.2.44",
+		"ipv6:2001:db8::1f",
+		"B asked about 2 email, 2 domain, 2 ipv4, 1 ipv6, 1 sha256",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// B's non-shared indicators never appear in what A learned.
+	aPart := out.String()[strings.Index(out.String(), "What A learned"):]
+	for _, secret := range []string{"treasurer", "legit-shop", "203.0.113.9", "2c26b46b"} {
+		if strings.Contains(aPart, secret) {
+			t.Errorf("A's part of the output mentions B's non-shared %q", secret)
+		}
+	}
+}
+
+func write(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	a := write(t, dir, "a.txt", "# CERT list\nExample.COM.\nbad domain.example\nfoo.example\n\nbar.example\n192.0.2.1\n")
+	b := write(t, dir, "b.txt", "bar.example\nexample.com\nnot-shared.example\nfoo.example.\n-x.example\n")
+	outPath := filepath.Join(dir, "hits.txt")
+	var out, errb bytes.Buffer
+	code := run([]string{"-kind", "domain", "-a", a, "-b", b, "-out", outPath}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	got, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "bar.example\nexample.com\nfoo.example\n"; string(got) != want {
+		t.Errorf("shared = %q, want %q", got, want)
+	}
+	log := errb.String()
+	for _, want := range []string{
+		"publisher (-a): 7 lines: 3 indicators, 2 rejected, 2 blank or comment",
+		a + ":3: rejected: has a character not allowed",
+		a + ":7: rejected: is an IP address",
+		"querier (-b): 5 lines: 4 indicators, 1 rejected, 0 blank or comment",
+		b + ":5: rejected: has a label starting or ending with '-'",
+		"shared: 3 indicators",
+		"filter: 3 distinct entries",
+		"bytes: querier -> publisher",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("summary lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	a := write(t, dir, "a.txt", "example.com\n")
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"-kind", "domain"}, 2, "go together"},
+		{[]string{"-kind", "nope", "-a", a, "-b", a}, 2, "unknown indicator kind"},
+		{[]string{"-kind", "domain", "-a", a, "-b", filepath.Join(dir, "missing")}, 1, "no such file"},
+		{[]string{"extra"}, 2, "unexpected argument"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(tc.args, &out, &errb); code != tc.code || !strings.Contains(errb.String(), tc.msg) {
+			t.Errorf("%v: exit %d, %q; want %d and %q", tc.args, code, errb.String(), tc.code, tc.msg)
+		}
+	}
+}
