@@ -26,7 +26,7 @@ var domainProfile = idna.New(
 	idna.Transitional(false),
 	idna.StrictDomainName(false), // allow '_', checked below
 	idna.CheckHyphens(false),     // "r3---sn-..." labels are in common use
-	idna.VerifyDNSLength(true),
+	idna.VerifyDNSLength(false),  // checked below, with a precise reason
 )
 
 func canonicalDomain(s string) (string, error) {
@@ -41,7 +41,7 @@ func canonicalDomain(s string) (string, error) {
 	a, err := domainProfile.ToASCII(s)
 	if err != nil {
 		// idna's errors quote the input; keep only what went wrong.
-		return "", errors.New("not a valid internationalized domain name (IDNA 2008)")
+		return "", errors.New("not a valid internationalized domain name (IDNA 2008: disallowed character, bad punycode or Bidi rule)")
 	}
 	if len(a) > 253 {
 		return "", errors.New("longer than 253 bytes")
@@ -51,8 +51,11 @@ func canonicalDomain(s string) (string, error) {
 		return "", errors.New("a single label, not a domain name")
 	}
 	for _, l := range labels {
-		if l == "" || len(l) > 63 {
-			return "", errors.New("has an empty label or one longer than 63 bytes")
+		if l == "" {
+			return "", errors.New("has an empty label")
+		}
+		if len(l) > 63 {
+			return "", errors.New("has a label longer than 63 bytes")
 		}
 		if l[0] == '-' || l[len(l)-1] == '-' {
 			return "", errors.New("has a label starting or ending with '-'")
