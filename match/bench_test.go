@@ -297,7 +297,11 @@ func BenchmarkQuery(b *testing.B) {
 					if cores > 1 {
 						one += query(q1)
 					}
-					raw += circlQuery(b, key.suite, mode, q.opk, srv, inputs, info)
+					opk, err := q.circlKey()
+					if err != nil {
+						b.Fatal(err)
+					}
+					raw += circlQuery(b, key.suite, mode, opk, srv, inputs, info)
 					b.StartTimer()
 				}
 				report(b, ours, raw, n)

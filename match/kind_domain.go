@@ -47,9 +47,6 @@ func canonicalDomain(s string) (string, error) {
 		return "", errors.New("longer than 253 bytes")
 	}
 	labels := strings.Split(a, ".")
-	if len(labels) < 2 {
-		return "", errors.New("a single label, not a domain name")
-	}
 	for _, l := range labels {
 		if l == "" {
 			return "", errors.New("has an empty label")
@@ -66,6 +63,9 @@ func canonicalDomain(s string) (string, error) {
 				return "", errors.New("has a character not allowed in a domain name")
 			}
 		}
+	}
+	if len(labels) < 2 {
+		return "", errors.New("a single label, not a domain name")
 	}
 	return a, nil
 }

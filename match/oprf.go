@@ -126,6 +126,18 @@ func newEvaluator(sk *PrivateKey, m Mode, info []byte) (*evaluator, error) {
 	return ev, nil
 }
 
+// clone returns an evaluator with its own copies of the circl values.
+// circl's group elements are not safe for concurrent use even when only
+// encoded (P-256 elements reduce their coordinates in place when
+// marshalled), so every goroutine works on its own evaluator.
+func (ev *evaluator) clone() *evaluator {
+	c := *ev
+	c.evalKey = ev.evalKey.Copy()
+	c.proofKey = ev.proofKey.Copy()
+	c.proofPub = ev.proofPub.Copy()
+	return &c
+}
+
 // blindEvaluate is BlindEvaluate of RFC 9497 Sections 3.3.1-3.3.3 over a
 // batch: it multiplies every blinded element by the evaluation key and, in
 // the verifiable modes, proves with one batched DLEQ proof (Section 2.2.1)

@@ -135,11 +135,18 @@ type publishJob struct {
 	err    error
 }
 
-func (j *publishJob) run(sc *scratch) {
+// run evaluates the job's entries. own maps the shared evaluators to this
+// goroutine's clones.
+func (j *publishJob) run(sc *scratch, own map[*evaluator]*evaluator) {
 	j.out = j.out[:0]
 	start := 0
 	for i, end := range j.ends {
-		y, err := j.evs[i].evaluate(sc, j.inputs[start:end])
+		ev := own[j.evs[i]]
+		if ev == nil {
+			ev = j.evs[i].clone()
+			own[j.evs[i]] = ev
+		}
+		y, err := ev.evaluate(sc, j.inputs[start:end])
 		if err != nil {
 			j.err = fmt.Errorf("entry %d: %w", j.base+uint32(i), err)
 			return
@@ -166,11 +173,12 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 		go func() {
 			defer wg.Done()
 			sc := newScratch(p.key.suite.params())
+			own := map[*evaluator]*evaluator{}
 			for j := range jobs {
 				select {
 				case <-stop:
 				default:
-					j.run(sc)
+					j.run(sc, own)
 				}
 				results <- j
 			}
@@ -344,11 +352,11 @@ func (p *Publisher) evaluate(req *EvalRequest, info []byte, proofR []group.Scala
 	if err := req.hdr.check(&p.hdr); err != nil {
 		return nil, err
 	}
-	ev, err := newEvaluator(p.key, p.hdr.mode, info)
+	shared, err := newEvaluator(p.key, p.hdr.mode, info)
 	if err != nil {
 		return nil, err
 	}
-	sp := ev.sp
+	sp := shared.sp
 	resp := &EvalResponse{
 		hdr:   p.hdr,
 		chunk: req.chunk,
@@ -371,7 +379,7 @@ func (p *Publisher) evaluate(req *EvalRequest, info []byte, proofR []group.Scala
 		if proofR != nil {
 			r = proofR[c]
 		}
-		evaluated, proof, err := ev.blindEvaluate(blinded, r)
+		evaluated, proof, err := shared.clone().blindEvaluate(blinded, r)
 		if err != nil {
 			return err
 		}

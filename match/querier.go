@@ -33,7 +33,6 @@ type QuerierOptions struct {
 // each [Query] is not.
 type Querier struct {
 	f       *Filter
-	opk     *oprf.PublicKey
 	chunk   int
 	workers int
 }
@@ -75,11 +74,11 @@ func NewQuerier(f *Filter, opts *QuerierOptions) (*Querier, error) {
 	if chunk < 0 || chunk > MaxChunkSize {
 		return nil, fmt.Errorf("match: chunk size %d not in [1, %d]", chunk, MaxChunkSize)
 	}
-	opk := new(oprf.PublicKey)
-	if err := opk.UnmarshalBinary(f.hdr.suite.params().circl, f.pub.enc); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	q := &Querier{f: f, chunk: chunk, workers: defaultWorkers(opts.Workers)}
+	if _, err := q.circlKey(); err != nil {
+		return nil, err
 	}
-	return &Querier{f: f, opk: opk, chunk: chunk, workers: defaultWorkers(opts.Workers)}, nil
+	return q, nil
 }
 
 // Filter returns the filter the querier queries.
@@ -97,7 +96,6 @@ type Query struct {
 	chunks []*oprf.FinalizeData
 	state  int
 	cands  []int // indexes into inds of the filter's positives
-	tags   []byte
 }
 
 const (
@@ -160,12 +158,14 @@ func (q *Querier) blindInputs(kind string, info []byte, inputs [][]byte, blinds 
 	req := &EvalRequest{hdr: f.hdr, kind: kind, chunk: q.chunk, count: len(inputs)}
 	req.elems = make([]byte, len(inputs)*sp.elemLen)
 	qu.chunks = make([]*oprf.FinalizeData, numChunks(len(inputs), q.chunk))
-	c := q.client()
 	err := parallel(q.workers, len(qu.chunks), func(ci int) error {
 		lo, hi := ci*q.chunk, min((ci+1)*q.chunk, len(inputs))
+		c, err := q.client()
+		if err != nil {
+			return err
+		}
 		var fd *oprf.FinalizeData
 		var er *oprf.EvaluationRequest
-		var err error
 		if blinds != nil {
 			fd, er, err = c.DeterministicBlind(inputs[lo:hi], blinds[lo:hi])
 		} else {
@@ -199,28 +199,45 @@ type blinder interface {
 	DeterministicBlind(inputs [][]byte, blinds []oprf.Blind) (*oprf.FinalizeData, *oprf.EvaluationRequest, error)
 }
 
-func (q *Querier) client() blinder {
+func (q *Querier) client() (blinder, error) {
 	s := q.f.hdr.suite.params().circl
-	switch q.f.hdr.mode {
-	case ModePOPRF:
-		return oprf.NewPartialObliviousClient(s, q.opk)
-	case ModeVOPRF:
-		return oprf.NewVerifiableClient(s, q.opk)
-	default:
-		return oprf.NewClient(s)
+	if q.f.hdr.mode == ModeOPRF {
+		return oprf.NewClient(s), nil
 	}
+	pk, err := q.circlKey()
+	if err != nil {
+		return nil, err
+	}
+	if q.f.hdr.mode == ModePOPRF {
+		return oprf.NewPartialObliviousClient(s, pk), nil
+	}
+	return oprf.NewVerifiableClient(s, pk), nil
+}
+
+// circlKey decodes the filter's public key for circl. Each call returns a
+// new value: circl's elements are not safe for concurrent use (see
+// evaluator.clone), and the verifier encodes the key.
+func (q *Querier) circlKey() (*oprf.PublicKey, error) {
+	pk := new(oprf.PublicKey)
+	if err := pk.UnmarshalBinary(q.f.hdr.suite.params().circl, q.f.pub.enc); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	return pk, nil
 }
 
 func (q *Querier) finalize(fd *oprf.FinalizeData, ev *oprf.Evaluation, info []byte) ([][]byte, error) {
 	s := q.f.hdr.suite.params().circl
-	switch q.f.hdr.mode {
-	case ModePOPRF:
-		return oprf.NewPartialObliviousClient(s, q.opk).Finalize(fd, ev, info)
-	case ModeVOPRF:
-		return oprf.NewVerifiableClient(s, q.opk).Finalize(fd, ev)
-	default:
+	if q.f.hdr.mode == ModeOPRF {
 		return oprf.NewClient(s).Finalize(fd, ev)
 	}
+	pk, err := q.circlKey()
+	if err != nil {
+		return nil, err
+	}
+	if q.f.hdr.mode == ModePOPRF {
+		return oprf.NewPartialObliviousClient(s, pk).Finalize(fd, ev, info)
+	}
+	return oprf.NewVerifiableClient(s, pk).Finalize(fd, ev)
 }
 
 // Len returns the number of distinct indicators in the query.

@@ -3,6 +3,7 @@ package match
 import (
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 )
 
@@ -82,5 +83,56 @@ func TestRoundTripLarge(t *testing.T) {
 			t.Fatalf("publisher confirmed entry %d, not a shared one or twice", c.Entry)
 		}
 		seen[c.Entry] = true
+	}
+}
+
+// TestConcurrentUse shares one Publisher and one Querier between
+// goroutines, with several chunks per request. Regression test: circl's
+// P-256 elements reduce their coordinates in place when encoded, so a
+// public key shared between chunk goroutines was a data race (caught by
+// go test -race).
+func TestConcurrentUse(t *testing.T) {
+	for _, s := range []Suite{SuiteP256, SuiteRistretto255} {
+		for _, m := range []Mode{ModeVOPRF, ModePOPRF} {
+			t.Run(s.String()+"/"+m.String(), func(t *testing.T) {
+				p := mustPublish(t, testKey(t, s, 9), entriesOf(synthetic(t, 0, 40), nil), &PublishOptions{Mode: m, Workers: 4})
+				q, err := NewQuerier(p.Filter(), &QuerierOptions{ChunkSize: 3, Workers: 4})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var wg sync.WaitGroup
+				for g := range 4 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						qu, req, err := q.Blind(synthetic(t, 30+g, 12)) // 10-g shared
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						resp, err := p.Evaluate(req)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						creq, err := qu.Finalize(resp)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						cresp, _, err := p.Confirm(creq)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						hits, err := qu.Hits(cresp)
+						if err != nil || len(hits) != 10-g {
+							t.Errorf("goroutine %d: %d hits, %v; want %d", g, len(hits), err, 10-g)
+						}
+					}()
+				}
+				wg.Wait()
+			})
+		}
 	}
 }

@@ -1,0 +1,94 @@
+// Package match implements fedmatch's two-party private matching of
+// indicators: a publisher turns its watchlist into a Bloom filter keyed by
+// an oblivious pseudorandom function (OPRF) as specified in RFC 9497, and a
+// querier finds which of its own indicators are on that list, so that both
+// end up knowing exactly the indicators they share and nothing more.
+//
+// The OPRF inputs and outputs are exactly RFC 9497's, in the
+// ristretto255-SHA512 (default) or P256-SHA256 suite, so a partner with
+// any RFC 9497 implementation can query a fedmatch publisher; fedmatch's
+// own framing (PROTOCOL.md in the repository) only surrounds them. The
+// package is pure computation: no network, no clock, no logging. Package
+// federation runs it between agencies.
+//
+// # Protocol overview
+//
+//	Publisher (key k)                              Querier
+//	=================================================================
+//	Publish(watchlist):
+//	  y_i = OPRF(k, info(kind), input(kind, value))
+//	  tag_i = H("confirm tag", y_i); filter += H("filter item", tag_i)
+//
+//	                         Filter (pkS, n, m, k, bits)
+//	                       ------------------------------>
+//	                                               NewQuerier: check key and
+//	                                               density of the filter
+//	                                               Blind(indicators of a kind)
+//	                           EvalRequest (kind, blinded)
+//	                       <------------------------------
+//	Evaluate: authorise kind and count, then
+//	evaluate, with a DLEQ proof per chunk
+//	                      EvalResponse (evaluated, proofs)
+//	                       ------------------------------>
+//	                                               Finalize: verify proofs,
+//	                                               unblind, y, tag, test filter
+//	                         ConfirmRequest (candidate tags)
+//	                       <------------------------------
+//	Confirm: exact lookup in the tag index
+//	                   ConfirmResponse (hit or not, label)
+//	                       ------------------------------>
+//	learns which entries were hit                  Hits: exactly the shared
+//	                                               indicators, with labels
+//
+// Start with [Publish] and [NewQuerier]; the package example runs the
+// whole exchange. Indicators are built with [NewIndicator], which
+// canonicalizes the value according to its [Kind].
+//
+// # Modes
+//
+// [ModePOPRF], the default, is RFC 9497's partially-oblivious mode with the
+// indicator kind as public input: a batch declares its kind, the publisher
+// can authorise it (a partner may be allowed only IP addresses), and
+// outputs of different kinds are independent. It is verifiable: each
+// evaluation carries a batched DLEQ proof that the publisher used the key
+// its filter commits to. [ModeVOPRF] is verifiable without the kind
+// binding; [ModeOPRF] has no proof and queriers refuse it unless they set
+// [QuerierOptions.InsecureAllowOPRF].
+//
+// # Security considerations
+//
+// The querier learns which of its own indicators are on the publisher's
+// list and the label the publisher releases for each, and the filter's
+// parameters (n, m, k). Without the publisher's key the filter tells
+// nothing about the entries: every test of a guess needs an evaluation by
+// the publisher, so guessing is online only, one evaluation per guess, and
+// the federation layer counts evaluations against a budget.
+//
+// The publisher learns the kind and number of indicators in each batch
+// (it must, to apply policy and budgets) and, at confirm time, which of
+// its own entries the querier holds. Blinded elements are uniformly random
+// group elements: the publisher learns nothing about the querier's other
+// indicators from the evaluation. It does learn the confirm tags of the
+// querier's Bloom false positives, and holding the key it could test
+// guesses against those offline: the false-positive rate bounds that leak
+// (see [DefaultFalsePositiveRate]). A publisher could try to raise it with
+// a dense filter; [NewQuerier] refuses filters whose set bits do not fit
+// their size or whose estimated false-positive rate is above the
+// querier's bound.
+//
+// After confirmation there are no false positives and no false negatives:
+// Bloom filters have no false negatives, and the confirm step removes the
+// false positives by an exact lookup of 128-bit tags.
+//
+// The OPRF is based on the discrete logarithm problem and is not
+// post-quantum: an adversary with a quantum computer who records a filter
+// and the publisher's public key could recover the key and test guesses
+// against the filter offline. Rotating keys and destroying old ones
+// (package federation) limits the exposure to the filters of that epoch.
+//
+// The publisher's group operations run in constant time in the key for
+// ristretto255; circl's P-256 scalar multiplication and DLEQ proofs are
+// not constant time in the key, so prefer ristretto255 where timing can be
+// observed. The tag index lookup at confirm time is a binary search over
+// pseudorandom tags, whose timing reveals nothing useful.
+package match
