@@ -12,11 +12,14 @@ const (
 	// bytes (Section 2.2.1, ComputeComposites), so a proof covers at most
 	// 65535 elements.
 	MaxChunkSize = 1<<16 - 1
-	// DefaultChunkSize is the number of elements a querier puts under one
-	// proof unless told otherwise. Chunks are blinded, evaluated and
-	// verified in parallel; one proof per 1024 elements costs the
-	// publisher under 0.5% more than one proof for the whole batch.
+	// DefaultChunkSize is the largest number of elements a querier puts
+	// under one proof unless told otherwise. Chunks are blinded, evaluated
+	// and verified in parallel; a proof per 1024 elements costs the
+	// publisher about 0.1% more than one proof for the whole batch.
 	DefaultChunkSize = 1024
+	// MinAutoChunkSize is the smallest chunk a querier makes when it
+	// splits a small batch between its workers.
+	MinAutoChunkSize = 64
 	// MaxLabelLen is the longest label or reference of a watchlist entry,
 	// in bytes.
 	MaxLabelLen = 1024

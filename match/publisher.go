@@ -88,8 +88,8 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 		fpr = DefaultFalsePositiveRate
 	}
 	switch {
-	case key == nil:
-		return nil, fmt.Errorf("%w: nil key", ErrInvalidKey)
+	case key == nil || key.k == nil || key.pub == nil:
+		return nil, fmt.Errorf("%w: nil or zero key", ErrInvalidKey)
 	case !opts.Mode.valid():
 		return nil, fmt.Errorf("%w: %v", ErrWrongMode, opts.Mode)
 	case !(fpr > 0 && fpr <= 0.5):

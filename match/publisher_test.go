@@ -322,3 +322,31 @@ func TestKeys(t *testing.T) {
 // wire0 is the offset of the scalar in a private key encoding: the header
 // and the suite code.
 func wire0(Suite) int { return wire.HeaderLen + 1 }
+
+func TestChunkSizes(t *testing.T) {
+	p := mustPublish(t, testKey(t, SuiteRistretto255, 7), nil, nil)
+	for _, c := range []struct{ opt, workers, n, want int }{
+		{0, 2, 1000, 500}, {0, 2, 10, MinAutoChunkSize}, {0, 2, 150, 75}, {0, 4, 100_000, DefaultChunkSize},
+		{0, 1, 1000, 1000}, {7, 2, 1000, 7},
+	} {
+		q, err := NewQuerier(p.Filter(), &QuerierOptions{ChunkSize: c.opt, Workers: c.workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := q.chunkFor(c.n); got != c.want {
+			t.Errorf("chunk option %d, %d workers, %d elements: chunk %d, want %d", c.opt, c.workers, c.n, got, c.want)
+		}
+	}
+	// The request carries the chunk the query used.
+	q, _ := NewQuerier(p.Filter(), &QuerierOptions{Workers: 2})
+	_, req, err := q.Blind(synthetic(t, 0, 150))
+	if err != nil || req.ChunkSize() != 75 {
+		t.Fatalf("request chunk %d, %v", req.ChunkSize(), err)
+	}
+}
+
+func TestPublishZeroKey(t *testing.T) {
+	if _, err := Publish(&PrivateKey{}, nil, nil); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("zero PrivateKey: %v", err)
+	}
+}

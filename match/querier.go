@@ -22,7 +22,10 @@ type QuerierOptions struct {
 	// unnoticed.
 	InsecureAllowOPRF bool
 	// ChunkSize is the number of elements under one proof, at most
-	// MaxChunkSize. Zero means DefaultChunkSize.
+	// MaxChunkSize. Zero means DefaultChunkSize for large batches, and for
+	// smaller ones an even split between the workers with at least
+	// MinAutoChunkSize elements per chunk, so that both sides can spread
+	// even a small batch over their cores.
 	ChunkSize int
 	// Workers is the number of goroutines blinding and finalizing; zero
 	// means GOMAXPROCS.
@@ -33,8 +36,17 @@ type QuerierOptions struct {
 // each [Query] is not.
 type Querier struct {
 	f       *Filter
-	chunk   int
+	chunk   int // 0: chunkFor decides
 	workers int
+}
+
+// chunkFor returns the chunk size for a batch of n elements.
+func (q *Querier) chunkFor(n int) int {
+	if q.chunk > 0 {
+		return q.chunk
+	}
+	even := (n + q.workers - 1) / q.workers
+	return max(MinAutoChunkSize, min(even, DefaultChunkSize))
 }
 
 // NewQuerier checks filter f and returns a Querier for it. It refuses a
@@ -68,9 +80,6 @@ func NewQuerier(f *Filter, opts *QuerierOptions) (*Querier, error) {
 		return nil, err
 	}
 	chunk := opts.ChunkSize
-	if chunk == 0 {
-		chunk = DefaultChunkSize
-	}
 	if chunk < 0 || chunk > MaxChunkSize {
 		return nil, fmt.Errorf("match: chunk size %d not in [1, %d]", chunk, MaxChunkSize)
 	}
@@ -93,6 +102,7 @@ type Query struct {
 	info   []byte
 	inds   []Indicator // distinct, in first-seen order
 	n      int         // number of inputs
+	chunk  int         // elements per proof
 	chunks []*oprf.FinalizeData
 	state  int
 	cands  []int // indexes into inds of the filter's positives
@@ -154,12 +164,12 @@ func (q *Querier) blind(inds []Indicator, blinds []group.Scalar) (*Query, *EvalR
 func (q *Querier) blindInputs(kind string, info []byte, inputs [][]byte, blinds []group.Scalar) (*Query, *EvalRequest, error) {
 	f := q.f
 	sp := f.hdr.suite.params()
-	qu := &Query{q: q, kind: kind, info: info, n: len(inputs)}
-	req := &EvalRequest{hdr: f.hdr, kind: kind, chunk: q.chunk, count: len(inputs)}
+	qu := &Query{q: q, kind: kind, info: info, n: len(inputs), chunk: q.chunkFor(len(inputs))}
+	req := &EvalRequest{hdr: f.hdr, kind: kind, chunk: qu.chunk, count: len(inputs)}
 	req.elems = make([]byte, len(inputs)*sp.elemLen)
-	qu.chunks = make([]*oprf.FinalizeData, numChunks(len(inputs), q.chunk))
+	qu.chunks = make([]*oprf.FinalizeData, numChunks(len(inputs), qu.chunk))
 	err := parallel(q.workers, len(qu.chunks), func(ci int) error {
-		lo, hi := ci*q.chunk, min((ci+1)*q.chunk, len(inputs))
+		lo, hi := ci*qu.chunk, min((ci+1)*qu.chunk, len(inputs))
 		c, err := q.client()
 		if err != nil {
 			return err
@@ -253,13 +263,13 @@ func (qu *Query) Finalize(resp *EvalResponse) (*ConfirmRequest, error) {
 	if qu.state != queryBlinded {
 		return nil, errors.New("match: query already finalized")
 	}
-	f, q := qu.q.f, qu.q
+	f := qu.q.f
 	if err := resp.hdr.check(&f.hdr); err != nil {
 		return nil, err
 	}
-	if resp.count != qu.n || resp.chunk != q.chunk {
+	if resp.count != qu.n || resp.chunk != qu.chunk {
 		return nil, fmt.Errorf("%w: %d elements in chunks of %d, want %d in chunks of %d",
-			ErrResponseMismatch, resp.count, resp.chunk, qu.n, q.chunk)
+			ErrResponseMismatch, resp.count, resp.chunk, qu.n, qu.chunk)
 	}
 	type candidate struct {
 		idx int
@@ -328,7 +338,7 @@ func (qu *Query) outputs(resp *EvalResponse, fn func(chunk, i int, y []byte)) er
 	q, f := qu.q, qu.q.f
 	sp := f.hdr.suite.params()
 	return parallel(q.workers, len(qu.chunks), func(ci int) error {
-		lo, hi := ci*q.chunk, min((ci+1)*q.chunk, qu.n)
+		lo, hi := ci*qu.chunk, min((ci+1)*qu.chunk, qu.n)
 		ev := &oprf.Evaluation{Elements: make([]group.Element, hi-lo)}
 		for i := range ev.Elements {
 			off := (lo + i) * sp.elemLen
