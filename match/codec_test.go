@@ -49,11 +49,11 @@ func samples(t testing.TB, s Suite) []sample {
 	key := testKey(t, s, 3)
 	p := mustPublish(t, key, entriesOf(synthetic(t, 0, 20), func(i int) string { return fmt.Sprint("label ", i) }),
 		&PublishOptions{Epoch: 7})
-	q, err := NewQuerier(p.Filter(), &QuerierOptions{ChunkSize: 4})
+	q, err := NewQuerier(p.Filter(), &QuerierOptions{ChunkSize: MinChunkSize})
 	if err != nil {
 		t.Fatal(err)
 	}
-	qu, req, err := q.Blind(synthetic(t, 15, 10))
+	qu, req, err := q.Blind(synthetic(t, 15, 20)) // 5 shared; two chunks
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,23 +222,31 @@ func TestDecodeFieldErrors(t *testing.T) {
 		byName[s.name] = s.data
 	}
 	filterDecode := decoderFor[Filter]()
+	var cresp ConfirmResponse
+	if err := cresp.UnmarshalBinary(byName["ConfirmResponse"]); err != nil || cresp.Len() == 0 {
+		t.Fatalf("the sample exchange needs candidates: %d, %v", cresp.Len(), err)
+	}
+	nOff := msgHeaderLen + SuiteRistretto255.params().elemLen + 24
 	cases := []struct {
 		msg  string
 		edit func(b []byte)
 		want error
 	}{
-		{"Filter", func(b []byte) { b[4] = 2 }, ErrMalformed},                                          // version
-		{"Filter", func(b []byte) { b[6] = 0x09 }, ErrMalformed},                                       // suite code
-		{"Filter", func(b []byte) { b[7] = 0x07 }, ErrMalformed},                                       // mode code
-		{"Filter", func(b []byte) { b[8] ^= 1 }, ErrWrongKey},                                          // key id
-		{"Filter", func(b []byte) { b[6] = suiteCodeP256 }, ErrInvalidKey},                             // the key bytes are read as a P-256 point
-		{"Filter", func(b []byte) { b[filterFixedLen(SuiteRistretto255)] ^= 1 }, nil},                  // a filter bit: valid data
-		{"Filter", func(b []byte) { b[len(b)-1] |= 0x80 }, ErrMalformed},                               // a bit beyond m
-		{"Filter", func(b []byte) { b[msgHeaderLen+32+40] = 0 }, ErrMalformed},                         // k = 0
-		{"Filter", func(b []byte) { b[msgHeaderLen+32+40] = 65 }, ErrMalformed},                        // k > 64
-		{"EvalRequest", func(b []byte) { b[msgHeaderLen+1] = 'E' }, ErrMalformed},                      // kind name charset
-		{"EvalRequest", func(b []byte) { b[msgHeaderLen+6] = 0; b[msgHeaderLen+7] = 0 }, ErrMalformed}, // chunk 0
-		{"ConfirmResponse", func(b []byte) { b[msgHeaderLen+4] = 2 }, ErrMalformed},                    // answer flag
+		{"Filter", func(b []byte) { b[4] = 2 }, ErrMalformed},                                                 // version
+		{"Filter", func(b []byte) { b[6] = 0x09 }, ErrMalformed},                                              // suite code
+		{"Filter", func(b []byte) { b[7] = 0x07 }, ErrMalformed},                                              // mode code
+		{"Filter", func(b []byte) { b[8] ^= 1 }, ErrWrongKey},                                                 // key id
+		{"Filter", func(b []byte) { b[6] = suiteCodeP256 }, ErrInvalidKey},                                    // the key bytes are read as a P-256 point
+		{"Filter", func(b []byte) { b[filterFixedLen(SuiteRistretto255)] ^= 1 }, nil},                         // a filter bit: valid data
+		{"Filter", func(b []byte) { b[len(b)-1] |= 0x80 }, ErrMalformed},                                      // a bit beyond m
+		{"Filter", func(b []byte) { binary.BigEndian.PutUint64(b[nOff:], MaxEntries+1) }, ErrOversized},       // n
+		{"Filter", func(b []byte) { binary.BigEndian.PutUint64(b[nOff+8:], 0) }, ErrMalformed},                // m = 0
+		{"EvalRequest", func(b []byte) { b[msgHeaderLen+1+len("email")+1] = MinChunkSize - 1 }, ErrMalformed}, // chunk below the minimum
+		{"Filter", func(b []byte) { b[msgHeaderLen+32+40] = 0 }, ErrMalformed},                                // k = 0
+		{"Filter", func(b []byte) { b[msgHeaderLen+32+40] = 65 }, ErrMalformed},                               // k > 64
+		{"EvalRequest", func(b []byte) { b[msgHeaderLen+1] = 'E' }, ErrMalformed},                             // kind name charset
+		{"EvalRequest", func(b []byte) { b[msgHeaderLen+6] = 0; b[msgHeaderLen+7] = 0 }, ErrMalformed},        // chunk 0
+		{"ConfirmResponse", func(b []byte) { b[msgHeaderLen+4] = 2 }, ErrMalformed},                           // answer flag
 	}
 	for _, c := range cases {
 		b := bytes.Clone(byName[c.msg])

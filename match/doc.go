@@ -17,7 +17,7 @@
 //	=================================================================
 //	Publish(watchlist):
 //	  y_i = OPRF(k, info(kind), input(kind, value))
-//	  tag_i = H("confirm tag", y_i); filter += H("filter item", tag_i)
+//	  tag_i = H("confirm tag", y_i); set the bits SHAKE128("filter bits", tag_i)
 //
 //	                         Filter (pkS, n, m, k, bits)
 //	                       ------------------------------>

@@ -128,7 +128,7 @@ func ExamplePublish() {
 	// Output:
 	// 1000 entries, 256 distinct
 	// filter: 8589 bits, 24 hashes, 1177 bytes encoded
-	// estimated false-positive rate: 8.8e-08
+	// estimated false-positive rate: 1.1e-07
 }
 
 func ExampleNewQuerier() {

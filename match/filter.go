@@ -1,10 +1,12 @@
 package match
 
 import (
+	"crypto/sha3"
 	"encoding/binary"
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"time"
 
 	"github.com/bits-and-blooms/bloom/v3"
@@ -13,14 +15,14 @@ import (
 	"github.com/fedmatch/fedmatch/internal/wire"
 )
 
-// A Filter is a publisher's watchlist as a Bloom filter over items derived
+// A Filter is a publisher's watchlist as a Bloom filter over tags derived
 // from the OPRF outputs of its entries (never over the values themselves),
 // together with everything a querier needs to use it: suite, mode, the
 // public key and its id, the epoch and validity window, and the filter
 // parameters n (entries), m (bits) and k (hash functions).
 //
 // Without the publisher's key the filter reveals only its parameters: an
-// item can only be computed through an evaluation by the publisher.
+// entry's tag can only be computed through an evaluation by the publisher.
 type Filter struct {
 	hdr       msgHeader
 	pub       *PublicKey
@@ -80,13 +82,54 @@ func (f *Filter) SetBits() int { return int(f.setBits) }
 func (f *Filter) Size() int { return filterFixedLen(f.hdr.suite) + 8*len(f.bf.BitSet().Words()) }
 
 // EstimatedFalsePositiveRate returns (set bits / m)^k: the probability that
-// an indicator not on the list passes the filter, estimated from the bits
-// actually set rather than from what the publisher declares.
+// an indicator not on the list passes the filter, computed from the bits
+// actually set rather than from what the publisher declares. The bit
+// positions of an indicator are independent and uniform (PROTOCOL.md,
+// section 1.4), so this is exact for any m and k.
 func (f *Filter) EstimatedFalsePositiveRate() float64 {
 	return math.Pow(float64(f.setBits)/float64(f.bf.Cap()), float64(f.bf.K()))
 }
 
-func (f *Filter) contains(it item) bool { return f.bf.Test(it[:]) }
+// A positioner computes the k bit positions of a tag in a filter of m
+// bits: SHAKE128("fedmatch-v1 filter bits" || tag), read as k big-endian
+// 64-bit integers, each reduced mod m. The positions are independent and
+// uniform whatever m and k are, which the querier's density check relies
+// on: with bloom's own double hashing (two base hashes, position
+// h1 + i·h2 mod m) a filter of small or composite m maps many items to
+// fewer than k distinct bits, and a publisher choosing m can make (set
+// bits/m)^k badly underestimate the real false-positive rate. The
+// reduction's bias is below m/2^64 < 2^-28 per position. One positioner
+// per goroutine.
+type positioner struct {
+	h    *sha3.SHAKE
+	buf  []byte
+	locs []uint64
+}
+
+func newPositioner() *positioner { return &positioner{h: sha3.NewSHAKE128()} }
+
+func (p *positioner) positions(t tag, m uint64, k int) []uint64 {
+	p.h.Reset()
+	p.h.Write([]byte(labelPos))
+	p.h.Write(t[:])
+	p.buf = slices.Grow(p.buf[:0], 8*k)[:8*k]
+	p.h.Read(p.buf)
+	p.locs = p.locs[:0]
+	for i := range k {
+		p.locs = append(p.locs, binary.BigEndian.Uint64(p.buf[8*i:])%m)
+	}
+	return p.locs
+}
+
+func (f *Filter) add(p *positioner, t tag) {
+	for _, l := range p.positions(t, uint64(f.bf.Cap()), int(f.bf.K())) {
+		f.bf.BitSet().Set(uint(l))
+	}
+}
+
+func (f *Filter) contains(p *positioner, t tag) bool {
+	return f.bf.TestLocations(p.positions(t, uint64(f.bf.Cap()), int(f.bf.K())))
+}
 
 // check is the querier's sanity check (see [ErrUnsafeFilter]): the bits set
 // must be consistent with n and k, and the estimated false-positive rate

@@ -31,7 +31,7 @@ func fixture(f *testing.F) {
 		}
 		key := testKey(f, SuiteRistretto255, 3)
 		fuzzFixture.p = mustPublish(f, key, entriesOf(synthetic(f, 0, 20), nil), &PublishOptions{Epoch: 7})
-		q, err := NewQuerier(fuzzFixture.p.Filter(), &QuerierOptions{ChunkSize: 4})
+		q, err := NewQuerier(fuzzFixture.p.Filter(), &QuerierOptions{ChunkSize: MinChunkSize})
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func FuzzFilter(f *testing.F) {
 			return
 		}
 		checkReencode(t, b, &fl)
-		if q, err := NewQuerier(&fl, &QuerierOptions{InsecureAllowOPRF: true, MaxFalsePositiveRate: 1}); err == nil {
+		if q, err := NewQuerier(&fl, &QuerierOptions{InsecureAllowOPRF: true, MaxFalsePositiveRate: 0.5}); err == nil {
 			q.Blind(synthetic(t, 0, 2))
 		}
 	})

@@ -17,6 +17,11 @@ const (
 	// and verified in parallel; a proof per 1024 elements costs the
 	// publisher about 0.1% more than one proof for the whole batch.
 	DefaultChunkSize = 1024
+	// MinChunkSize is the smallest chunk a request may declare, unless the
+	// whole batch is smaller: every chunk costs the publisher a proof
+	// (about two scalar multiplications), so chunks of one element would
+	// let a querier make it work 2.5 times as hard per element.
+	MinChunkSize = 16
 	// MinAutoChunkSize is the smallest chunk a querier makes when it
 	// splits a small batch between its workers.
 	MinAutoChunkSize = 64

@@ -87,6 +87,9 @@ func (r *EvalRequest) UnmarshalBinary(data []byte) error {
 	if q.count == 0 {
 		return fmt.Errorf("%w: request of zero elements", ErrEmptyBatch)
 	}
+	if err := checkChunk(q.chunk, q.count); err != nil {
+		return err
+	}
 	if q.elems, err = readFixed(&s, q.count, q.hdr.suite.params().elemLen, "elements"); err != nil {
 		return err
 	}
@@ -106,6 +109,15 @@ func readChunk(s *cryptobyte.String) (int, error) {
 		return 0, malformed("chunk size zero")
 	}
 	return int(c), nil
+}
+
+// checkChunk enforces the protocol's minimum chunk: MinChunkSize, or the
+// whole batch if it is smaller.
+func checkChunk(chunk, count int) error {
+	if chunk < min(count, MinChunkSize) {
+		return malformed("chunks of %d elements in a batch of %d (minimum %d)", chunk, count, MinChunkSize)
+	}
+	return nil
 }
 
 func numChunks(count, chunk int) int { return (count + chunk - 1) / chunk }
@@ -164,6 +176,9 @@ func (r *EvalResponse) UnmarshalBinary(data []byte) error {
 	}
 	if q.count == 0 {
 		return fmt.Errorf("%w: response of zero elements", ErrEmptyBatch)
+	}
+	if err := checkChunk(q.chunk, q.count); err != nil {
+		return err
 	}
 	if q.elems, err = readFixed(&s, q.count, q.hdr.suite.params().elemLen, "elements"); err != nil {
 		return err

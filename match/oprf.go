@@ -17,21 +17,18 @@ const (
 	labelPrefix = "fedmatch-v1/"            // OPRF input and POPRF info prefix
 	labelKeyID  = "fedmatch-v1 key id"      // KeyID derivation
 	labelTag    = "fedmatch-v1 confirm tag" // confirm tag from the OPRF output
-	labelItem   = "fedmatch-v1 filter item" // Bloom-filter item from the tag
+	labelPos    = "fedmatch-v1 filter bits" // Bloom-filter bit positions from the tag
 )
 
 // TagSize is the length of a confirm tag.
 const TagSize = 16
 
 // tag is a confirm tag: the first 16 bytes of
-// SHA-256("fedmatch-v1 confirm tag" || y) for an OPRF output y.
+// SHA-256("fedmatch-v1 confirm tag" || y) for an OPRF output y. The
+// filter's bit positions are derived from the tag (see [positioner]), so
+// a publisher can size the filter exactly once every tag is known and
+// rebuild it from its tag index without the key.
 type tag [TagSize]byte
-
-// item is a Bloom-filter item: the first 16 bytes of
-// SHA-256("fedmatch-v1 filter item" || tag). Deriving it from the tag
-// rather than from y lets a publisher size the filter exactly once every
-// tag is known, and rebuild a filter from its tag index without the key.
-type item [16]byte
 
 func deriveTag(y []byte) (t tag) {
 	var buf [len(labelTag) + 64]byte
@@ -40,15 +37,6 @@ func deriveTag(y []byte) (t tag) {
 	sum := sha256.Sum256(buf[:n])
 	copy(t[:], sum[:])
 	return t
-}
-
-func deriveItem(t tag) (it item) {
-	var buf [len(labelItem) + TagSize]byte
-	n := copy(buf[:], labelItem)
-	copy(buf[n:], t[:])
-	sum := sha256.Sum256(buf[:])
-	copy(it[:], sum[:])
-	return it
 }
 
 // appendInput appends the OPRF input of an indicator:

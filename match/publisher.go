@@ -8,6 +8,7 @@ import (
 	"iter"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -42,10 +43,11 @@ type PublishOptions struct {
 	// Workers is the number of goroutines evaluating entries; zero means
 	// GOMAXPROCS.
 	Workers int
-	// Progress, if not nil, is called from one goroutine as entries are
-	// evaluated, with the number done so far. If it returns an error, the
-	// build stops and Publish returns that error (wrapped): return
-	// ctx.Err() to make a build cancellable.
+	// Progress, if not nil, is called on the goroutine that called
+	// Publish as entries are evaluated, with the number done so far, and a
+	// last time with the total. If it returns an error, the build stops
+	// and Publish returns that error (wrapped): return ctx.Err() to make a
+	// build cancellable.
 	Progress func(done int) error
 }
 
@@ -74,10 +76,11 @@ type indexEntry struct {
 
 // Publish evaluates every entry with key, builds the filter and the tag
 // index, and returns the Publisher. It streams entries: beyond the filter,
-// it keeps 20 bytes per distinct indicator (a confirm tag and an entry
-// number) plus the labels and references given, and a bounded number of
-// entries in flight. Entries repeating an indicator are merged into the
-// first; [Publisher.Entries] counts them all, [Filter.Len] the distinct
+// it keeps 20 bytes per entry (a confirm tag and an entry number; repeated
+// indicators are merged once all are evaluated), 16 bytes per entry for
+// labels and for references once any entry has one, plus their text, and
+// a bounded number of entries in flight. Entries repeating an indicator
+// are merged into the first; [Publisher.Entries] counts them all, [Filter.Len] the distinct
 // ones. A nil entries publishes an empty list.
 func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*Publisher, error) {
 	if opts == nil {
@@ -157,7 +160,9 @@ func (j *publishJob) run(sc *scratch, own map[*evaluator]*evaluator) {
 }
 
 // build runs the entries through the workers and fills p.index, sorted
-// and de-duplicated.
+// and de-duplicated. The entries iterator and the Progress callback run on
+// the caller's goroutine, so a panic in either reaches the caller (after
+// the workers are told to stop).
 func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 	var (
 		jobs    = make(chan *publishJob, p.workers)
@@ -166,8 +171,17 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 		stop    = make(chan struct{})
 		once    sync.Once
 		wg      sync.WaitGroup
+		done    atomic.Int64 // entries evaluated and collected
 	)
 	halt := func() { once.Do(func() { close(stop) }) }
+	jobsOpen := true
+	closeJobs := func() {
+		if jobsOpen {
+			jobsOpen = false
+			close(jobs)
+		}
+	}
+	defer func() { halt(); closeJobs() }() // on every return and panic
 	for range p.workers {
 		wg.Add(1)
 		go func() {
@@ -189,7 +203,6 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 	collected := make(chan error, 1)
 	go func() {
 		var err error
-		done := 0
 		for j := range results {
 			if err == nil {
 				if j.err != nil {
@@ -197,13 +210,7 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 					halt()
 				} else {
 					p.index = append(p.index, j.out...)
-					done += len(j.out)
-					if opts.Progress != nil {
-						if perr := opts.Progress(done); perr != nil {
-							err = fmt.Errorf("match: publish stopped after %d entries: %w", done, perr)
-							halt()
-						}
-					}
+					done.Add(int64(len(j.out)))
 				}
 			}
 			select {
@@ -214,6 +221,22 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 		collected <- err
 	}()
 
+	reported := int64(0)
+	progress := func() error {
+		if opts.Progress == nil {
+			return nil
+		}
+		d := done.Load()
+		if d == reported {
+			return nil
+		}
+		reported = d
+		if err := opts.Progress(int(d)); err != nil {
+			halt()
+			return fmt.Errorf("match: publish stopped after %d entries: %w", d, err)
+		}
+		return nil
+	}
 	evs := map[string]*evaluator{}
 	newJob := func(base uint32) *publishJob {
 		var j *publishJob
@@ -253,13 +276,19 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 				break
 			}
 			cur = newJob(uint32(n))
+			if inErr = progress(); inErr != nil {
+				break
+			}
 		}
 	}
 	if inErr == nil && len(cur.ends) > 0 {
 		send(cur)
 	}
-	close(jobs)
+	closeJobs()
 	err := <-collected
+	if inErr == nil && err == nil {
+		inErr = progress()
+	}
 	if inErr != nil {
 		return inErr
 	}
@@ -317,12 +346,13 @@ func buildFilter(idx []indexEntry, fpr float64) (*Filter, error) {
 	if m > MaxFilterBits || k > MaxFilterHashes {
 		return nil, fmt.Errorf("match: %d entries at false-positive rate %v need a filter of %d bits and %d hashes, above the limits", len(idx), fpr, m, k)
 	}
-	bf := bloom.New(m, k)
+	f := &Filter{n: uint64(len(idx)), bf: bloom.New(m, k)}
+	pos := newPositioner()
 	for _, e := range idx {
-		it := deriveItem(e.tag)
-		bf.Add(it[:])
+		f.add(pos, e.tag)
 	}
-	return &Filter{n: uint64(len(idx)), bf: bf, setBits: uint64(bf.BitSet().Count())}, nil
+	f.setBits = uint64(f.bf.BitSet().Count())
+	return f, nil
 }
 
 // Filter returns the filter to publish.
@@ -339,7 +369,8 @@ func (p *Publisher) Entries() int { return p.entries }
 // publisher side of the query. It checks suite, mode and key id, decodes
 // every element (refusing invalid ones), evaluates the chunks in parallel
 // and proves each in the verifiable modes. The cost is one scalar
-// multiplication per element, plus one more per element for the proof.
+// multiplication per element, plus one more per element and about two per
+// chunk for the proofs; chunks hold at least MinChunkSize elements.
 // Authorise the request (its [EvalRequest.Kind] and [EvalRequest.Len])
 // before calling Evaluate.
 func (p *Publisher) Evaluate(req *EvalRequest) (*EvalResponse, error) {
@@ -417,13 +448,17 @@ type ConfirmedEntry struct {
 // Confirm answers a querier's confirm tags: for each, whether it is one of
 // the publisher's entries and, if so, the entry's label. It returns the
 // response to send and the entries that were hit. Tags the publisher does
-// not hold (Bloom false positives) are answered "no".
+// not hold (Bloom false positives) are answered "no". A request that
+// repeats a tag of an entry is refused (ErrMalformed): a querier never
+// needs to, and a querier that knows one tag must not be able to make the
+// publisher send its label a million times.
 func (p *Publisher) Confirm(req *ConfirmRequest) (*ConfirmResponse, []ConfirmedEntry, error) {
 	if err := req.hdr.check(&p.hdr); err != nil {
 		return nil, nil, err
 	}
 	resp := &ConfirmResponse{hdr: p.hdr, results: make([]confirmResult, req.Len())}
 	var hits []ConfirmedEntry
+	seen := map[uint32]int{} // entry -> index of the tag that hit it
 	for i := range resp.results {
 		var t tag
 		copy(t[:], req.tags[i*TagSize:])
@@ -433,8 +468,12 @@ func (p *Publisher) Confirm(req *ConfirmRequest) (*ConfirmResponse, []ConfirmedE
 		if !found {
 			continue
 		}
-		n := int(p.index[j].entry)
-		ce := ConfirmedEntry{Entry: n, Label: p.labels.get(n), Ref: p.refs.get(n)}
+		n := p.index[j].entry
+		if first, dup := seen[n]; dup {
+			return nil, nil, malformed("confirm tag %d repeats tag %d", i, first)
+		}
+		seen[n] = i
+		ce := ConfirmedEntry{Entry: int(n), Label: p.labels.get(int(n)), Ref: p.refs.get(int(n))}
 		resp.results[i] = confirmResult{hit: true, label: ce.Label}
 		hits = append(hits, ce)
 	}

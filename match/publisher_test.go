@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bits-and-blooms/bloom/v3"
 
 	"github.com/fedmatch/fedmatch/internal/wire"
 )
@@ -161,24 +164,16 @@ func TestFilterMetadata(t *testing.T) {
 // within 5 sigma of the configured one.
 func TestFilterFalsePositiveRate(t *testing.T) {
 	const n, trials, fpr = 20_000, 400_000, 1e-3
-	idx := make([]indexEntry, n)
-	for i := range idx {
-		rand.Read(idx[i].tag[:])
-	}
-	f, err := buildFilter(sortIndex(idx), fpr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, idx := randomFilter(t, n, fpr)
+	pos := newPositioner()
 	fp := 0
 	for range trials {
-		var tg tag
-		rand.Read(tg[:])
-		if f.contains(deriveItem(tg)) {
+		if f.contains(pos, randomTag()) {
 			fp++
 		}
 	}
 	for _, e := range idx {
-		if !f.contains(deriveItem(e.tag)) {
+		if !f.contains(pos, e.tag) {
 			t.Fatal("false negative")
 		}
 	}
@@ -191,9 +186,73 @@ func TestFilterFalsePositiveRate(t *testing.T) {
 	}
 }
 
+func randomTag() (t tag) {
+	rand.Read(t[:])
+	return t
+}
+
+func randomFilter(t *testing.T, n int, fpr float64) (*Filter, []indexEntry) {
+	t.Helper()
+	idx := make([]indexEntry, n)
+	for i := range idx {
+		idx[i].tag = randomTag()
+	}
+	idx = sortIndex(idx)
+	f, err := buildFilter(idx, fpr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, idx
+}
+
+// TestSmallFiltersKeepTheirRate: small filters (few bits, many hashes)
+// keep the false-positive rate their set bits give. Regression test: with
+// bloom's double hashing, positions collapsed for small m, and a filter of
+// one entry let through about 3 in 1000 random indicators against a
+// configured 1e-9.
+func TestSmallFiltersKeepTheirRate(t *testing.T) {
+	const trials = 200_000
+	pos := newPositioner()
+	for _, n := range []int{1, 3, 10} {
+		f, _ := randomFilter(t, n, DefaultFalsePositiveRate)
+		fp := 0
+		for range trials {
+			if f.contains(pos, randomTag()) {
+				fp++
+			}
+		}
+		// Expected trials·(X/m)^k, far below one.
+		if est := f.EstimatedFalsePositiveRate(); fp > 2 || est > 1e-6 {
+			t.Errorf("n=%d (m=%d, k=%d): %d of %d random tags pass, estimate %g", n, f.Bits(), f.Hashes(), fp, trials, est)
+		}
+	}
+}
+
+// TestForgedTinyFilter is the attack the density check exists for: a
+// publisher forges a filter of m = 2 bits, one set, k = 64. Its estimated
+// rate (1/2)^64 must be the real one, so the querier may accept it.
+// Regression test: with bloom's double hashing about 12% of a querier's
+// indicators passed this filter and went to the publisher at confirm time.
+func TestForgedTinyFilter(t *testing.T) {
+	p := mustPublish(t, testKey(t, SuiteRistretto255, 7), nil, nil)
+	f := *p.Filter()
+	f.bf = bloom.New(2, 64)
+	f.bf.BitSet().Set(0)
+	f.n, f.setBits = 1, 1
+	if _, err := NewQuerier(&f, nil); err != nil {
+		t.Fatalf("querier refused a harmless filter: %v", err)
+	}
+	pos := newPositioner()
+	for i := range 100_000 {
+		if f.contains(pos, randomTag()) {
+			t.Fatalf("random tag %d passed a filter whose rate is 2^-64", i)
+		}
+	}
+}
+
 func TestQueryMisuse(t *testing.T) {
 	p := mustPublish(t, testKey(t, SuiteRistretto255, 7), entriesOf(synthetic(t, 0, 10), nil), nil)
-	q, err := NewQuerier(p.Filter(), &QuerierOptions{ChunkSize: 3})
+	q, err := NewQuerier(p.Filter(), &QuerierOptions{ChunkSize: MinChunkSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +270,7 @@ func TestQueryMisuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if qu.Len() != 4 || req.Len() != 4 || req.ChunkSize() != 3 || req.Kind() != "email" {
+	if qu.Len() != 4 || req.Len() != 4 || req.ChunkSize() != MinChunkSize || req.Kind() != "email" {
 		t.Errorf("duplicates not merged: %d/%d, chunk %d, kind %s", qu.Len(), req.Len(), req.ChunkSize(), req.Kind())
 	}
 	if _, err := qu.Hits(&ConfirmResponse{hdr: p.hdr}); err == nil {
@@ -248,8 +307,13 @@ func TestQueryMisuse(t *testing.T) {
 	if _, err := qu.Hits(cresp); err == nil {
 		t.Error("second Hits accepted")
 	}
-	if _, err := NewQuerier(p.Filter(), &QuerierOptions{ChunkSize: MaxChunkSize + 1}); err == nil {
-		t.Error("chunk size above the limit accepted")
+	for _, opts := range []*QuerierOptions{
+		{ChunkSize: MaxChunkSize + 1}, {ChunkSize: MinChunkSize - 1}, {ChunkSize: -1},
+		{MaxFalsePositiveRate: math.NaN()}, {MaxFalsePositiveRate: -1}, {MaxFalsePositiveRate: 0.6},
+	} {
+		if _, err := NewQuerier(p.Filter(), opts); err == nil {
+			t.Errorf("options %+v accepted", *opts)
+		}
 	}
 }
 
@@ -327,7 +391,7 @@ func TestChunkSizes(t *testing.T) {
 	p := mustPublish(t, testKey(t, SuiteRistretto255, 7), nil, nil)
 	for _, c := range []struct{ opt, workers, n, want int }{
 		{0, 2, 1000, 500}, {0, 2, 10, MinAutoChunkSize}, {0, 2, 150, 75}, {0, 4, 100_000, DefaultChunkSize},
-		{0, 1, 1000, 1000}, {7, 2, 1000, 7},
+		{0, 1, 1000, 1000}, {17, 2, 1000, 17},
 	} {
 		q, err := NewQuerier(p.Filter(), &QuerierOptions{ChunkSize: c.opt, Workers: c.workers})
 		if err != nil {
@@ -348,5 +412,53 @@ func TestChunkSizes(t *testing.T) {
 func TestPublishZeroKey(t *testing.T) {
 	if _, err := Publish(&PrivateKey{}, nil, nil); !errors.Is(err, ErrInvalidKey) {
 		t.Fatalf("zero PrivateKey: %v", err)
+	}
+}
+
+// TestPublishPanicsReachCaller: a panic in the caller's iterator or
+// Progress callback reaches the caller, and Publish's goroutines end.
+// Regression test: Progress ran on an internal goroutine, where a panic
+// killed the process.
+func TestPublishPanicsReachCaller(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 7)
+	es := entriesOf(synthetic(t, 0, 2000), nil)
+	before := runtime.NumGoroutine()
+	for _, tc := range []struct {
+		name    string
+		entries func(func(Entry) bool)
+		opts    *PublishOptions
+	}{
+		{"iterator", func(yield func(Entry) bool) {
+			for i, e := range es {
+				if i == 700 {
+					panic("iterator failed")
+				}
+				if !yield(e) {
+					return
+				}
+			}
+		}, &PublishOptions{Workers: 2}},
+		{"progress", slices.Values(es), &PublishOptions{Workers: 2, Progress: func(n int) error {
+			if n > 0 {
+				panic("progress failed")
+			}
+			return nil
+		}}},
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "failed") {
+					t.Errorf("%s: recovered %v", tc.name, r)
+				}
+			}()
+			Publish(key, tc.entries, tc.opts)
+		}()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines left running, %d before", n, before)
 	}
 }

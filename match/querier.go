@@ -15,14 +15,15 @@ type QuerierOptions struct {
 	// is refused with ErrWrongKey.
 	PublicKey *PublicKey
 	// MaxFalsePositiveRate is the highest estimated false-positive rate
-	// accepted in a filter. Zero means DefaultMaxFalsePositiveRate.
+	// accepted in a filter, in (0, 0.5]. Zero means
+	// DefaultMaxFalsePositiveRate.
 	MaxFalsePositiveRate float64
 	// InsecureAllowOPRF accepts base-mode filters, whose evaluations carry
 	// no proof: the publisher could then evaluate with another key
 	// unnoticed.
 	InsecureAllowOPRF bool
-	// ChunkSize is the number of elements under one proof, at most
-	// MaxChunkSize. Zero means DefaultChunkSize for large batches, and for
+	// ChunkSize is the number of elements under one proof, from
+	// MinChunkSize to MaxChunkSize. Zero means DefaultChunkSize for large batches, and for
 	// smaller ones an even split between the workers with at least
 	// MinAutoChunkSize elements per chunk, so that both sides can spread
 	// even a small batch over their cores.
@@ -61,6 +62,17 @@ func NewQuerier(f *Filter, opts *QuerierOptions) (*Querier, error) {
 	if f == nil || f.bf == nil {
 		return nil, errors.New("match: nil filter")
 	}
+	maxFPR := opts.MaxFalsePositiveRate
+	if maxFPR == 0 {
+		maxFPR = DefaultMaxFalsePositiveRate
+	}
+	if !(maxFPR > 0 && maxFPR <= 0.5) {
+		return nil, fmt.Errorf("match: MaxFalsePositiveRate %v not in (0, 0.5]", maxFPR)
+	}
+	chunk := opts.ChunkSize
+	if chunk != 0 && (chunk < MinChunkSize || chunk > MaxChunkSize) {
+		return nil, fmt.Errorf("match: chunk size %d not in [%d, %d]", chunk, MinChunkSize, MaxChunkSize)
+	}
 	if pk := opts.PublicKey; pk != nil {
 		if pk.suite != f.hdr.suite {
 			return nil, fmt.Errorf("%w: filter is %v, pinned key is %v", ErrWrongSuite, f.hdr.suite, pk.suite)
@@ -72,16 +84,8 @@ func NewQuerier(f *Filter, opts *QuerierOptions) (*Querier, error) {
 	if !f.hdr.mode.verifiable() && !opts.InsecureAllowOPRF {
 		return nil, ErrInsecureMode
 	}
-	maxFPR := opts.MaxFalsePositiveRate
-	if maxFPR == 0 {
-		maxFPR = DefaultMaxFalsePositiveRate
-	}
 	if err := f.check(maxFPR); err != nil {
 		return nil, err
-	}
-	chunk := opts.ChunkSize
-	if chunk < 0 || chunk > MaxChunkSize {
-		return nil, fmt.Errorf("match: chunk size %d not in [1, %d]", chunk, MaxChunkSize)
 	}
 	q := &Querier{f: f, chunk: chunk, workers: defaultWorkers(opts.Workers)}
 	if _, err := q.circlKey(); err != nil {
@@ -276,9 +280,13 @@ func (qu *Query) Finalize(resp *EvalResponse) (*ConfirmRequest, error) {
 		tag tag
 	}
 	positive := make([][]candidate, len(qu.chunks))
+	pos := make([]*positioner, len(qu.chunks)) // one per chunk: chunks run in parallel
 	err := qu.outputs(resp, func(ci, i int, y []byte) {
+		if pos[ci] == nil {
+			pos[ci] = newPositioner()
+		}
 		t := deriveTag(y)
-		if f.contains(deriveItem(t)) {
+		if f.contains(pos[ci], t) {
 			positive[ci] = append(positive[ci], candidate{i, t})
 		}
 	})
@@ -311,7 +319,10 @@ type Hit struct {
 
 // Hits reads the publisher's confirm response and returns the confirmed
 // hits, in the order the indicators were given to [Querier.Blind]. Filter
-// false positives are gone: the result is exactly the shared indicators.
+// false positives are gone: against an honest publisher the result is
+// exactly the shared indicators. The querier cannot check the answers: a
+// publisher could call a false positive a hit, as it could have put the
+// indicator on its list.
 func (qu *Query) Hits(resp *ConfirmResponse) ([]Hit, error) {
 	if qu.state != queryFinalized {
 		return nil, errors.New("match: Hits needs a finalized query, once")

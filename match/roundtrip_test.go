@@ -14,8 +14,8 @@ func TestRoundTripSmall(t *testing.T) {
 				key := testKey(t, s, 1)
 				pubList := synthetic(t, 0, 50)
 				p := mustPublish(t, key, entriesOf(pubList, func(i int) string { return fmt.Sprint("label", i) }), &PublishOptions{Mode: m})
-				query := synthetic(t, 40, 30) // 10 shared: 40..49
-				hits, confirmed, _ := roundTrip(t, p, &QuerierOptions{InsecureAllowOPRF: true, ChunkSize: 7}, query)
+				query := synthetic(t, 40, 40) // 10 shared: 40..49; three chunks
+				hits, confirmed, _ := roundTrip(t, p, &QuerierOptions{InsecureAllowOPRF: true, ChunkSize: MinChunkSize}, query)
 				if len(hits) != 10 || len(confirmed) != 10 {
 					t.Fatalf("got %d hits, %d confirmed; want 10", len(hits), len(confirmed))
 				}
@@ -96,7 +96,7 @@ func TestConcurrentUse(t *testing.T) {
 		for _, m := range []Mode{ModeVOPRF, ModePOPRF} {
 			t.Run(s.String()+"/"+m.String(), func(t *testing.T) {
 				p := mustPublish(t, testKey(t, s, 9), entriesOf(synthetic(t, 0, 40), nil), &PublishOptions{Mode: m, Workers: 4})
-				q, err := NewQuerier(p.Filter(), &QuerierOptions{ChunkSize: 3, Workers: 4})
+				q, err := NewQuerier(p.Filter(), &QuerierOptions{ChunkSize: MinChunkSize, Workers: 4})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -105,7 +105,7 @@ func TestConcurrentUse(t *testing.T) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						qu, req, err := q.Blind(synthetic(t, 30+g, 12)) // 10-g shared
+						qu, req, err := q.Blind(synthetic(t, 30+g, 40)) // 10-g shared; three chunks
 						if err != nil {
 							t.Error(err)
 							return

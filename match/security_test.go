@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -12,11 +13,11 @@ import (
 func exchange(t *testing.T, key *PrivateKey, mode Mode) (*Publisher, *Query, *EvalRequest) {
 	t.Helper()
 	p := mustPublish(t, key, entriesOf(synthetic(t, 0, 30), nil), &PublishOptions{Mode: mode})
-	q, err := NewQuerier(p.Filter(), &QuerierOptions{InsecureAllowOPRF: true, ChunkSize: 8})
+	q, err := NewQuerier(p.Filter(), &QuerierOptions{InsecureAllowOPRF: true, ChunkSize: MinChunkSize})
 	if err != nil {
 		t.Fatal(err)
 	}
-	qu, req, err := q.Blind(synthetic(t, 20, 20))
+	qu, req, err := q.Blind(synthetic(t, 20, 40))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,8 +73,9 @@ func TestProofSwappedChunks(t *testing.T) {
 	el := SuiteRistretto255.params().elemLen
 	e := resp.elems
 	tmp := bytes.Clone(e[:el])
-	copy(e[:el], e[8*el:9*el]) // element 0 (chunk 0) <-> element 8 (chunk 1)
-	copy(e[8*el:9*el], tmp)
+	j := MinChunkSize // element 0 (chunk 0) <-> element j (chunk 1)
+	copy(e[:el], e[j*el:(j+1)*el])
+	copy(e[j*el:(j+1)*el], tmp)
 	if _, err := qu.Finalize(resp); !errors.Is(err, ErrInvalidProof) {
 		t.Fatalf("got %v, want ErrInvalidProof", err)
 	}
@@ -100,9 +102,31 @@ func TestKindIsBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The proof is for the ipv4 tweak, so the querier (who blinded as
-	// email) refuses it; and even unverified the output would not match.
+	// email) refuses it.
 	if _, err := qu.Finalize(resp); !errors.Is(err, ErrInvalidProof) {
 		t.Fatalf("got %v, want ErrInvalidProof", err)
+	}
+	// And even unverified, the output would not match: the email's input
+	// under the ipv4 info is another PRF value, whose tag is not in the
+	// index, while under its own info it is.
+	sc := newScratch(SuiteRistretto255.params())
+	for _, c := range []struct {
+		kind string
+		want bool
+	}{{"ipv4", false}, {"email", true}} {
+		ev, err := newEvaluator(key, ModePOPRF, kindInfo(c.kind))
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := ev.evaluate(sc, email.appendInput(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg := deriveTag(y)
+		_, found := slices.BinarySearchFunc(p.index, tg, func(e indexEntry, t tag) int { return bytes.Compare(e.tag[:], t[:]) })
+		if found != c.want {
+			t.Errorf("email evaluated as %s: in the index = %v", c.kind, found)
+		}
 	}
 }
 
@@ -246,5 +270,40 @@ func TestSecretsNotPrinted(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestConfirmRefusesRepeatedHits: a querier that knows one tag cannot make
+// the publisher repeat the entry's label. Regression test: a 16 MiB
+// request of one tag repeated produced a 1 GiB response.
+func TestConfirmRefusesRepeatedHits(t *testing.T) {
+	p := mustPublish(t, testKey(t, SuiteRistretto255, 4), entriesOf(synthetic(t, 0, 5), func(int) string { return strings.Repeat("L", MaxLabelLen) }), nil)
+	q, err := NewQuerier(p.Filter(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qu, req, err := q.Blind(synthetic(t, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := p.Evaluate(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creq, err := qu.Finalize(resp)
+	if err != nil || creq.Len() != 1 {
+		t.Fatalf("%d candidates, %v", creq.Len(), err)
+	}
+	one := creq.tags
+	creq.tags = bytes.Repeat(one, 1000)
+	if _, _, err := p.Confirm(creq); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("repeated tag: got %v, want ErrMalformed", err)
+	}
+	// Repeated tags that are not entries cost one byte each and are
+	// answered.
+	creq.tags = append(bytes.Repeat(make([]byte, TagSize), 10), one...)
+	cresp, hits, err := p.Confirm(creq)
+	if err != nil || cresp.Len() != 11 || len(hits) != 1 {
+		t.Fatalf("%v, %d answers, %d hits", err, cresp.Len(), len(hits))
 	}
 }

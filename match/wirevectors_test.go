@@ -2,14 +2,17 @@ package match
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/sha3"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"slices"
 	"testing"
 
-	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/cloudflare/circl/group"
 )
 
@@ -18,37 +21,38 @@ var update = flag.Bool("update", false, "rewrite testdata/wire_vectors.json")
 // wireVector is one frozen exchange: every derived value and every message
 // of the protocol, for implementers of PROTOCOL.md in other languages.
 type wireVector struct {
-	Suite   string `json:"suite"`
-	Mode    string `json:"mode"`
-	Seed    string `json:"seed"`
-	KeyInfo string `json:"keyInfo"`
-	SkS     string `json:"skS"`
-	PkS     string `json:"pkS"`
-	KeyID   string `json:"keyID"`
-	Entries []struct {
-		Kind      string   `json:"kind"`
-		Value     string   `json:"value"`
-		Label     string   `json:"label"`
-		Input     string   `json:"input"`
-		Info      string   `json:"info"`
-		Output    string   `json:"output"`
-		Tag       string   `json:"tag"`
-		Item      string   `json:"item"`
-		Locations []uint64 `json:"bloomLocations"`
-	} `json:"entries"`
-	FPR             float64  `json:"falsePositiveRate"`
-	Epoch           uint64   `json:"epoch"`
-	Filter          string   `json:"filter"`
-	Query           []string `json:"query"`
-	QueryKind       string   `json:"queryKind"`
-	Blinds          []string `json:"blinds"`
-	ChunkSize       int      `json:"chunkSize"`
-	ProofR          []string `json:"proofR"`
-	EvalRequest     string   `json:"evalRequest"`
-	EvalResponse    string   `json:"evalResponse"`
-	ConfirmRequest  string   `json:"confirmRequest"`
-	ConfirmResponse string   `json:"confirmResponse"`
-	Hits            []string `json:"hits"`
+	Suite           string      `json:"suite"`
+	Mode            string      `json:"mode"`
+	Seed            string      `json:"seed"`
+	KeyInfo         string      `json:"keyInfo"`
+	SkS             string      `json:"skS"`
+	PkS             string      `json:"pkS"`
+	KeyID           string      `json:"keyID"`
+	Entries         []wireEntry `json:"entries"`
+	FPR             float64     `json:"falsePositiveRate"`
+	Epoch           uint64      `json:"epoch"`
+	Filter          string      `json:"filter"`
+	Query           []string    `json:"query"`
+	QueryKind       string      `json:"queryKind"`
+	Blinds          []string    `json:"blinds"`
+	ChunkSize       int         `json:"chunkSize"`
+	ProofR          []string    `json:"proofR"`
+	EvalRequest     string      `json:"evalRequest"`
+	EvalResponse    string      `json:"evalResponse"`
+	ConfirmRequest  string      `json:"confirmRequest"`
+	ConfirmResponse string      `json:"confirmResponse"`
+	Hits            []string    `json:"hits"`
+}
+
+type wireEntry struct {
+	Kind      string   `json:"kind"`
+	Value     string   `json:"value"`
+	Label     string   `json:"label"`
+	Input     string   `json:"input"`
+	Info      string   `json:"info"`
+	Output    string   `json:"output"`
+	Tag       string   `json:"tag"`
+	Positions []uint64 `json:"bitPositions"`
 }
 
 func scalarOf(s Suite, v uint64) group.Scalar {
@@ -66,7 +70,7 @@ func hexOf(t *testing.T, m binaryCodec) string {
 // makeWireVector runs a fixed exchange with fixed blinds and proof
 // randomness.
 func makeWireVector(t *testing.T, suite Suite, mode Mode) wireVector {
-	v := wireVector{Suite: suite.String(), Mode: mode.String(), FPR: 1e-9, Epoch: 20261121, ChunkSize: 2, QueryKind: "email"}
+	v := wireVector{Suite: suite.String(), Mode: mode.String(), FPR: 1e-9, Epoch: 20261121, ChunkSize: MinChunkSize, QueryKind: "email"}
 	seed := bytes.Repeat([]byte{0xa3}, 32)
 	v.Seed, v.KeyInfo = hex.EncodeToString(seed), hex.EncodeToString([]byte("fedmatch wire vectors"))
 	key, err := DeriveKey(suite, mode, seed, []byte("fedmatch wire vectors"))
@@ -95,26 +99,12 @@ func makeWireVector(t *testing.T, suite Suite, mode Mode) wireVector {
 			t.Fatal(err)
 		}
 		tg := deriveTag(y)
-		it := deriveItem(tg)
-		locs := bloom.Locations(it[:], uint(p.Filter().Hashes()))
-		for i := range locs {
-			locs[i] %= uint64(p.Filter().Bits())
-		}
+		locs := slices.Clone(newPositioner().positions(tg, uint64(p.Filter().Bits()), p.Filter().Hashes()))
 		if mode != ModePOPRF {
 			info = nil
 		}
-		v.Entries = append(v.Entries, struct {
-			Kind      string   `json:"kind"`
-			Value     string   `json:"value"`
-			Label     string   `json:"label"`
-			Input     string   `json:"input"`
-			Info      string   `json:"info"`
-			Output    string   `json:"output"`
-			Tag       string   `json:"tag"`
-			Item      string   `json:"item"`
-			Locations []uint64 `json:"bloomLocations"`
-		}{e.Indicator.kind.name, e.Indicator.value, e.Label, hex.EncodeToString(in), hex.EncodeToString(info),
-			hex.EncodeToString(y), hex.EncodeToString(tg[:]), hex.EncodeToString(it[:]), locs})
+		v.Entries = append(v.Entries, wireEntry{e.Indicator.kind.name, e.Indicator.value, e.Label,
+			hex.EncodeToString(in), hex.EncodeToString(info), hex.EncodeToString(y), hex.EncodeToString(tg[:]), locs})
 	}
 	v.Filter = hexOf(t, p.Filter())
 
@@ -122,10 +112,18 @@ func makeWireVector(t *testing.T, suite Suite, mode Mode) wireVector {
 	if err != nil {
 		t.Fatal(err)
 	}
-	query := []Indicator{
-		MustIndicator(KindEmail, "someone@example.com"),
-		MustIndicator(KindEmail, "broker@example.net"),
-		MustIndicator(KindEmail, "courier@example.org"),
+	// 20 indicators in two chunks (16 + 4), two of them shared, one in
+	// each chunk.
+	var query []Indicator
+	for i := range 20 {
+		switch i {
+		case 5:
+			query = append(query, MustIndicator(KindEmail, "broker@example.net"))
+		case 17:
+			query = append(query, MustIndicator(KindEmail, "courier@example.org"))
+		default:
+			query = append(query, MustIndicator(KindEmail, fmt.Sprintf("someone%d@example.com", i)))
+		}
 	}
 	var blinds []group.Scalar
 	for i, ind := range query {
@@ -204,18 +202,82 @@ func TestWireVectors(t *testing.T) {
 	if !bytes.Equal(enc, want) {
 		t.Fatalf("wire vectors changed; diff %s against the regenerated output (go test -run WireVectors -update)", path)
 	}
-	// The frozen messages decode, and a querier with the frozen blinds
-	// gets the frozen hits from the frozen response.
 	for _, v := range got {
-		for _, m := range []struct {
-			hexData string
-			dst     binaryDecoder
-		}{{v.Filter, new(Filter)}, {v.EvalRequest, new(EvalRequest)}, {v.EvalResponse, new(EvalResponse)},
-			{v.ConfirmRequest, new(ConfirmRequest)}, {v.ConfirmResponse, new(ConfirmResponse)}} {
-			b, _ := hex.DecodeString(m.hexData)
-			if err := m.dst.UnmarshalBinary(b); err != nil {
-				t.Errorf("%s/%s frozen %T: %v", v.Suite, v.Mode, m.dst, err)
+		checkFrozen(t, v)
+	}
+}
+
+// checkFrozen checks a frozen vector against PROTOCOL.md independently of
+// the code that produced it: the input and info framing, the tag and the
+// bit positions recomputed from their definitions; every message decodes
+// and re-encodes to the same bytes; the confirm request carries the tags
+// of the shared entries, and the confirm response their labels.
+func checkFrozen(t *testing.T, v wireVector) {
+	m, k := filterParams(t, v.Filter)
+	tagOf := map[string]wireEntry{}
+	for _, e := range v.Entries {
+		wantIn := "fedmatch-v1/" + e.Kind + "\x00" + e.Value
+		if in, _ := hex.DecodeString(e.Input); string(in) != wantIn {
+			t.Errorf("%s: input %q, want %q", v.Suite, in, wantIn)
+		}
+		y, _ := hex.DecodeString(e.Output)
+		sum := sha256.Sum256(append([]byte("fedmatch-v1 confirm tag"), y...))
+		if hex.EncodeToString(sum[:16]) != e.Tag {
+			t.Errorf("%s: tag of %s is not SHA-256(label || y)[:16]", v.Suite, e.Value)
+		}
+		tg, _ := hex.DecodeString(e.Tag)
+		xof := sha3.SumSHAKE128(append([]byte("fedmatch-v1 filter bits"), tg...), 8*k)
+		for i, p := range e.Positions {
+			if want := binary.BigEndian.Uint64(xof[8*i:]) % m; p != want || len(e.Positions) != k {
+				t.Errorf("%s: position %d of %s is %d, want %d", v.Suite, i, e.Value, p, want)
 			}
 		}
+		tagOf[e.Tag] = e
 	}
+	for _, msg := range []struct {
+		hexData string
+		dst     interface {
+			binaryCodec
+			binaryDecoder
+		}
+	}{{v.Filter, new(Filter)}, {v.EvalRequest, new(EvalRequest)}, {v.EvalResponse, new(EvalResponse)},
+		{v.ConfirmRequest, new(ConfirmRequest)}, {v.ConfirmResponse, new(ConfirmResponse)}} {
+		b, _ := hex.DecodeString(msg.hexData)
+		if err := msg.dst.UnmarshalBinary(b); err != nil {
+			t.Fatalf("%s/%s frozen %T: %v", v.Suite, v.Mode, msg.dst, err)
+		}
+		if re, _ := msg.dst.MarshalBinary(); !bytes.Equal(re, b) {
+			t.Errorf("%s/%s frozen %T re-encodes differently", v.Suite, v.Mode, msg.dst)
+		}
+	}
+	var creq ConfirmRequest
+	var cresp ConfirmResponse
+	b, _ := hex.DecodeString(v.ConfirmRequest)
+	creq.UnmarshalBinary(b)
+	b, _ = hex.DecodeString(v.ConfirmResponse)
+	cresp.UnmarshalBinary(b)
+	var hits []string
+	for i := range creq.Len() {
+		e, ok := tagOf[hex.EncodeToString(creq.tags[i*TagSize:(i+1)*TagSize])]
+		if !ok || !cresp.results[i].hit || cresp.results[i].label != e.Label {
+			t.Errorf("%s: confirm answer %d does not match the entries", v.Suite, i)
+			continue
+		}
+		hits = append(hits, e.Kind+":"+e.Value+" "+e.Label)
+	}
+	if !slices.Equal(hits, v.Hits) {
+		t.Errorf("%s: hits %v, frozen %v", v.Suite, hits, v.Hits)
+	}
+}
+
+// filterParams reads m and k from an encoded filter by their offsets in
+// PROTOCOL.md section 2.1.
+func filterParams(t *testing.T, hexFilter string) (uint64, int) {
+	b, _ := hex.DecodeString(hexFilter)
+	suite, err := suiteFromCode(b[6])
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := 6 + 2 + 16 + suite.params().elemLen + 8*4
+	return binary.BigEndian.Uint64(b[off:]), int(b[off+8])
 }

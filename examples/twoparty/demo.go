@@ -69,7 +69,7 @@ func demo(w io.Writer) error {
 		f.Bits(), f.Hashes(), f.Size(), f.EstimatedFalsePositiveRate())
 
 	var t traffic
-	q, err := receiveFilter(pub, &t)
+	q, err := receiveFilter(pub, match.DefaultMaxFalsePositiveRate, &t)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	kind := fs.String("kind", "", "indicator `kind` of both files: "+kindNames())
 	fileA := fs.String("a", "", "publishing agency's watchlist `file`, one indicator per line")
 	fileB := fs.String("b", "", "querying agency's watchlist `file`, one indicator per line")
-	fpr := fs.Float64("fpr", match.DefaultFalsePositiveRate, "filter false-positive `rate`")
+	fpr := fs.Float64("fpr", match.DefaultFalsePositiveRate, "filter false-positive `rate`; the querier accepts up to 4 times it (at least 1e-6)")
 	out := fs.String("out", "", "write the shared indicators to `file` instead of standard output")
 	maxRejects := fs.Int("max-rejects", 20, "list at most `n` rejected lines per file (0: all)")
 	fs.Usage = func() {
@@ -154,13 +154,21 @@ func send(m message, dst interface{ UnmarshalBinary([]byte) error }, counter *in
 	return dst.UnmarshalBinary(b)
 }
 
-// receiveFilter passes the publisher's filter to the querier.
-func receiveFilter(pub *match.Publisher, t *traffic) (*match.Querier, error) {
+// receiveFilter passes the publisher's filter to the querier, which
+// accepts an estimated false-positive rate up to maxFPR.
+func receiveFilter(pub *match.Publisher, maxFPR float64, t *traffic) (*match.Querier, error) {
 	var f match.Filter
 	if err := send(pub.Filter(), &f, &t.toQuerier); err != nil {
 		return nil, err
 	}
-	return match.NewQuerier(&f, &match.QuerierOptions{PublicKey: pub.PublicKey()})
+	return match.NewQuerier(&f, &match.QuerierOptions{PublicKey: pub.PublicKey(), MaxFalsePositiveRate: maxFPR})
+}
+
+// querierBound is the false-positive rate the querier accepts for a filter
+// built at rate fpr: the estimate from the bits set varies around the
+// target, most for small lists.
+func querierBound(fpr float64) float64 {
+	return min(0.5, max(4*fpr, match.DefaultMaxFalsePositiveRate))
 }
 
 // A rejected line of an input file.
@@ -255,7 +263,7 @@ func matchFiles(k *match.Kind, pathA, pathB string, fpr float64, maxRejects int,
 	published := time.Since(start)
 
 	var t traffic
-	q, err := receiveFilter(pub, &t)
+	q, err := receiveFilter(pub, querierBound(fpr), &t)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,6 +94,27 @@ func TestUsageErrors(t *testing.T) {
 		var out, errb bytes.Buffer
 		if code := run(tc.args, &out, &errb); code != tc.code || !strings.Contains(errb.String(), tc.msg) {
 			t.Errorf("%v: exit %d, %q; want %d and %q", tc.args, code, errb.String(), tc.code, tc.msg)
+		}
+	}
+}
+
+// TestFilesHighRate: a publisher's -fpr above the querier's default bound
+// still works. Regression test: -fpr 1e-4 was refused by the querier.
+func TestFilesHighRate(t *testing.T) {
+	dir := t.TempDir()
+	var a, b strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&a, "host%d.example\n", i)
+		fmt.Fprintf(&b, "host%d.example\n", i+250)
+	}
+	pa, pb := write(t, dir, "a.txt", a.String()), write(t, dir, "b.txt", b.String())
+	for _, fpr := range []string{"1e-4", "0.01"} {
+		var out, errb bytes.Buffer
+		if code := run([]string{"-kind", "domain", "-a", pa, "-b", pb, "-fpr", fpr}, &out, &errb); code != 0 {
+			t.Fatalf("-fpr %s: exit %d: %s", fpr, code, errb.String())
+		}
+		if n := strings.Count(out.String(), "\n"); n != 50 {
+			t.Errorf("-fpr %s: %d shared, want 50", fpr, n)
 		}
 	}
 }
