@@ -23,10 +23,10 @@ type QuerierOptions struct {
 	// unnoticed.
 	InsecureAllowOPRF bool
 	// ChunkSize is the number of elements under one proof, from
-	// MinChunkSize to MaxChunkSize. Zero means DefaultChunkSize for large batches, and for
-	// smaller ones an even split between the workers with at least
-	// MinAutoChunkSize elements per chunk, so that both sides can spread
-	// even a small batch over their cores.
+	// MinChunkSize to MaxChunkSize. Zero means DefaultChunkSize for large
+	// batches and, for smaller ones, an even split between the workers
+	// with at least MinAutoChunkSize elements per chunk, so that both
+	// sides can spread even a small batch over their cores.
 	ChunkSize int
 	// Workers is the number of goroutines blinding and finalizing; zero
 	// means GOMAXPROCS.
@@ -102,7 +102,6 @@ func (q *Querier) Filter() *Filter { return q.f }
 // [Query.Finalize], then the candidate hits until [Query.Hits].
 type Query struct {
 	q      *Querier
-	kind   string
 	info   []byte
 	inds   []Indicator // distinct, in first-seen order
 	n      int         // number of inputs
@@ -168,7 +167,7 @@ func (q *Querier) blind(inds []Indicator, blinds []group.Scalar) (*Query, *EvalR
 func (q *Querier) blindInputs(kind string, info []byte, inputs [][]byte, blinds []group.Scalar) (*Query, *EvalRequest, error) {
 	f := q.f
 	sp := f.hdr.suite.params()
-	qu := &Query{q: q, kind: kind, info: info, n: len(inputs), chunk: q.chunkFor(len(inputs))}
+	qu := &Query{q: q, info: info, n: len(inputs), chunk: q.chunkFor(len(inputs))}
 	req := &EvalRequest{hdr: f.hdr, kind: kind, chunk: qu.chunk, count: len(inputs)}
 	req.elems = make([]byte, len(inputs)*sp.elemLen)
 	qu.chunks = make([]*oprf.FinalizeData, numChunks(len(inputs), qu.chunk))
