@@ -25,6 +25,10 @@ const MaxKindNameLen = 32
 // MaxValueLen is the longest canonical indicator value, in bytes.
 const MaxValueLen = 8192
 
+// maxRawValueLen bounds the input of a canonicalizer, so that no kind's
+// work on hostile input is unbounded.
+const maxRawValueLen = 4 * MaxValueLen
+
 // builtin holds the built-in kinds by name. Each kind's file registers it
 // while the package initialises; it is never written afterwards.
 var builtin = map[string]*Kind{}
@@ -77,12 +81,34 @@ func NewKind(name string, canon func(string) (string, error)) (*Kind, error) {
 	return &Kind{name: name, canon: canon}, nil
 }
 
-// KindByName returns the built-in kind with the given name.
+// KindByName returns the built-in kind with the given name, or with one
+// of the other names in use for it in MISP attribute types, STIX object
+// types and CSV headers ("hostname", "domain-name", "email-addr",
+// "sha-256", "phone-number", "bitcoin", ...). Case does not matter. A name
+// that can mean either IP family ("ip", "ip-dst") is not a kind: use
+// [ParseIP].
 func KindByName(name string) (*Kind, error) {
-	if k := builtin[name]; k != nil {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if a, ok := kindAliases[n]; ok {
+		n = a
+	}
+	if k := builtin[n]; k != nil {
 		return k, nil
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnknownKind, name)
+}
+
+// kindAliases maps the other names of built-in kinds to their names.
+var kindAliases = map[string]string{
+	"hostname": "domain", "domain-name": "domain", "fqdn": "domain",
+	"email-addr": "email", "email-address": "email", "e-mail": "email",
+	"ipv4-addr": "ipv4", "ipv6-addr": "ipv6",
+	"ipv4-net": "ipv4-cidr", "ipv6-net": "ipv6-cidr",
+	"sha-1": "sha1", "sha-256": "sha256", "sha-512": "sha512",
+	"phone-number": "phone", "telephone": "phone",
+	"bitcoin": "btc", "ethereum": "eth",
+	"passport": "document", "passport-number": "document", "identity-document": "document",
+	"license-plate": "plate", "vehicle-plate": "plate", "registration-plate": "plate",
 }
 
 // Kinds returns the built-in kinds, sorted by name.
@@ -103,6 +129,9 @@ func (k *Kind) String() string { return k.name }
 // Canonicalize returns the canonical form of v, or an [*IndicatorError]
 // saying why v is not a valid value of this kind.
 func (k *Kind) Canonicalize(v string) (string, error) {
+	if len(v) > maxRawValueLen {
+		return "", &IndicatorError{Kind: k.name, Reason: fmt.Sprintf("longer than %d bytes before canonicalization", maxRawValueLen)}
+	}
 	if !utf8.ValidString(v) {
 		return "", &IndicatorError{Kind: k.name, Reason: "not valid UTF-8"}
 	}

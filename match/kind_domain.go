@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -38,10 +39,35 @@ func canonicalDomain(s string) (string, error) {
 	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
 		return "", errors.New("is an IP address, not a domain name")
 	}
+	a, err := asciiHost(s)
+	if err != nil {
+		return "", err
+	}
+	if !strings.Contains(a, ".") {
+		return "", errors.New("a single label, not a domain name")
+	}
+	return a, nil
+}
+
+// asciiHost converts a host name to its IDNA 2008 ASCII form and checks the
+// label rules of [KindDomain], except that it accepts a single label.
+func asciiHost(s string) (string, error) {
+	errIDNA := errors.New("not a valid internationalized domain name (IDNA 2008: disallowed character, bad punycode or Bidi rule)")
+	if !utf8.ValidString(s) {
+		return "", errors.New("not valid UTF-8")
+	}
 	a, err := domainProfile.ToASCII(s)
 	if err != nil {
 		// idna's errors quote the input; keep only what went wrong.
-		return "", errors.New("not a valid internationalized domain name (IDNA 2008: disallowed character, bad punycode or Bidi rule)")
+		return "", errIDNA
+	}
+	// An A-label must itself be valid: convert it once more, which checks
+	// its punycode and the code points it stands for, so that the
+	// canonical form is a fixed point.
+	if strings.Contains(a, "xn--") {
+		if again, err := domainProfile.ToASCII(a); err != nil || again != a {
+			return "", errIDNA
+		}
 	}
 	if len(a) > 253 {
 		return "", errors.New("longer than 253 bytes")
@@ -63,9 +89,6 @@ func canonicalDomain(s string) (string, error) {
 				return "", errors.New("has a character not allowed in a domain name")
 			}
 		}
-	}
-	if len(labels) < 2 {
-		return "", errors.New("a single label, not a domain name")
 	}
 	return a, nil
 }

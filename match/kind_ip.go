@@ -3,6 +3,7 @@ package match
 import (
 	"errors"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -26,7 +27,7 @@ var KindIPv6 = register("ipv6", canonicalIPv6)
 func parseIP(s string) (netip.Addr, error) {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "/") {
-		return netip.Addr{}, errors.New("is a prefix (CIDR), not an address")
+		return netip.Addr{}, errors.New("is a prefix (CIDR), not an address; use kind ipv4-cidr or ipv6-cidr")
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
@@ -81,4 +82,91 @@ func canonicalIPv6(s string) (string, error) {
 		return "", errors.New("is an IPv4-mapped address; use kind ipv4")
 	}
 	return a.String(), nil
+}
+
+// KindIPv4CIDR is an IPv4 network in CIDR notation, its own kind: a
+// network is never expanded into addresses, and matches only the same
+// network.
+//
+// Canonical form: the network address and prefix length, host bits
+// cleared ("192.0.2.0/24" for "192.0.2.77/24"). Leading zeros are refused
+// as for [KindIPv4]; a /32 stays a network of this kind.
+var KindIPv4CIDR = register("ipv4-cidr", canonicalIPv4CIDR)
+
+// KindIPv6CIDR is an IPv6 network in CIDR notation, its own kind.
+//
+// Canonical form: RFC 5952 network address and prefix length, host bits
+// cleared ("2001:db8::/32"). IPv4-mapped prefixes are refused with a
+// pointer to [KindIPv4CIDR].
+var KindIPv6CIDR = register("ipv6-cidr", canonicalIPv6CIDR)
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	addr, bitsStr, ok := strings.Cut(s, "/")
+	if !ok {
+		return netip.Prefix{}, errors.New("has no prefix length (/n); a single address is kind ipv4 or ipv6")
+	}
+	a, err := parseIP(addr)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	n, err := strconv.Atoi(bitsStr)
+	if err != nil || n < 0 || n > a.BitLen() || (len(bitsStr) > 1 && bitsStr[0] == '0') || bitsStr[0] == '+' {
+		return netip.Prefix{}, errors.New("has an invalid prefix length")
+	}
+	return netip.PrefixFrom(a, n).Masked(), nil
+}
+
+func canonicalIPv4CIDR(s string) (string, error) {
+	p, err := parsePrefix(s)
+	if err != nil {
+		return "", err
+	}
+	if p.Addr().Is4In6() {
+		if p.Bits() < 96 {
+			return "", errors.New("is an IPv6 prefix shorter than the IPv4-mapped range")
+		}
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	if !p.Addr().Is4() {
+		return "", errors.New("is an IPv6 network; use kind ipv6-cidr")
+	}
+	return p.String(), nil
+}
+
+func canonicalIPv6CIDR(s string) (string, error) {
+	p, err := parsePrefix(s)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case p.Addr().Is4():
+		return "", errors.New("is an IPv4 network; use kind ipv4-cidr")
+	case p.Addr().Is4In6() && p.Bits() >= 96:
+		return "", errors.New("is an IPv4-mapped network; use kind ipv4-cidr")
+	}
+	return p.String(), nil
+}
+
+// ParseIP returns the indicator of an IP address or network, of the kind
+// its form calls for: [KindIPv4] (also for IPv4-mapped IPv6 addresses),
+// [KindIPv6], [KindIPv4CIDR] or [KindIPv6CIDR]. Importers use it for
+// fields that hold either family, such as MISP's ip-dst.
+func ParseIP(s string) (Indicator, error) {
+	t := strings.TrimSpace(s)
+	var k *Kind
+	switch a, err := parseIP(strings.SplitN(t, "/", 2)[0]); {
+	case err != nil:
+		return Indicator{}, &IndicatorError{Kind: "ip", Reason: err.Error()}
+	case strings.Contains(t, "/"):
+		k = KindIPv6CIDR
+		if a.Is4() || a.Is4In6() {
+			k = KindIPv4CIDR
+		}
+	case a.Is4() || a.Is4In6():
+		k = KindIPv4
+	default:
+		k = KindIPv6
+	}
+	return NewIndicator(k, t)
 }

@@ -177,11 +177,18 @@ func TestKindRegistry(t *testing.T) {
 			t.Errorf("KindByName(%q) = %v, %v", k.Name(), got, err)
 		}
 	}
-	if want := "domain email ipv4 ipv6 md5 sha1 sha256 sha512"; strings.Join(names, " ") != want {
+	if want := "btc document domain email eth iban ipv4 ipv4-cidr ipv6 ipv6-cidr md5 phone plate sha1 sha256 sha512 ssdeep tlsh url"; strings.Join(names, " ") != want {
 		t.Errorf("Kinds() = %v, want %s", names, want)
 	}
-	if _, err := KindByName("url2"); !errors.Is(err, ErrUnknownKind) {
-		t.Errorf("unknown kind: %v", err)
+	for _, bad := range []string{"url2", "ip", "ip-dst", ""} {
+		if _, err := KindByName(bad); !errors.Is(err, ErrUnknownKind) {
+			t.Errorf("KindByName(%q): %v", bad, err)
+		}
+	}
+	for alias, name := range kindAliases {
+		if k, err := KindByName(strings.ToUpper(alias)); err != nil || k.Name() != name {
+			t.Errorf("alias %s: %v, %v", alias, k, err)
+		}
 	}
 	ind, err := ParseIndicator("email:Alice@Example.org")
 	if err != nil || ind.String() != "email:alice@example.org" {

@@ -1,0 +1,128 @@
+package match
+
+import (
+	"errors"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
+)
+
+// KindDocument is a travel or identity document: passport, identity card,
+// visa, residence permit.
+//
+// Canonical form: "ISS:NUMBER", the issuing country as an ISO 3166-1
+// alpha-3 code and the document number in upper case without separators
+// ("DEU:C01X00T47"). The input is the country and the number separated by
+// ':' or white space. The country may be alpha-2 or alpha-3 (deprecated
+// codes such as "UK" become their current ones), or one of the ICAO 9303
+// codes of machine-readable documents that are not ISO codes: "D" for
+// Germany, "RKS" for Kosovo (also written XK or XKK), and the codes of
+// British nationality classes, organisations and stateless persons (GBD,
+// GBN, GBO, GBP, GBS, EUE, UNA, UNK, UNO, XBA, XIM, XCC, XCE, XCO, XDC,
+// XEC, XES, XMP, XOM, XPO, XXA, XXB, XXC, XXX). The number loses spaces,
+// '-', '.', '/' and the MRZ filler '<', and must then be 1 to 32 letters
+// A-Z and digits.
+var KindDocument = register("document", func(s string) (string, error) {
+	return countryAndNumber(s, documentNumber)
+})
+
+// KindPlate is a vehicle registration plate.
+//
+// Canonical form: "CCC:PLATE", the registering country as an ISO 3166-1
+// alpha-3 code (given as for [KindDocument]) and the plate in upper case
+// (Unicode), in NFC, without separators ("DEU:BAB1234" for "DE B-AB 1234").
+// Spaces, '-', '.', '·' and '_' are removed; what remains must be 1 to 16
+// letters and digits of any script.
+var KindPlate = register("plate", func(s string) (string, error) {
+	return countryAndNumber(s, plateNumber)
+})
+
+// icaoCodes are the ICAO 9303 issuing-state codes that are not ISO 3166-1
+// alpha-3 codes, mapped to their canonical form.
+var icaoCodes = map[string]string{
+	"D": "DEU", "RKS": "RKS", "XK": "RKS", "XKK": "RKS", "XKX": "RKS",
+	"GBD": "GBD", "GBN": "GBN", "GBO": "GBO", "GBP": "GBP", "GBS": "GBS",
+	"EUE": "EUE", "UNA": "UNA", "UNK": "UNK", "UNO": "UNO",
+	"XBA": "XBA", "XIM": "XIM", "XCC": "XCC", "XCE": "XCE", "XCO": "XCO",
+	"XDC": "XDC", "XEC": "XEC", "XES": "XES", "XMP": "XMP", "XOM": "XOM",
+	"XPO": "XPO", "XXA": "XXA", "XXB": "XXB", "XXC": "XXC", "XXX": "XXX",
+}
+
+// countryAlpha3 returns the canonical three-letter code of a country code.
+func countryAlpha3(code string) (string, error) {
+	code = strings.ToUpper(code)
+	if c, ok := icaoCodes[code]; ok {
+		return c, nil
+	}
+	if len(code) != 2 && len(code) != 3 {
+		return "", errors.New("country is not an ISO 3166-1 alpha-2 or alpha-3 code")
+	}
+	r, err := language.ParseRegion(code)
+	if err != nil || !r.IsCountry() {
+		return "", errors.New("country is not an ISO 3166-1 code")
+	}
+	iso3 := r.Canonicalize().ISO3()
+	if iso3 == "ZZZ" || len(iso3) != 3 {
+		return "", errors.New("country has no ISO 3166-1 alpha-3 code")
+	}
+	return iso3, nil
+}
+
+func countryAndNumber(s string, number func(string) (string, error)) (string, error) {
+	s = strings.TrimSpace(s)
+	country, num, ok := strings.Cut(s, ":")
+	if !ok {
+		i := strings.IndexFunc(s, unicode.IsSpace)
+		if i < 0 {
+			return "", errors.New(`want "COUNTRY:NUMBER" (or the two separated by a space)`)
+		}
+		country, num = s[:i], s[i:]
+	}
+	c, err := countryAlpha3(strings.TrimSpace(country))
+	if err != nil {
+		return "", err
+	}
+	n, err := number(num)
+	if err != nil {
+		return "", err
+	}
+	return c + ":" + n, nil
+}
+
+func documentNumber(s string) (string, error) {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(s) {
+		switch {
+		case 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+			b.WriteRune(r)
+		case unicode.IsSpace(r), r == '-', r == '.', r == '/', r == '<':
+		default:
+			return "", errors.New("document number has a character other than A-Z, 0-9 and separators")
+		}
+	}
+	if b.Len() == 0 || b.Len() > 32 {
+		return "", errors.New("document number must be 1 to 32 letters and digits")
+	}
+	return b.String(), nil
+}
+
+func plateNumber(s string) (string, error) {
+	var b strings.Builder
+	n := 0
+	for _, r := range norm.NFC.String(strings.ToUpper(s)) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+			n++
+		case unicode.IsSpace(r), r == '-', r == '.', r == '·', r == '_':
+		default:
+			return "", errors.New("plate has a character other than letters, digits and separators")
+		}
+	}
+	if n == 0 || n > 16 {
+		return "", errors.New("plate must be 1 to 16 letters and digits")
+	}
+	return b.String(), nil
+}
