@@ -136,22 +136,33 @@ func TestKindIPv6(t *testing.T) {
 }
 
 func TestKindHashes(t *testing.T) {
-	md5 := "d41d8cd98f00b204e9800998ecf8427e"
-	sha1 := "da39a3ee5e6b4b0d3255bfef95601890afd80709"
-	sha256 := "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-	sha512 := strings.Repeat("cf83e1357eefb8bd", 8)
-	testKind(t, KindMD5, []canonCase{
-		{md5, md5, ""},
-		{strings.ToUpper(md5), md5, ""},
-		{" " + md5 + "\n", md5, ""},
-		{md5[:31], "", "want 32 hex digits"},
-		{md5 + "0", "", "want 32 hex digits"},
-		{"0x" + md5[2:], "", "not hexadecimal"},
-		{sha1, "", "want 32"},
-	})
-	testKind(t, KindSHA1, []canonCase{{sha1, sha1, ""}, {strings.ToUpper(sha1), sha1, ""}, {md5, "", "want 40"}, {sha1[:39] + "g", "", "not hexadecimal"}})
-	testKind(t, KindSHA256, []canonCase{{sha256, sha256, ""}, {strings.ToUpper(sha256), sha256, ""}, {sha1, "", "want 64"}, {"sha256:" + sha256[7:], "", "not hexadecimal"}})
-	testKind(t, KindSHA512, []canonCase{{sha512, sha512, ""}, {strings.ToUpper(sha512), sha512, ""}, {sha256, "", "want 128"}})
+	digests := map[*Kind]string{
+		KindMD5:    "d41d8cd98f00b204e9800998ecf8427e",
+		KindSHA1:   "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+		KindSHA256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		KindSHA512: "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+	}
+	for k, d := range digests {
+		other := digests[KindSHA1]
+		if k == KindSHA1 {
+			other = digests[KindMD5]
+		}
+		mixed := strings.ToUpper(d[:len(d)/2]) + d[len(d)/2:]
+		testKind(t, k, []canonCase{
+			{d, d, ""},
+			{strings.ToUpper(d), d, ""},
+			{mixed, d, ""},
+			{"  " + d + "\t", d, ""},
+			{"\n" + strings.ToUpper(d) + "\r", d, ""},
+			{d[:len(d)-1], "", "hex digits"},
+			{d + "0", "", "hex digits"},
+			{d[:len(d)-1] + "g", "", "not hexadecimal"},
+			{"0x" + d[2:], "", "not hexadecimal"},
+			{d[:10] + " " + d[11:], "", "not hexadecimal"},
+			{other, "", "hex digits"},
+			{"", "", "hex digits"},
+		})
+	}
 }
 
 func TestKindsDoNotCollide(t *testing.T) {
