@@ -153,7 +153,7 @@ func hexVal(c byte) byte {
 	if c <= '9' {
 		return c - '0'
 	}
-	return c|0x20 - 'a' + 10
+	return c | 0x20 - 'a' + 10
 }
 
 // escapeURL percent-escapes control bytes, space, bytes from 0x7f, '#' and

@@ -58,7 +58,7 @@ func ipConverter(_ *Reader, v string) (match.Indicator, error) { return match.Pa
 var mispTypes = map[string]mispConverter{
 	"ip-src": ipConverter, "ip-dst": ipConverter,
 	"domain": kindConverter(match.KindDomain), "hostname": kindConverter(match.KindDomain),
-	"url": kindConverter(match.KindURL),
+	"url":   kindConverter(match.KindURL),
 	"email": kindConverter(match.KindEmail), "email-src": kindConverter(match.KindEmail),
 	"email-dst": kindConverter(match.KindEmail), "email-reply-to": kindConverter(match.KindEmail),
 	"target-email": kindConverter(match.KindEmail), "whois-registrant-email": kindConverter(match.KindEmail),
