@@ -89,10 +89,8 @@ func (r *Reader) readCSV(emit emitFunc) error {
 			}
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
-		where := fmt.Sprintf("line %d", line)
 		var pe *csv.ParseError
-		if errors.As(err, &pe) && !first {
+		if errors.As(err, &pe) && !first && !errors.Is(err, ErrRecordTooLarge) {
 			r.reject(fmt.Sprintf("line %d", pe.Line), "malformed CSV row: "+pe.Err.Error(), false)
 			continue
 		}
@@ -102,6 +100,8 @@ func (r *Reader) readCSV(emit emitFunc) error {
 			}
 			return fmt.Errorf("feed: CSV: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
+		where := fmt.Sprintf("line %d", line)
 		if first {
 			first = false
 			header = make([]string, len(rec))

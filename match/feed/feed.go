@@ -119,9 +119,11 @@ type Summary struct {
 
 // Limits.
 const (
-	// MaxRecordBytes bounds one record: a line, a CSV row, a STIX object or
-	// a MISP attribute or object. A larger record is a fatal error,
-	// reported before more is buffered.
+	// MaxRecordBytes bounds one record: a CSV row, a STIX object, a MISP
+	// attribute or object, or a value outside them. A larger record (give
+	// or take the 128 KiB the reader buffers ahead) is a fatal error,
+	// reported before more is buffered. Lines of line lists have their
+	// own, smaller limit and are rejected one by one.
 	MaxRecordBytes = 4 << 20
 	// sniffBytes is how much the format detection looks at.
 	sniffBytes = 8 << 10
@@ -140,6 +142,8 @@ type Reader struct {
 	err     error
 	used    bool
 	feedFS  fs.FS // a MISP feed directory, for NewMISPFeedReader
+	// mispSeen records that the MISP document read so far had an event.
+	mispSeen bool
 }
 
 // NewReader returns a Reader of the input r.

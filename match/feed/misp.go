@@ -56,7 +56,7 @@ func ipConverter(_ *Reader, v string) (match.Indicator, error) { return match.Pa
 // mispTypes maps the MISP attribute types that hold indicators to
 // converters. Types not here are reported as unsupported.
 var mispTypes = map[string]mispConverter{
-	"ip-src": ipConverter, "ip-dst": ipConverter,
+	"ip-src": ipConverter, "ip-dst": ipConverter, "ip": ipConverter, // "ip" as in domain|ip
 	"domain": kindConverter(match.KindDomain), "hostname": kindConverter(match.KindDomain),
 	"url":   kindConverter(match.KindURL),
 	"email": kindConverter(match.KindEmail), "email-src": kindConverter(match.KindEmail),
@@ -104,22 +104,28 @@ func (r *Reader) mispDocument(dec *json.Decoder, emit emitFunc, prefix string) e
 	if err != nil {
 		return jsonErr(err)
 	}
+	r.mispSeen = false
 	switch t {
 	case json.Delim('{'):
-		return r.mispEventBody(dec, emit, &mispEvent{prefix: prefix}, 0)
+		err = r.mispEventBody(dec, emit, &mispEvent{prefix: prefix}, 0)
 	case json.Delim('['): // a list of events or wrappers
-		for dec.More() {
-			if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		for err == nil && dec.More() {
+			if t, terr := dec.Token(); terr != nil || t != json.Delim('{') {
 				return errors.New("feed: MISP list element is not an object")
 			}
-			if err := r.mispEventBody(dec, emit, &mispEvent{prefix: prefix}, 0); err != nil {
-				return err
-			}
+			err = r.mispEventBody(dec, emit, &mispEvent{prefix: prefix}, 0)
 		}
-		_, err := dec.Token()
-		return jsonErr(err)
+		if err == nil {
+			_, err = dec.Token()
+			err = jsonErr(err)
+		}
+	default:
+		return errors.New("feed: MISP input is not a JSON object")
 	}
-	return errors.New("feed: MISP input is not a JSON object")
+	if err == nil && !r.mispSeen {
+		return errors.New("feed: no MISP event (no Event, Attribute or Object member)")
+	}
+	return err
 }
 
 // mispEventBody reads the members of an object whose '{' was read: an
@@ -136,6 +142,7 @@ func (r *Reader) mispEventBody(dec *json.Decoder, emit emitFunc, ev *mispEvent, 
 		}
 		switch key {
 		case "Event":
+			r.mispSeen = true
 			if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 				return errors.New("feed: MISP \"Event\" is not an object")
 			}
@@ -158,6 +165,7 @@ func (r *Reader) mispEventBody(dec *json.Decoder, emit emitFunc, ev *mispEvent, 
 				return jsonErr(err)
 			}
 		case "Attribute", "Object":
+			r.mispSeen = true
 			if t, err := dec.Token(); err != nil || t != json.Delim('[') {
 				return fmt.Errorf("feed: MISP %q is not an array", key)
 			}
@@ -275,12 +283,20 @@ func (r *Reader) mispAttribute(ev *mispEvent, a *mispAttribute, obj *mispObject,
 			continue
 		}
 		v := values[i]
-		if t == "passport-number" && obj != nil && !strings.ContainsAny(strings.TrimSpace(v), ": ") {
-			for _, oa := range obj.Attribute {
-				if slices.Contains(documentCountryRelations, oa.ObjectRelation) {
-					v = oa.Value + ":" + v
+		if t == "passport-number" && !strings.ContainsAny(strings.TrimSpace(v), ": ") {
+			country := ""
+			if obj != nil {
+				for _, oa := range obj.Attribute {
+					if slices.Contains(documentCountryRelations, oa.ObjectRelation) {
+						country = oa.Value
+					}
 				}
 			}
+			if country == "" {
+				r.reject(where, "passport number without an issuing country (in the value, or a passport-country attribute of its object)", false)
+				return true
+			}
+			v = country + ":" + v
 		}
 		ind, err := conv(r, v)
 		if err != nil {

@@ -115,6 +115,9 @@ func (r *Reader) readSTIX(emit emitFunc) error {
 			top[k] = v
 		}
 	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return jsonErr(err)
+	}
 	if sawObjects {
 		return nil
 	}
@@ -123,6 +126,9 @@ func (r *Reader) readSTIX(emit emitFunc) error {
 	var o stixObject
 	if err := json.Unmarshal(b, &o); err != nil {
 		return jsonErr(err)
+	}
+	if o.Type == "" {
+		return errors.New("feed: STIX input is neither a bundle nor an object with a type")
 	}
 	if !r.stixObject(&o, emit) {
 		return errStopped
