@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"iter"
+	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -77,7 +78,9 @@ type Options struct {
 	// have no label: what a partner may see is the publisher's decision.
 	Label func(Source) string
 	// OnReject, if not nil, is called for every record that is not
-	// imported. Without it the Reader keeps them; see [Reader.Rejects].
+	// imported. Without it the Reader keeps them (see [Reader.Rejects]),
+	// which costs memory in proportion to the rejects: set it when reading
+	// inputs that may be mostly invalid.
 	OnReject func(Reject)
 }
 
@@ -299,6 +302,10 @@ type budgetReader struct {
 }
 
 func (b *budgetReader) reset() { b.left = MaxRecordBytes + 128<<10 } // + the buffers' read-ahead
+
+// unlimited lifts the budget, for readers that bound records themselves
+// (the JSON formats).
+func (b *budgetReader) unlimited() { b.left = math.MaxInt }
 
 func (b *budgetReader) Read(p []byte) (int, error) {
 	if b.left <= 0 {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -329,6 +331,28 @@ func TestBrokenJSON(t *testing.T) {
 	}
 }
 
+// TestLargeInputs: inputs far larger than MaxRecordBytes, made of
+// ordinary records, import whole.
+func TestLargeInputs(t *testing.T) {
+	const n = 40000 // about 8 MB of STIX, 6 MB of MISP
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{{"stix", syntheticSTIX(n)}, {"misp", syntheticMISP(n)}, {"csv", syntheticCSV(n)}, {"lines", syntheticLines(n)}} {
+		if len(c.data) < MaxRecordBytes && c.name != "lines" && c.name != "csv" {
+			t.Fatalf("%s input of %d bytes is not large", c.name, len(c.data))
+		}
+		r := NewReader(bytes.NewReader(c.data), &Options{Kind: mustKind("domain")})
+		got := 0
+		for range r.Entries() {
+			got++
+		}
+		if got != n || r.Err() != nil {
+			t.Errorf("%s: %d of %d entries, %v", c.name, got, n, r.Err())
+		}
+	}
+}
+
 func TestRecordTooLarge(t *testing.T) {
 	big := `{"type": "bundle", "objects": [{"type": "indicator", "id": "indicator--1", "pattern_type": "stix", "pattern": "[domain-name:value = '` +
 		strings.Repeat("a", MaxRecordBytes+256<<10) + `']"}]}`
@@ -344,5 +368,88 @@ func TestRecordTooLarge(t *testing.T) {
 	}
 	if !errors.Is(r.Err(), ErrRecordTooLarge) {
 		t.Errorf("oversized CSV row: %v", r.Err())
+	}
+}
+
+// genReader produces a document of n records on the fly: head, n
+// records, tail, without holding it in memory.
+type genReader struct {
+	head, tail string
+	rec        func(i int) string
+	n, i       int
+	buf        []byte
+	done       bool
+}
+
+func (g *genReader) Read(p []byte) (int, error) {
+	for len(g.buf) == 0 {
+		switch {
+		case g.head != "":
+			g.buf, g.head = []byte(g.head), ""
+		case g.i < g.n:
+			g.buf = []byte(g.rec(g.i))
+			g.i++
+		case !g.done:
+			g.buf, g.done = []byte(g.tail), true
+		default:
+			return 0, io.EOF
+		}
+	}
+	n := copy(p, g.buf)
+	g.buf = g.buf[n:]
+	return n, nil
+}
+
+// TestStreamingMemory imports inputs of about 60 MB in every format and
+// checks that the heap stays far below the input size: the importers
+// stream.
+func TestStreamingMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 60 MB per format")
+	}
+	const n = 250000
+	pad := strings.Repeat("x", 160)
+	for _, c := range []struct {
+		name string
+		gen  *genReader
+		opts Options
+	}{
+		{"stix", &genReader{head: `{"type": "bundle", "objects": [`, tail: "]}", n: n, rec: func(i int) string {
+			sep := ","
+			if i == 0 {
+				sep = ""
+			}
+			return fmt.Sprintf(`%s{"type": "indicator", "id": "indicator--%d", "description": "%s", "pattern_type": "stix", "pattern": "[domain-name:value = 'h%d.example.com']"}`, sep, i, pad, i)
+		}}, Options{}},
+		{"misp", &genReader{head: `{"Event": {"info": "big", "Attribute": [`, tail: "]}}", n: n, rec: func(i int) string {
+			sep := ","
+			if i == 0 {
+				sep = ""
+			}
+			return fmt.Sprintf(`%s{"uuid": "u%d", "type": "domain", "comment": "%s", "value": "h%d.example.com"}`, sep, i, pad, i)
+		}}, Options{}},
+		{"csv", &genReader{head: "kind,value,label\n", n: n, rec: func(i int) string {
+			return fmt.Sprintf("domain,h%d.example.com,%s\n", i, pad)
+		}}, Options{}},
+		{"lines", &genReader{n: n, rec: func(i int) string { return fmt.Sprintf("h%d.%s.example.com\n", i, pad[:60]) }}, Options{Kind: mustKind("domain")}},
+	} {
+		r := NewReader(c.gen, &c.opts)
+		var peak uint64
+		var ms runtime.MemStats
+		seen := 0
+		for range r.Entries() {
+			if seen++; seen%25000 == 0 {
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapAlloc)
+			}
+		}
+		s := r.Summary()
+		if r.Err() != nil || s.Imported+s.Rejected != n {
+			t.Fatalf("%s: %v, %+v", c.name, r.Err(), s)
+		}
+		if peak > 24<<20 {
+			t.Errorf("%s: heap reached %d MiB while streaming", c.name, peak>>20)
+		}
+		t.Logf("%s: %d records, heap peak %.1f MiB", c.name, n, float64(peak)/(1<<20))
 	}
 }

@@ -2,7 +2,6 @@ package feed
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,34 +12,14 @@ import (
 )
 
 type mispAttribute struct {
-	Type           string   `json:"type"`
-	Value          string   `json:"value"`
-	UUID           string   `json:"uuid"`
-	ObjectRelation string   `json:"object_relation"`
-	Deleted        flexBool `json:"deleted"`
+	Type, Value, UUID, ObjectRelation string
+	Deleted                           bool
 }
 
 type mispObject struct {
-	Name      string          `json:"name"`
-	UUID      string          `json:"uuid"`
-	Deleted   flexBool        `json:"deleted"`
-	Attribute []mispAttribute `json:"Attribute"`
-}
-
-// flexBool reads the booleans of MISP exports, which are JSON booleans in
-// current versions and "0"/"1" strings in older ones.
-type flexBool bool
-
-func (b *flexBool) UnmarshalJSON(data []byte) error {
-	switch string(bytes.Trim(data, `"`)) {
-	case "true", "1":
-		*b = true
-	case "false", "0", "", "null":
-		*b = false
-	default:
-		return errors.New("not a boolean")
-	}
-	return nil
+	Name, UUID string
+	Deleted    bool
+	Attribute  []mispAttribute
 }
 
 // mispConverter turns the value of one (part of a) MISP attribute type
@@ -96,138 +75,169 @@ func (r *Reader) readMISP(emit emitFunc) error {
 	if r.feedFS != nil {
 		return r.readMISPFeed(emit)
 	}
-	return r.mispDocument(json.NewDecoder(r.br), emit, "")
+	r.in.unlimited()
+	return r.mispDocument(newJSONReader(r.br), emit, "")
 }
 
-func (r *Reader) mispDocument(dec *json.Decoder, emit emitFunc, prefix string) error {
-	t, err := dec.Token()
+func (r *Reader) mispDocument(j *jsonReader, emit emitFunc, prefix string) error {
+	c, err := j.peek()
 	if err != nil {
-		return jsonErr(err)
+		return err
 	}
 	r.mispSeen = false
-	switch t {
-	case json.Delim('{'):
-		err = r.mispEventBody(dec, emit, &mispEvent{prefix: prefix}, 0)
-	case json.Delim('['): // a list of events or wrappers
-		for err == nil && dec.More() {
-			if t, terr := dec.Token(); terr != nil || t != json.Delim('{') {
-				return errors.New("feed: MISP list element is not an object")
-			}
-			err = r.mispEventBody(dec, emit, &mispEvent{prefix: prefix}, 0)
-		}
-		if err == nil {
-			_, err = dec.Token()
-			err = jsonErr(err)
-		}
+	switch c {
+	case '{':
+		err = r.mispEventBody(j, emit, &mispEvent{prefix: prefix}, 0)
+	case '[': // a list of events or wrappers
+		err = j.array(func(int) error { return r.mispEventBody(j, emit, &mispEvent{prefix: prefix}, 0) })
 	default:
 		return errors.New("feed: MISP input is not a JSON object")
 	}
-	if err == nil && !r.mispSeen {
+	if err != nil {
+		return err
+	}
+	if !r.mispSeen {
 		return errors.New("feed: no MISP event (no Event, Attribute or Object member)")
 	}
-	return err
+	return trailing(j)
 }
 
-// mispEventBody reads the members of an object whose '{' was read: an
-// event, or a wrapper holding "Event" or "response".
-func (r *Reader) mispEventBody(dec *json.Decoder, emit emitFunc, ev *mispEvent, depth int) error {
+// mispEventBody reads an object: an event, or a wrapper holding "Event"
+// or "response".
+func (r *Reader) mispEventBody(j *jsonReader, emit emitFunc, ev *mispEvent, depth int) error {
 	if depth > 8 {
 		return errors.New("feed: MISP events nested too deep")
 	}
-	for dec.More() {
-		r.in.reset()
-		key, err := dec.Token()
-		if err != nil {
-			return jsonErr(err)
-		}
+	if c, err := j.peek(); err != nil {
+		return err
+	} else if c != '{' {
+		return errors.New("feed: MISP event is not a JSON object")
+	}
+	return j.object(func(key string) error {
+		j.markRecord()
 		switch key {
 		case "Event":
 			r.mispSeen = true
-			if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-				return errors.New("feed: MISP \"Event\" is not an object")
-			}
-			if err := r.mispEventBody(dec, emit, &mispEvent{prefix: ev.prefix}, depth+1); err != nil {
-				return err
-			}
+			return r.mispEventBody(j, emit, &mispEvent{prefix: ev.prefix}, depth+1)
 		case "response":
-			if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+			if c, err := j.peek(); err != nil || c != '[' {
 				return errors.New("feed: MISP \"response\" is not an array")
 			}
-			for dec.More() {
-				if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-					return errors.New("feed: MISP response element is not an object")
-				}
-				if err := r.mispEventBody(dec, emit, &mispEvent{prefix: ev.prefix}, depth+1); err != nil {
-					return err
-				}
-			}
-			if _, err := dec.Token(); err != nil {
-				return jsonErr(err)
-			}
+			return j.array(func(int) error {
+				return r.mispEventBody(j, emit, &mispEvent{prefix: ev.prefix}, depth+1)
+			})
 		case "Attribute", "Object":
 			r.mispSeen = true
-			if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+			if c, err := j.peek(); err != nil || c != '[' {
 				return fmt.Errorf("feed: MISP %q is not an array", key)
 			}
-			for i := 0; dec.More(); i++ {
-				r.in.reset()
+			return j.array(func(i int) error {
+				j.markRecord()
 				if key == "Attribute" {
-					var a mispAttribute
-					if err := dec.Decode(&a); err != nil {
-						if !r.mispDecodeErr(ev, "attribute", i, err) {
-							return jsonErr(err)
-						}
-						continue
-					}
-					if !r.mispAttribute(ev, &a, nil, emit) {
+					a, ok, err := mispReadAttribute(j)
+					switch {
+					case err != nil:
+						return err
+					case !ok:
+						r.reject(fmt.Sprintf("%sattribute %d", ev.prefix, i), "fields of the wrong JSON type", false)
+					case !r.mispAttribute(ev, &a, nil, emit):
 						return errStopped
 					}
-					continue
+					return nil
 				}
-				var o mispObject
-				if err := dec.Decode(&o); err != nil {
-					if !r.mispDecodeErr(ev, "object", i, err) {
-						return jsonErr(err)
-					}
-					continue
-				}
-				if !r.mispObject(ev, &o, emit) {
+				o, ok, err := mispReadObject(j)
+				switch {
+				case err != nil:
+					return err
+				case !ok:
+					r.reject(fmt.Sprintf("%sobject %d", ev.prefix, i), "fields of the wrong JSON type", false)
+				case !r.mispObject(ev, &o, emit):
 					return errStopped
 				}
-			}
-			if _, err := dec.Token(); err != nil {
-				return jsonErr(err)
-			}
-		case "info", "uuid":
-			var s string
-			if err := dec.Decode(&s); err != nil {
-				return jsonErr(err)
-			}
-			if key == "info" {
-				ev.info = s
-			} else {
-				ev.uuid = s
-			}
-		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return jsonErr(err)
-			}
+				return nil
+			})
+		case "info":
+			s, _, err := j.stringOrSkip()
+			ev.info = s
+			return err
+		case "uuid":
+			s, _, err := j.stringOrSkip()
+			ev.uuid = s
+			return err
 		}
-	}
-	_, err := dec.Token() // '}'
-	return jsonErr(err)
+		return j.skip()
+	})
 }
 
-// mispDecodeErr reports an attribute or object whose fields have the wrong
-// JSON types, and returns false for errors that break the JSON itself.
-func (r *Reader) mispDecodeErr(ev *mispEvent, what string, i int, err error) bool {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) || strings.Contains(err.Error(), "not a boolean") {
-		r.reject(fmt.Sprintf("%s%s %d", ev.prefix, what, i), "fields of the wrong JSON type", false)
-		return true
+// mispReadAttribute reads an attribute object; ok is false if it is not an
+// object or a member has the wrong JSON type.
+func mispReadAttribute(j *jsonReader) (a mispAttribute, ok bool, err error) {
+	if c, err := j.peek(); err != nil {
+		return a, false, err
+	} else if c != '{' {
+		return a, false, j.skip()
 	}
-	return false
+	ok = true
+	err = j.object(func(key string) error {
+		var good bool
+		var err error
+		switch key {
+		case "type":
+			a.Type, good, err = j.stringOrSkip()
+		case "value":
+			a.Value, good, err = j.stringOrSkip()
+		case "uuid":
+			a.UUID, good, err = j.stringOrSkip()
+		case "object_relation":
+			a.ObjectRelation, good, err = j.stringOrSkip()
+			good = true // null in attributes outside objects
+		case "deleted":
+			a.Deleted, good, err = j.boolOrSkip()
+		default:
+			return j.skip()
+		}
+		ok = ok && good
+		return err
+	})
+	return a, ok, err
+}
+
+// mispReadObject reads a MISP object with its attributes.
+func mispReadObject(j *jsonReader) (o mispObject, ok bool, err error) {
+	if c, err := j.peek(); err != nil {
+		return o, false, err
+	} else if c != '{' {
+		return o, false, j.skip()
+	}
+	ok = true
+	err = j.object(func(key string) error {
+		var good bool
+		var err error
+		switch key {
+		case "name":
+			o.Name, good, err = j.stringOrSkip()
+		case "uuid":
+			o.UUID, good, err = j.stringOrSkip()
+		case "deleted":
+			o.Deleted, good, err = j.boolOrSkip()
+		case "Attribute":
+			if c, err := j.peek(); err != nil || c != '[' {
+				ok = false
+				return j.skip()
+			}
+			return j.array(func(int) error {
+				a, good, err := mispReadAttribute(j)
+				ok = ok && good
+				o.Attribute = append(o.Attribute, a)
+				return err
+			})
+		default:
+			return j.skip()
+		}
+		ok = ok && good
+		return err
+	})
+	return o, ok, err
 }
 
 func (r *Reader) mispObject(ev *mispEvent, o *mispObject, emit emitFunc) bool {
@@ -336,26 +346,25 @@ func (r *Reader) readMISPFeed(emit emitFunc) error {
 		return fmt.Errorf("feed: MISP feed: %w", err)
 	}
 	defer f.Close()
-	in := &budgetReader{r: f}
-	in.reset()
-	dec := json.NewDecoder(in)
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	j := newJSONReader(f)
+	if c, err := j.peek(); err != nil {
+		return err
+	} else if c != '{' {
 		return errors.New("feed: MISP feed manifest is not a JSON object")
 	}
-	var uuids []string
-	for dec.More() {
-		in.reset()
-		key, err := dec.Token()
-		if err != nil {
-			return jsonErr(err)
-		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return jsonErr(err)
-		}
-		uuids = append(uuids, key.(string))
+	var ids []string
+	err = j.object(func(key string) error {
+		j.markRecord()
+		ids = append(ids, key)
+		return j.skip()
+	})
+	if err == nil {
+		err = trailing(j)
 	}
-	for _, id := range uuids {
+	if err != nil {
+		return fmt.Errorf("feed: MISP feed manifest: %w", err)
+	}
+	for _, id := range ids {
 		name := id + ".json"
 		if !fs.ValidPath(name) || strings.ContainsAny(id, `/\`) {
 			r.reject("manifest.json", "event id "+truncateName(id)+" is not a file name", false)
@@ -366,10 +375,7 @@ func (r *Reader) readMISPFeed(emit emitFunc) error {
 			r.reject(name, "event file cannot be opened", false)
 			continue
 		}
-		r.in = &budgetReader{r: ef}
-		r.in.reset()
-		r.br.Reset(r.in)
-		err = r.mispDocument(json.NewDecoder(r.br), emit, name+": ")
+		err = r.mispDocument(newJSONReader(ef), emit, name+": ")
 		ef.Close()
 		if errors.Is(err, errStopped) {
 			return err

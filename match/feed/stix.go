@@ -1,7 +1,6 @@
 package feed
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,14 +8,10 @@ import (
 	"github.com/fedmatch/fedmatch/match"
 )
 
-// stixObject holds the fields of a STIX object that the importer reads.
+// stixObject holds the members of a STIX object that the importer reads.
 type stixObject struct {
-	Type        string `json:"type"`
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Pattern     string `json:"pattern"`
-	PatternType string `json:"pattern_type"`
-	Revoked     bool   `json:"revoked"`
+	Type, ID, Name, Pattern, PatternType string
+	Revoked                              bool
 }
 
 // stixHashKinds maps the hash names of STIX file and artifact objects, in
@@ -76,59 +71,82 @@ func stixValue(path, value string) (match.Indicator, error) {
 // readSTIX streams a bundle ({"objects": [...]}), an array of objects, or
 // one object.
 func (r *Reader) readSTIX(emit emitFunc) error {
-	dec := json.NewDecoder(r.br)
-	t, err := dec.Token()
+	r.in.unlimited()
+	j := newJSONReader(r.br)
+	c, err := j.peek()
 	if err != nil {
-		return jsonErr(err)
+		return err
 	}
-	switch t {
-	case json.Delim('['):
-		return r.stixObjects(dec, emit)
-	case json.Delim('{'):
+	switch c {
+	case '[':
+		err = j.array(func(i int) error { return r.stixElement(j, i, emit) })
+	case '{':
+		var o stixObject // the members of a single object
+		sawObjects := false
+		err = j.object(func(key string) error {
+			if key == "objects" {
+				sawObjects = true
+				return j.array(func(i int) error { return r.stixElement(j, i, emit) })
+			}
+			j.markRecord()
+			_, err := stixField(j, &o, key)
+			return err
+		})
+		if err == nil && !sawObjects {
+			if o.Type == "" {
+				return errors.New("feed: STIX input is neither a bundle nor an object with a type")
+			}
+			if !r.stixObject(&o, emit) {
+				return errStopped
+			}
+		}
 	default:
 		return errors.New("feed: STIX input is not a JSON object or array")
 	}
-	top := map[string]json.RawMessage{}
-	sawObjects := false
-	for dec.More() {
-		key, err := dec.Token()
-		if err != nil {
-			return jsonErr(err)
-		}
-		k, _ := key.(string)
-		if k == "objects" {
-			sawObjects = true
-			if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-				return errors.New("feed: STIX bundle \"objects\" is not an array")
-			}
-			if err := r.stixObjects(dec, emit); err != nil {
-				return err
-			}
-			continue
-		}
-		r.in.reset()
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return jsonErr(err)
-		}
-		if !sawObjects {
-			top[k] = v
-		}
+	if err != nil {
+		return err
 	}
-	if _, err := dec.Token(); err != nil { // '}'
-		return jsonErr(err)
+	return trailing(j)
+}
+
+// trailing checks that nothing but white space follows the document.
+func trailing(j *jsonReader) error {
+	end, err := j.atEOF()
+	if err != nil {
+		return err
 	}
-	if sawObjects {
-		return nil
+	if !end {
+		return j.syntax("data after the JSON document")
 	}
-	// A single object.
-	b, _ := json.Marshal(top)
+	return nil
+}
+
+// stixElement reads element i of an array of objects.
+func (r *Reader) stixElement(j *jsonReader, i int, emit emitFunc) error {
+	j.markRecord()
+	if c, err := j.peek(); err != nil {
+		return err
+	} else if c != '{' {
+		r.reject(fmt.Sprintf("object %d", i), "not a JSON object", false)
+		return j.skip()
+	}
 	var o stixObject
-	if err := json.Unmarshal(b, &o); err != nil {
-		return jsonErr(err)
+	wrongType := false
+	err := j.object(func(key string) error {
+		ok, err := stixField(j, &o, key)
+		wrongType = wrongType || !ok
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	if o.Type == "" {
-		return errors.New("feed: STIX input is neither a bundle nor an object with a type")
+	if wrongType {
+		where := o.ID
+		if where == "" {
+			where = fmt.Sprintf("object %d", i)
+		}
+		r.reject(where, "fields of the wrong JSON type", false)
+		return nil
 	}
 	if !r.stixObject(&o, emit) {
 		return errStopped
@@ -136,27 +154,26 @@ func (r *Reader) readSTIX(emit emitFunc) error {
 	return nil
 }
 
-// stixObjects streams the elements of an array whose '[' was read.
-func (r *Reader) stixObjects(dec *json.Decoder, emit emitFunc) error {
-	for i := 0; dec.More(); i++ {
-		r.in.reset()
-		var o stixObject
-		if err := dec.Decode(&o); err != nil {
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) {
-				r.reject(fmt.Sprintf("object %d", i), "fields of the wrong JSON type", false)
-				continue
-			}
-			return jsonErr(err)
-		}
-		if !r.stixObject(&o, emit) {
-			return errStopped
-		}
+// stixField reads the member key of an object into o; ok is false for a
+// member of the wrong JSON type.
+func stixField(j *jsonReader, o *stixObject, key string) (ok bool, err error) {
+	switch key {
+	case "type":
+		o.Type, ok, err = j.stringOrSkip()
+	case "id":
+		o.ID, ok, err = j.stringOrSkip()
+	case "name":
+		o.Name, ok, err = j.stringOrSkip()
+	case "pattern":
+		o.Pattern, ok, err = j.stringOrSkip()
+	case "pattern_type":
+		o.PatternType, ok, err = j.stringOrSkip()
+	case "revoked":
+		o.Revoked, ok, err = j.boolOrSkip()
+	default:
+		return true, j.skip()
 	}
-	if _, err := dec.Token(); err != nil { // ']'
-		return jsonErr(err)
-	}
-	return nil
+	return ok, err
 }
 
 // stixObject imports an indicator; other objects are counted as skipped.
@@ -242,9 +259,3 @@ func comparisonReject(where string, i int, err error) Reject {
 	return Reject{Where: fmt.Sprintf("%s comparison %d", where, i+1), Reason: reason}
 }
 
-func jsonErr(err error) error {
-	if err == nil || errors.Is(err, ErrRecordTooLarge) {
-		return err
-	}
-	return fmt.Errorf("feed: JSON: %w", err)
-}
