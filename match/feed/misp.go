@@ -189,8 +189,9 @@ func mispReadAttribute(j *jsonReader) (a mispAttribute, ok bool, err error) {
 		case "uuid":
 			a.UUID, good, err = j.stringOrSkip()
 		case "object_relation":
-			a.ObjectRelation, good, err = j.stringOrSkip()
-			good = true // null in attributes outside objects
+			// null in attributes outside objects: any type will do.
+			a.ObjectRelation, _, err = j.stringOrSkip()
+			good = true
 		case "deleted":
 			a.Deleted, good, err = j.boolOrSkip()
 		default:
