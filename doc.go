@@ -32,7 +32,9 @@
 //
 // Package [github.com/fedmatch/fedmatch/match] holds the protocol: indicators and their
 // canonical forms, keys, filters, and the query and confirm messages. Its
-// package example runs a whole two-party exchange. The program
+// package example runs a whole two-party exchange. Package
+// [github.com/fedmatch/fedmatch/match/feed] imports watchlists from STIX
+// 2.1, MISP, CSV and line lists. The program
 // examples/twoparty runs one between two agencies in one process, on
 // built-in data or on two files. PROTOCOL.md specifies the wire format
 // byte by byte, with test vectors, for implementations in other languages.

@@ -149,3 +149,38 @@ func ExampleNewQuerier() {
 	// match: unverifiable (base mode) filter refused
 	// true
 }
+
+func ExampleParsePhone() {
+	for _, in := range []struct{ number, region string }{
+		{"020 7946 0018", "GB"},
+		{"+44 (0)20 7946 0018", "DE"},
+		{"0044 20 7946 0018", ""},
+		{"(201) 555-0123", "US"},
+	} {
+		ind, err := match.ParsePhone(in.number, in.region)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(ind)
+	}
+	// Output:
+	// phone:+442079460018
+	// phone:+442079460018
+	// phone:+442079460018
+	// phone:+12015550123
+}
+
+func ExampleKindURL() {
+	for _, u := range []string{
+		"HTTP://Login.Example.COM:80/%7eadmin/../index.html#top",
+		"example.com/a//b/./c?q=1",
+		"http://3221225985/",
+	} {
+		fmt.Println(match.MustIndicator(match.KindURL, u).Value())
+	}
+	// Output:
+	// http://login.example.com/index.html
+	// http://example.com/a/b/c?q=1
+	// http://192.0.2.1/
+}

@@ -35,10 +35,10 @@ type phoneRegion struct {
 // number ("030 1234567") as a number of region, an ISO 3166-1 alpha-2 code
 // such as "DE". In region's own international prefix (such as "011" in
 // the United States) is understood too. International numbers do not
-// depend on region.
+// depend on region, and an empty region reads only them, as [KindPhone].
 func ParsePhone(s, region string) (Indicator, error) {
 	region = strings.ToUpper(region)
-	if _, ok := phoneRegions[region]; !ok {
+	if _, ok := phoneRegions[region]; !ok && region != "" {
 		return Indicator{}, fmt.Errorf("match: unknown phone region %q (want an ISO 3166-1 alpha-2 code)", region)
 	}
 	c, err := canonicalPhone(s, region)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,11 +64,11 @@ func TestFiles(t *testing.T) {
 	}
 	log := errb.String()
 	for _, want := range []string{
-		"publisher (-a): 7 lines: 3 indicators, 2 rejected, 2 blank or comment",
-		a + ":3: rejected: has a character not allowed",
-		a + ":7: rejected: is an IP address",
-		"querier (-b): 5 lines: 4 indicators, 1 rejected, 0 blank or comment",
-		b + ":5: rejected: has a label starting or ending with '-'",
+		"publisher (-a): lines, 3 imported, 2 rejected, 0 unsupported, 2 skipped",
+		a + ": line 3: rejected: invalid domain: has a character not allowed",
+		a + ": line 7: rejected: invalid domain: is an IP address",
+		"querier (-b): lines, 4 imported, 1 rejected, 0 unsupported, 0 skipped",
+		b + ": line 5: rejected: invalid domain: has a label starting or ending with '-'",
 		"shared: 3 indicators",
 		"filter: 3 distinct entries",
 		"bytes: querier -> publisher",
@@ -87,6 +88,8 @@ func TestUsageErrors(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"-kind", "domain"}, 2, "go together"},
+		{[]string{"-a", a, "-b", a}, 1, "needs Options.Kind"}, // a line list without -kind
+		{[]string{"-a", a, "-b", a, "-format", "xml"}, 2, "unknown format"},
 		{[]string{"-kind", "nope", "-a", a, "-b", a}, 2, "unknown indicator kind"},
 		{[]string{"-kind", "domain", "-a", a, "-b", filepath.Join(dir, "missing")}, 1, "no such file"},
 		{[]string{"extra"}, 2, "unexpected argument"},
@@ -115,6 +118,48 @@ func TestFilesHighRate(t *testing.T) {
 		}
 		if n := strings.Count(out.String(), "\n"); n != 50 {
 			t.Errorf("-fpr %s: %d shared, want 50", fpr, n)
+		}
+	}
+}
+
+// TestFormats matches a STIX bundle against a CSV file and a MISP feed
+// against a MISP event: mixed kinds, detected formats.
+func TestFormats(t *testing.T) {
+	const td = "../../match/feed/testdata/"
+	for _, c := range []struct {
+		args []string
+		want string
+		log  []string
+	}{
+		{[]string{"-a", td + "bundle.json", "-b", td + "list.csv"},
+			"email:broker@example.net\nipv4:192.0.2.44\n",
+			[]string{"publisher (-a): stix, 11 imported, 3 rejected, 7 unsupported, 2 skipped",
+				td + "bundle.json: indicator--00000000-0000-4000-8000-000000000006: unsupported: pattern uses FOLLOWEDBY",
+				"querier (-b): csv, 7 imported, 2 rejected, 1 unsupported, 0 skipped"}},
+		{[]string{"-a", td + "event.json", "-b", td + "bundle.json", "-region", "DE"},
+			"domain:c2.example.org\nemail:broker@example.net\nipv4:192.0.2.44\nipv4-cidr:198.51.100.0/24\nmd5:d41d8cd98f00b204e9800998ecf8427e\nsha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
+			[]string{"publisher (-a): misp, 15 imported"}},
+		{[]string{"-a", td + "mispfeed", "-b", td + "lines.txt", "-kind", "domain"},
+			"",
+			[]string{"publisher (-a): misp, 3 imported", "5f0e0003-0000-4000-8000-000000000000.json: rejected: event file cannot be opened"}},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(c.args, &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.args, code, errb.String())
+		}
+		want := strings.Split(strings.TrimSpace(c.want), "\n")
+		got := strings.Split(strings.TrimSpace(out.String()), "\n")
+		slices.Sort(want)
+		if c.want == "" {
+			want = []string{""}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%v: shared\n%s\nwant\n%s", c.args, out.String(), strings.Join(want, "\n"))
+		}
+		for _, l := range c.log {
+			if !strings.Contains(errb.String(), l) {
+				t.Errorf("%v: summary lacks %q:\n%s", c.args, l, errb.String())
+			}
 		}
 	}
 }
