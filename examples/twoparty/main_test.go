@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"slices"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )

@@ -258,4 +258,3 @@ func comparisonReject(where string, i int, err error) Reject {
 	}
 	return Reject{Where: fmt.Sprintf("%s comparison %d", where, i+1), Reason: reason}
 }
-
