@@ -52,6 +52,10 @@ func TestKindDomain(t *testing.T) {
 		{"BÜCHER.example", "xn--bcher-kva.example", ""},
 		{"ｅｘａｍｐｌｅ．ｃｏｍ", "example.com", ""}, // full-width forms and dot
 		{"_dmarc.example.com", "_dmarc.example.com", ""},
+		// Mixed script: a Cyrillic "р" and "а" in "paypal" make another
+		// domain than paypal.com, and must stay one (a homograph).
+		{"\u0440\u0430ypal.com", "xn--ypal-43d9g.com", ""},
+		{"ПРИМЕР.РФ", "xn--e1afmkfd.xn--p1ai", ""},
 		{"r3---sn-apo3qvuoxuxbt-j5pe.googlevideo.com", "r3---sn-apo3qvuoxuxbt-j5pe.googlevideo.com", ""},
 		{"a.b.c.d.e.example", "a.b.c.d.e.example", ""},
 		{"", "", "empty"},
@@ -276,6 +280,21 @@ func FuzzCanonicalize(f *testing.F) {
 			c2, err := k.Canonicalize(c)
 			if err != nil || c2 != c {
 				t.Fatalf("%s: %q -> %q -> %q, %v", k, s, c, c2, err)
+			}
+		}
+		// National phone numbers: the result is a canonical phone number.
+		for _, region := range []string{"DE", "US", "IT", "RU"} {
+			ind, err := ParsePhone(s, region)
+			if err != nil {
+				continue
+			}
+			if again, err := NewIndicator(KindPhone, ind.Value()); err != nil || again != ind {
+				t.Fatalf("ParsePhone(%q, %s) = %v, not a fixed point (%v)", s, region, ind, err)
+			}
+		}
+		if ind, err := ParseIP(s); err == nil {
+			if again, err := NewIndicator(ind.Kind(), ind.Value()); err != nil || again != ind {
+				t.Fatalf("ParseIP(%q) = %v, not a fixed point", s, ind)
 			}
 		}
 	})
