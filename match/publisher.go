@@ -172,6 +172,7 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 		once    sync.Once
 		wg      sync.WaitGroup
 		done    atomic.Int64 // entries evaluated and collected
+		tick    = make(chan struct{}, 1) // the collector made progress
 	)
 	halt := func() { once.Do(func() { close(stop) }) }
 	jobsOpen := true
@@ -211,6 +212,10 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 				} else {
 					p.index = append(p.index, j.out...)
 					done.Add(int64(len(j.out)))
+					select {
+					case tick <- struct{}{}:
+					default:
+					}
 				}
 			}
 			select {
@@ -249,12 +254,20 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 		j.base = base
 		return j
 	}
+	// send hands a job to the workers, reporting progress while it waits.
+	var progErr error
 	send := func(j *publishJob) bool {
-		select {
-		case jobs <- j:
-			return true
-		case <-stop:
-			return false
+		for {
+			select {
+			case jobs <- j:
+				return true
+			case <-stop:
+				return false
+			case <-tick:
+				if progErr = progress(); progErr != nil {
+					return false
+				}
+			}
 		}
 	}
 	var inErr error
@@ -276,16 +289,28 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 				break
 			}
 			cur = newJob(uint32(n))
-			if inErr = progress(); inErr != nil {
-				break
-			}
 		}
 	}
-	if inErr == nil && len(cur.ends) > 0 {
+	if inErr == nil && progErr == nil && len(cur.ends) > 0 {
 		send(cur)
 	}
 	closeJobs()
-	err := <-collected
+	// Report progress until the workers are done.
+	var err error
+wait:
+	for {
+		select {
+		case err = <-collected:
+			break wait
+		case <-tick:
+			if progErr == nil {
+				progErr = progress()
+			}
+		}
+	}
+	if inErr == nil {
+		inErr = progErr
+	}
 	if inErr == nil && err == nil {
 		inErr = progress()
 	}
