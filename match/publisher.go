@@ -171,7 +171,7 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 		stop    = make(chan struct{})
 		once    sync.Once
 		wg      sync.WaitGroup
-		done    atomic.Int64 // entries evaluated and collected
+		done    atomic.Int64             // entries evaluated and collected
 		tick    = make(chan struct{}, 1) // the collector made progress
 	)
 	halt := func() { once.Do(func() { close(stop) }) }
