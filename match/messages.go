@@ -251,6 +251,17 @@ type confirmResult struct {
 // Len returns the number of answers.
 func (r *ConfirmResponse) Len() int { return len(r.results) }
 
+// Redact blanks the label of every hit for which release returns false:
+// the querier still learns the hit, without the label. A publisher uses it
+// to apply a partner's label policy.
+func (r *ConfirmResponse) Redact(release func(label string) bool) {
+	for i := range r.results {
+		if r.results[i].hit && !release(r.results[i].label) {
+			r.results[i].label = ""
+		}
+	}
+}
+
 // Hits returns the number of tags confirmed as hits.
 func (r *ConfirmResponse) Hits() int {
 	n := 0

@@ -335,8 +335,8 @@ func (p *Publisher) addEntry(e Entry, n int, evs map[string]*evaluator) error {
 		return fmt.Errorf("%w: entry %d: zero Indicator", ErrInvalidIndicator, n)
 	case len(e.Label) > MaxLabelLen || len(e.Ref) > MaxLabelLen:
 		return fmt.Errorf("match: entry %d: label or reference longer than %d bytes", n, MaxLabelLen)
-	case !utf8.ValidString(e.Label):
-		return fmt.Errorf("match: entry %d: label is not valid UTF-8", n)
+	case !utf8.ValidString(e.Label) || !utf8.ValidString(e.Ref):
+		return fmt.Errorf("match: entry %d: label or reference is not valid UTF-8", n)
 	}
 	p.labels.set(n, e.Label)
 	p.refs.set(n, e.Ref)
@@ -371,13 +371,18 @@ func buildFilter(idx []indexEntry, fpr float64) (*Filter, error) {
 	if m > MaxFilterBits || k > MaxFilterHashes {
 		return nil, fmt.Errorf("match: %d entries at false-positive rate %v need a filter of %d bits and %d hashes, above the limits", len(idx), fpr, m, k)
 	}
+	return filterOf(idx, m, k), nil
+}
+
+// filterOf builds the filter of m bits and k hashes over the index.
+func filterOf(idx []indexEntry, m, k uint) *Filter {
 	f := &Filter{n: uint64(len(idx)), bf: bloom.New(m, k)}
 	pos := newPositioner()
 	for _, e := range idx {
 		f.add(pos, e.tag)
 	}
 	f.setBits = uint64(f.bf.BitSet().Count())
-	return f, nil
+	return f
 }
 
 // Filter returns the filter to publish.

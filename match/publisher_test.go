@@ -78,7 +78,8 @@ func TestPublishRefusesBadEntries(t *testing.T) {
 		{"zero indicator", Entry{}, "entry 5: zero Indicator"},
 		{"long label", Entry{Indicator: good[0].Indicator, Label: strings.Repeat("x", MaxLabelLen+1)}, "entry 5: label"},
 		{"long ref", Entry{Indicator: good[0].Indicator, Ref: strings.Repeat("x", MaxLabelLen+1)}, "entry 5: label or reference"},
-		{"label not UTF-8", Entry{Indicator: good[0].Indicator, Label: "\xff"}, "entry 5: label is not valid UTF-8"},
+		{"label not UTF-8", Entry{Indicator: good[0].Indicator, Label: "\xff"}, "entry 5: label or reference is not valid UTF-8"},
+		{"ref not UTF-8", Entry{Indicator: good[0].Indicator, Ref: "\xff"}, "entry 5: label or reference is not valid UTF-8"},
 	} {
 		es := slices.Concat(good[:5], []Entry{tc.bad}, good[5:])
 		_, err := Publish(key, slices.Values(es), nil)

@@ -34,6 +34,8 @@ const (
 	TypeConfirmResponse Type = 0x05
 	TypePrivateKey      Type = 0x06
 	TypePublicKey       Type = 0x07
+	TypePublisherState  Type = 0x08
+	TypeSignedFilter    Type = 0x09
 )
 
 func (t Type) String() string {
@@ -52,6 +54,10 @@ func (t Type) String() string {
 		return "private key"
 	case TypePublicKey:
 		return "public key"
+	case TypePublisherState:
+		return "publisher state"
+	case TypeSignedFilter:
+		return "signed filter"
 	}
 	return fmt.Sprintf("type 0x%02x", uint8(t))
 }

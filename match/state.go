@@ -1,0 +1,149 @@
+package match
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/cryptobyte"
+
+	"github.com/fedmatch/fedmatch/internal/wire"
+)
+
+// MarshalBinary encodes the publisher's state without its key: the filter's
+// parameters, the tag index, and the labels and references, so that a
+// publisher can be restored after a restart with [RestorePublisher]
+// instead of evaluating its watchlist again. The encoding holds the
+// confirm tags and labels: keep it as carefully as the watchlist itself.
+//
+//	header(type 0x08) suite mode keyID[16]
+//	entries:u64 epoch:u64 notBefore:i64 notAfter:i64 m:u64 k:u8
+//	n:u32 n × (tag[16] entry:u32)        sorted by tag, one per tag
+//	labels:u32 × (entry:u32 len:u16 label)  entries increasing, len ≥ 1
+//	refs:u32   × (entry:u32 len:u16 ref)
+func (p *Publisher) MarshalBinary() ([]byte, error) {
+	f := p.filter
+	b := p.hdr.append(nil, wire.TypePublisherState)
+	b = binary.BigEndian.AppendUint64(b, uint64(p.entries))
+	b = binary.BigEndian.AppendUint64(b, f.epoch)
+	b = binary.BigEndian.AppendUint64(b, uint64(f.notBefore))
+	b = binary.BigEndian.AppendUint64(b, uint64(f.notAfter))
+	b = binary.BigEndian.AppendUint64(b, uint64(f.bf.Cap()))
+	b = append(b, byte(f.bf.K()))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(p.index)))
+	for _, e := range p.index {
+		b = append(b, e.tag[:]...)
+		b = binary.BigEndian.AppendUint32(b, e.entry)
+	}
+	for _, ss := range []*sparseStrings{&p.labels, &p.refs} {
+		count := 0
+		for _, s := range ss.s {
+			if s != "" {
+				count++
+			}
+		}
+		b = binary.BigEndian.AppendUint32(b, uint32(count))
+		for i, s := range ss.s {
+			if s == "" {
+				continue
+			}
+			b = binary.BigEndian.AppendUint32(b, uint32(i))
+			b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
+			b = append(b, s...)
+		}
+	}
+	return b, nil
+}
+
+// RestorePublisher rebuilds a Publisher from [Publisher.MarshalBinary]'s
+// encoding and the key it was built with. It checks every length against
+// the limits before allocating, the key, the order of the index and the
+// labels, and rebuilds the filter from the index (so a filter can never
+// disagree with its index). workers is as in [PublishOptions].
+func RestorePublisher(key *PrivateKey, data []byte, workers int) (*Publisher, error) {
+	if key == nil || key.k == nil || key.pub == nil {
+		return nil, fmt.Errorf("%w: nil or zero key", ErrInvalidKey)
+	}
+	s := cryptobyte.String(data)
+	var h msgHeader
+	if err := h.read(&s, wire.TypePublisherState); err != nil {
+		return nil, err
+	}
+	if err := h.check(&msgHeader{suite: key.suite, mode: h.mode, keyID: key.KeyID()}); err != nil {
+		return nil, err
+	}
+	var entries, epoch, nb, na, m uint64
+	var k uint8
+	if !s.ReadUint64(&entries) || !s.ReadUint64(&epoch) || !s.ReadUint64(&nb) || !s.ReadUint64(&na) ||
+		!s.ReadUint64(&m) || !s.ReadUint8(&k) {
+		return nil, fmt.Errorf("%w: publisher state parameters", ErrTruncated)
+	}
+	switch {
+	case entries > MaxEntries:
+		return nil, fmt.Errorf("%w: %d entries", ErrOversized, entries)
+	case m == 0 || m > MaxFilterBits:
+		return nil, fmt.Errorf("%w: filter of %d bits", ErrOversized, m)
+	case k == 0 || k > MaxFilterHashes:
+		return nil, malformed("filter with %d hash functions", k)
+	}
+	n, err := readCount(&s, "index entries", int(min(entries, MaxEntries)))
+	if err != nil {
+		return nil, err
+	}
+	if len(s) < n*(TagSize+4) {
+		return nil, fmt.Errorf("%w: %d index entries", ErrTruncated, n)
+	}
+	idx := make([]indexEntry, n)
+	for i := range idx {
+		s.CopyBytes(idx[i].tag[:])
+		s.ReadUint32(&idx[i].entry)
+		if uint64(idx[i].entry) >= entries {
+			return nil, malformed("index entry %d names entry %d of %d", i, idx[i].entry, entries)
+		}
+		if i > 0 && string(idx[i-1].tag[:]) >= string(idx[i].tag[:]) {
+			return nil, malformed("index not sorted at %d", i)
+		}
+	}
+	p := &Publisher{key: key, hdr: h, index: idx, entries: int(entries), workers: defaultWorkers(workers)}
+	for _, ss := range []*sparseStrings{&p.labels, &p.refs} {
+		if err := readStrings(&s, ss, entries); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkEmpty(s, "publisher state"); err != nil {
+		return nil, err
+	}
+	f := filterOf(idx, uint(m), uint(k))
+	f.hdr, f.pub, f.epoch, f.notBefore, f.notAfter = h, key.pub, epoch, int64(nb), int64(na)
+	p.filter = f
+	return p, nil
+}
+
+func readStrings(s *cryptobyte.String, ss *sparseStrings, entries uint64) error {
+	count, err := readCount(s, "labels or references", int(min(entries, MaxEntries)))
+	if err != nil {
+		return err
+	}
+	if len(*s) < count*7 { // each takes at least 7 bytes
+		return fmt.Errorf("%w: %d labels or references", ErrTruncated, count)
+	}
+	last := -1
+	for range count {
+		var e uint32
+		var v cryptobyte.String
+		if !s.ReadUint32(&e) || !s.ReadUint16LengthPrefixed(&v) {
+			return fmt.Errorf("%w: label or reference", ErrTruncated)
+		}
+		switch {
+		case uint64(e) >= entries || int(e) <= last:
+			return malformed("label or reference of entry %d out of order", e)
+		case len(v) == 0 || len(v) > MaxLabelLen || !utf8.Valid(v):
+			return malformed("label or reference of entry %d: empty, too long or not UTF-8", e)
+		}
+		last = int(e)
+		ss.set(int(e), string(v))
+	}
+	ss.s = slices.Clip(ss.s)
+	return nil
+}

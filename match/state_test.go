@@ -1,0 +1,121 @@
+package match
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func statePublisher(t testing.TB, n int) (*PrivateKey, *Publisher) {
+	key := testKey(t, SuiteRistretto255, 11)
+	es := entriesOf(synthetic(t, 0, n), func(i int) string {
+		if i%3 == 0 {
+			return fmt.Sprint("label ", i)
+		}
+		return ""
+	})
+	for i := range es {
+		if i%5 == 0 {
+			es[i].Ref = fmt.Sprint("ref-", i)
+		}
+	}
+	es = append(es, es[7]) // a duplicate
+	p := mustPublish(t, key, es, &PublishOptions{Epoch: 9, NotBefore: time.Unix(1000, 0), NotAfter: time.Unix(2000, 0)})
+	return key, p
+}
+
+func TestPublisherStateRoundTrip(t *testing.T) {
+	key, p := statePublisher(t, 300)
+	b, err := p.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := RestorePublisher(key, b, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f1, _ := p.Filter().MarshalBinary()
+	f2, _ := q.Filter().MarshalBinary()
+	if !bytes.Equal(f1, f2) || q.Entries() != p.Entries() {
+		t.Fatal("restored filter differs")
+	}
+	if b2, _ := q.MarshalBinary(); !bytes.Equal(b, b2) {
+		t.Fatal("restored state re-encodes differently")
+	}
+	// The restored publisher answers as the original: hits, labels, refs.
+	query := synthetic(t, 285, 30)
+	h1, c1, _ := roundTrip(t, p, nil, query)
+	h2, c2, _ := roundTrip(t, q, nil, query)
+	if fmt.Sprint(h1) != fmt.Sprint(h2) || fmt.Sprint(c1) != fmt.Sprint(c2) || len(h1) != 15 {
+		t.Fatalf("restored publisher answers differently:\n%v %v\n%v %v", h1, c1, h2, c2)
+	}
+	if c1[0].Entry != 285 || c1[0].Label != "label 285" || c1[0].Ref != "ref-285" {
+		t.Fatalf("confirmed %+v", c1[0])
+	}
+	if _, err := RestorePublisher(testKey(t, SuiteRistretto255, 12), b, 0); !errors.Is(err, ErrWrongKey) {
+		t.Errorf("another key: %v", err)
+	}
+}
+
+func TestPublisherStateCorrupt(t *testing.T) {
+	key, p := statePublisher(t, 30)
+	b, _ := p.MarshalBinary()
+	for n := range len(b) {
+		if _, err := RestorePublisher(key, b[:n], 1); !errors.Is(err, ErrTruncated) {
+			t.Fatalf("cut at %d of %d: %v", n, len(b), err)
+		}
+	}
+	if _, err := RestorePublisher(key, append(bytes.Clone(b), 0), 1); !errors.Is(err, ErrMalformed) {
+		t.Errorf("trailing byte: %v", err)
+	}
+	for i := range 8 * len(b) {
+		c := bytes.Clone(b)
+		c[i/8] ^= 1 << (i % 8)
+		q, err := RestorePublisher(key, c, 1)
+		if err != nil {
+			continue
+		}
+		// Accepted flips are in data (a tag, a label byte) and re-encode
+		// to what was given.
+		if out, _ := q.MarshalBinary(); !bytes.Equal(out, c) {
+			t.Fatalf("bit %d: accepted, re-encodes differently", i)
+		}
+	}
+	// Counts above the limits, and orders broken.
+	off := msgHeaderLen
+	for _, c := range []struct {
+		name string
+		edit func([]byte)
+		want error
+	}{
+		{"entries", func(b []byte) { binary.BigEndian.PutUint64(b[off:], MaxEntries+1) }, ErrOversized},
+		{"m", func(b []byte) { binary.BigEndian.PutUint64(b[off+32:], MaxFilterBits+1) }, ErrOversized},
+		{"index count", func(b []byte) { binary.BigEndian.PutUint32(b[off+41:], 1<<31) }, ErrOversized},
+		{"index order", func(b []byte) { copy(b[off+45:off+61], b[off+65:off+81]) }, ErrMalformed},
+	} {
+		x := bytes.Clone(b)
+		c.edit(x)
+		if _, err := RestorePublisher(key, x, 1); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+}
+
+func FuzzPublisherState(f *testing.F) {
+	key, p := statePublisher(f, 30)
+	b, _ := p.MarshalBinary()
+	f.Add(b)
+	empty := mustPublish(f, key, nil, nil)
+	e, _ := empty.MarshalBinary()
+	f.Add(e)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		q, err := RestorePublisher(key, data, 1)
+		if err != nil {
+			return
+		}
+		checkReencode(t, data, q)
+	})
+}
