@@ -1,0 +1,289 @@
+package federation
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fedmatch/fedmatch/match"
+)
+
+// A RemoteError is an error answered by a partner's node.
+type RemoteError struct {
+	Partner string
+	Status  int    // HTTP status
+	Code    string // one of the Code constants
+	Message string
+}
+
+func (e *RemoteError) Error() string {
+	return fmt.Sprintf("federation: partner %s: %d %s: %s", e.Partner, e.Status, e.Code, e.Message)
+}
+
+// A PartnerResult is what matching against one partner gave.
+type PartnerResult struct {
+	Partner    string
+	Epoch      uint64      // the partner's epoch that answered
+	Hits       []match.Hit // the indicators the partner holds, with the labels it released
+	Queried    int         // distinct indicators sent
+	Candidates int         // indicators that passed the partner's filter
+	Err        error       // what failed, if anything (other kinds may still have hits)
+}
+
+// partnerClient talks to one partner's node. It keeps the partner's last
+// verified filter, refetched with If-None-Match.
+type partnerClient struct {
+	n  *Node
+	p  *Partner
+	hc *http.Client
+
+	mu      sync.Mutex
+	etag    string
+	filter  *match.Filter
+	querier *match.Querier
+	epoch   uint64 // highest epoch accepted from this partner
+}
+
+func (n *Node) client(p *Partner) *partnerClient {
+	n.clientsMu.Lock()
+	defer n.clientsMu.Unlock()
+	c := n.clients[p.ID]
+	if c == nil {
+		tr := &http.Transport{
+			TLSClientConfig:     n.clientTLSConfig(p),
+			ForceAttemptHTTP2:   true,
+			TLSHandshakeTimeout: 30 * time.Second,
+			MaxIdleConnsPerHost: 4,
+			IdleConnTimeout:     2 * time.Minute,
+		}
+		c = &partnerClient{n: n, p: p, hc: &http.Client{Transport: tr}}
+		n.clients[p.ID] = c
+	}
+	return c
+}
+
+// responseLimit bounds a partner's answers: a confirm response of maxBatch
+// hits with the longest labels.
+func responseLimit(maxBatch int) int64 {
+	return 4096 + int64(maxBatch)*(3+match.MaxLabelLen)
+}
+
+// do sends one request and returns the body of a 2xx answer. Only GET is
+// retried (three attempts, on network errors and 5xx): evaluations spend
+// budget and confirmations notify, so they are not repeated behind the
+// caller's back.
+func (c *partnerClient) do(ctx context.Context, method, path string, body []byte, header http.Header) (*http.Response, []byte, error) {
+	attempts := 1
+	if method == http.MethodGet {
+		attempts = 3
+	}
+	var lastErr error
+	for i := range attempts {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			case <-time.After(time.Duration(200<<i) * time.Millisecond):
+			}
+		}
+		rctx, cancel := context.WithTimeout(ctx, c.n.cfg.RequestTimeout)
+		req, err := http.NewRequestWithContext(rctx, method, c.p.URL+PathPrefix+path, bytes.NewReader(body))
+		if err != nil {
+			cancel()
+			return nil, nil, err
+		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/octet-stream")
+		}
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			cancel()
+			lastErr = fmt.Errorf("federation: partner %s: %w", c.p.ID, err)
+			if ctx.Err() != nil {
+				return nil, nil, lastErr
+			}
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(resp.Body, responseLimit(c.n.cfg.MaxBatch)+1))
+		resp.Body.Close()
+		cancel()
+		if err != nil {
+			lastErr = fmt.Errorf("federation: partner %s: reading the answer: %w", c.p.ID, err)
+			continue
+		}
+		if int64(len(data)) > responseLimit(c.n.cfg.MaxBatch) {
+			return nil, nil, fmt.Errorf("federation: partner %s: answer above %d bytes", c.p.ID, responseLimit(c.n.cfg.MaxBatch))
+		}
+		if resp.StatusCode >= 400 {
+			re := &RemoteError{Partner: c.p.ID, Status: resp.StatusCode}
+			var ae apiError
+			if json.Unmarshal(data, &ae) == nil {
+				re.Code, re.Message = ae.Error, ae.Message
+			}
+			lastErr = re
+			if resp.StatusCode >= 500 {
+				continue
+			}
+			return nil, nil, re
+		}
+		return resp, data, nil
+	}
+	return nil, nil, lastErr
+}
+
+// refresh fetches the partner's filter if it changed, verifies it, and
+// returns a querier for it.
+func (c *partnerClient) refresh(ctx context.Context) (*match.Querier, error) {
+	c.mu.Lock()
+	etag, q := c.etag, c.querier
+	c.mu.Unlock()
+	h := http.Header{}
+	if etag != "" {
+		h.Set("If-None-Match", etag)
+	}
+	resp, data, err := c.do(ctx, http.MethodGet, "filter", nil, h)
+	if err != nil {
+		return nil, err
+	}
+	now := c.n.cfg.Now()
+	if resp.StatusCode == http.StatusNotModified && q != nil {
+		if !q.Filter().ValidAt(now) {
+			return nil, fmt.Errorf("%w: partner %s", ErrFilterExpired, c.p.ID)
+		}
+		return q, nil
+	}
+	f, err := verifyFilter(data, c.p, now)
+	if err != nil {
+		return nil, fmt.Errorf("partner %s: %w", c.p.ID, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f.Epoch() < c.epoch {
+		return nil, fmt.Errorf("%w: partner %s sent epoch %d after %d", ErrFilterRollback, c.p.ID, f.Epoch(), c.epoch)
+	}
+	q, err = match.NewQuerier(f, &match.QuerierOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("partner %s: %w", c.p.ID, err)
+	}
+	c.etag, c.filter, c.querier, c.epoch = resp.Header.Get("ETag"), f, q, f.Epoch()
+	return q, nil
+}
+
+// Match matches indicators against every partner's filter concurrently:
+// for each partner it fetches and verifies the signed filter, sends the
+// indicators kind by kind in batches of Config.MaxBatch, verifies the
+// evaluations, and confirms the candidates. A partner that fails does not
+// affect the others; its PartnerResult.Err says why. The results are in
+// the order of Config.Partners.
+func (n *Node) Match(ctx context.Context, inds []match.Indicator) []PartnerResult {
+	byKind := map[*match.Kind][]match.Indicator{}
+	var kinds []*match.Kind
+	seen := map[match.Indicator]bool{}
+	for _, ind := range inds {
+		if ind.IsZero() || seen[ind] {
+			continue
+		}
+		seen[ind] = true
+		if byKind[ind.Kind()] == nil {
+			kinds = append(kinds, ind.Kind())
+		}
+		byKind[ind.Kind()] = append(byKind[ind.Kind()], ind)
+	}
+	results := make([]PartnerResult, len(n.cfg.Partners))
+	var wg sync.WaitGroup
+	for i := range n.cfg.Partners {
+		p := &n.cfg.Partners[i]
+		results[i].Partner = p.ID
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.matchPartner(ctx, n.client(p), kinds, byKind, &results[i])
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+func (n *Node) matchPartner(ctx context.Context, c *partnerClient, kinds []*match.Kind, byKind map[*match.Kind][]match.Indicator, res *PartnerResult) {
+	q, err := c.refresh(ctx)
+	if err != nil {
+		res.Err = err
+		return
+	}
+	var errs []error
+	for _, k := range kinds {
+		for batch := range slices.Chunk(byKind[k], n.cfg.MaxBatch) {
+			hits, cands, epoch, err := c.query(ctx, q, batch)
+			var re *RemoteError
+			if errors.As(err, &re) && re.Code == CodeUnknownKey {
+				// The partner rotated while we held its old filter.
+				if q, err = c.refresh(ctx); err == nil {
+					hits, cands, epoch, err = c.query(ctx, q, batch)
+				}
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", k.Name(), err))
+				break
+			}
+			res.Hits = append(res.Hits, hits...)
+			res.Queried += len(batch)
+			res.Candidates += cands
+			res.Epoch = epoch
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	res.Err = errors.Join(errs...)
+}
+
+// query runs one batch through evaluation and confirmation.
+func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []match.Indicator) ([]match.Hit, int, uint64, error) {
+	qu, req, err := q.Blind(batch)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	body, err := req.MarshalBinary()
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	_, data, err := c.do(ctx, http.MethodPost, "evaluate", body, nil)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	var resp match.EvalResponse
+	if err := resp.UnmarshalBinary(data); err != nil {
+		return nil, 0, 0, fmt.Errorf("federation: partner %s: evaluation: %w", c.p.ID, err)
+	}
+	creq, err := qu.Finalize(&resp)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("federation: partner %s: %w", c.p.ID, err)
+	}
+	body, err = creq.MarshalBinary()
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	_, data, err = c.do(ctx, http.MethodPost, "confirm", body, nil)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	var cresp match.ConfirmResponse
+	if err := cresp.UnmarshalBinary(data); err != nil {
+		return nil, 0, 0, fmt.Errorf("federation: partner %s: confirmation: %w", c.p.ID, err)
+	}
+	hits, err := qu.Hits(&cresp)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("federation: partner %s: %w", c.p.ID, err)
+	}
+	return hits, qu.Candidates(), q.Filter().Epoch(), nil
+}

@@ -1,0 +1,210 @@
+package federation
+
+import (
+	"crypto/ed25519"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fedmatch/fedmatch/match"
+)
+
+// Config configures a [Node]. It must not be modified after New.
+type Config struct {
+	// ID names this agency among its partners, such as "cert-de": 1 to 64
+	// bytes of letters, digits, '.', '-' and '_'.
+	ID string
+	// Identity signs the filters this node publishes; partners pin its
+	// public half. Unless TLSCertificate is set it is also the node's TLS
+	// key, in a self-signed certificate. It must be kept secret.
+	Identity ed25519.PrivateKey
+	// TLSCertificate, if set, is the certificate the node presents to its
+	// partners (an agency PKI certificate); partners pin its public key.
+	TLSCertificate *tls.Certificate
+	// StateDir holds keys, filters, tag indexes, budgets and the audit
+	// log. It is created (mode 0700) if missing; one node per directory.
+	StateDir string
+	// Partners are the agencies this node matches with.
+	Partners []Partner
+	// Watchlist returns this agency's entries; Publish and Rotate range
+	// over it once per call. Nil publishes an empty list.
+	Watchlist func() iter.Seq[match.Entry]
+	// Suite and Mode of the published filters; zero values are the
+	// defaults (ristretto255, POPRF).
+	Suite match.Suite
+	Mode  match.Mode
+	// FalsePositiveRate of the published filters; zero means
+	// match.DefaultFalsePositiveRate.
+	FalsePositiveRate float64
+	// EpochLength is how long a key serves before rotation; zero means
+	// 24 hours. Grace is how long the previous key keeps serving
+	// evaluations after a rotation, so that queries in flight finish;
+	// zero means one hour. A filter is valid for EpochLength + Grace.
+	EpochLength, Grace time.Duration
+	// MaxBatch is the largest evaluation request accepted, and the size of
+	// the batches this node sends; zero means 65536.
+	MaxBatch int
+	// RequestTimeout bounds each request to a partner; zero means two
+	// minutes.
+	RequestTimeout time.Duration
+	// OnHit, if not nil, is called when a partner confirms hits on this
+	// node's entries, on its own goroutine.
+	OnHit func(HitNotice)
+	// Logger receives operational events; nil discards them. No indicator
+	// value and no secret is ever logged.
+	Logger *slog.Logger
+	// Now returns the current time; nil means time.Now. For tests.
+	Now func() time.Time
+}
+
+// A Partner is an agency this node matches with, and the policy that
+// applies to it. The zero value of each policy field grants nothing.
+type Partner struct {
+	// ID is the partner's node ID; its signed filters must carry it.
+	ID string
+	// URL is the base URL of the partner's node, such as
+	// "https://fedmatch.partner.example:8443".
+	URL string
+	// SPKI is the SHA-256 hash of the partner's TLS certificate's
+	// SubjectPublicKeyInfo: the only certificate accepted from it, as
+	// client and as server (see SPKIHash).
+	SPKI [32]byte
+	// Identity verifies the partner's signed filters.
+	Identity ed25519.PublicKey
+	// Kinds are the indicator kinds the partner may query ("*" for all).
+	Kinds []string
+	// Budget is the number of evaluations (indicators) the partner may
+	// have this node evaluate per epoch.
+	Budget int
+	// ReleaseLabels lists the label prefixes released to the partner on a
+	// confirmed hit ("*" releases every label; none: hits without labels).
+	ReleaseLabels []string
+	// Cardinality allows cardinality-only queries (reserved; not yet
+	// served).
+	Cardinality bool
+}
+
+// A HitNotice tells the publisher that a partner confirmed hits on its
+// entries.
+type HitNotice struct {
+	Partner string
+	Epoch   uint64
+	Entries []match.ConfirmedEntry
+}
+
+const (
+	defaultEpochLength    = 24 * time.Hour
+	defaultGrace          = time.Hour
+	defaultMaxBatch       = 1 << 16
+	defaultRequestTimeout = 2 * time.Minute
+)
+
+func validID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// check validates the configuration and fills in defaults in a copy.
+func (c *Config) check() (*Config, error) {
+	cfg := *c
+	switch {
+	case !validID(cfg.ID):
+		return nil, fmt.Errorf("federation: invalid node ID %q (1 to 64 letters, digits, '.', '-', '_')", cfg.ID)
+	case len(cfg.Identity) != ed25519.PrivateKeySize:
+		return nil, errors.New("federation: Identity is not an Ed25519 private key")
+	case cfg.StateDir == "":
+		return nil, errors.New("federation: StateDir is not set")
+	case cfg.EpochLength < 0 || cfg.Grace < 0 || cfg.MaxBatch < 0 || cfg.RequestTimeout < 0:
+		return nil, errors.New("federation: negative duration or batch size")
+	case cfg.MaxBatch > match.MaxBatch:
+		return nil, fmt.Errorf("federation: MaxBatch above %d", match.MaxBatch)
+	}
+	if cfg.EpochLength == 0 {
+		cfg.EpochLength = defaultEpochLength
+	}
+	if cfg.Grace == 0 {
+		cfg.Grace = defaultGrace
+	}
+	if cfg.MaxBatch == 0 {
+		cfg.MaxBatch = defaultMaxBatch
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = defaultRequestTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	seen := map[string]bool{}
+	pins := map[[32]byte]bool{}
+	cfg.Partners = slices.Clone(cfg.Partners)
+	for i := range cfg.Partners {
+		p := &cfg.Partners[i]
+		u, err := url.Parse(p.URL)
+		switch {
+		case !validID(p.ID) || p.ID == cfg.ID:
+			return nil, fmt.Errorf("federation: partner %d: invalid or own ID %q", i, p.ID)
+		case seen[p.ID]:
+			return nil, fmt.Errorf("federation: partner %q listed twice", p.ID)
+		case pins[p.SPKI]:
+			return nil, fmt.Errorf("federation: partner %q: SPKI pin shared with another partner", p.ID)
+		case p.SPKI == [32]byte{}:
+			return nil, fmt.Errorf("federation: partner %q: no SPKI pin", p.ID)
+		case len(p.Identity) != ed25519.PublicKeySize:
+			return nil, fmt.Errorf("federation: partner %q: Identity is not an Ed25519 public key", p.ID)
+		case err != nil || u.Scheme != "https" || u.Host == "":
+			return nil, fmt.Errorf("federation: partner %q: URL must be https://host[:port]", p.ID)
+		case p.Budget < 0:
+			return nil, fmt.Errorf("federation: partner %q: negative budget", p.ID)
+		}
+		for _, k := range p.Kinds {
+			if k == "*" {
+				continue
+			}
+			if _, err := match.KindByName(k); err != nil && !strings.HasPrefix(k, "x-") {
+				return nil, fmt.Errorf("federation: partner %q: %w", p.ID, err)
+			}
+		}
+		p.URL = strings.TrimSuffix(p.URL, "/")
+		seen[p.ID], pins[p.SPKI] = true, true
+	}
+	return &cfg, nil
+}
+
+// allowsKind reports whether the partner may query kind.
+func (p *Partner) allowsKind(kind string) bool {
+	for _, k := range p.Kinds {
+		if k == "*" || k == kind {
+			return true
+		}
+		if kk, err := match.KindByName(k); err == nil && kk.Name() == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// releases reports whether the partner may receive label.
+func (p *Partner) releases(label string) bool {
+	for _, prefix := range p.ReleaseLabels {
+		if prefix == "*" || strings.HasPrefix(label, prefix) {
+			return true
+		}
+	}
+	return false
+}

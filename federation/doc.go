@@ -1,0 +1,64 @@
+// Package federation runs fedmatch between agencies: each agency runs a
+// [Node] that publishes its watchlist's filter, serves its partners'
+// queries over mutual TLS under policy and budgets, rotates its keys, keeps
+// a tamper-evident audit log and its state on disk, and matches the
+// agency's own indicators against every partner at once ([Node.Match]).
+//
+// # Protocol overview
+//
+//	Querier node                                    Publisher node
+//	=================================================================
+//	                  mutual TLS 1.3, both certificates pinned
+//	GET  /fedmatch/v1/filter ----------------------->
+//	     <------------------ signed filter (ETag)     Ed25519 over the filter
+//	verify signature, signer, validity, epoch
+//	POST /fedmatch/v1/evaluate  EvalRequest -------->
+//	                                                  authorise: partner, kind,
+//	                                                  size, budget (on disk);
+//	                                                  evaluate; audit
+//	     <------------------------- EvalResponse
+//	verify proofs, test filter
+//	POST /fedmatch/v1/confirm  ConfirmRequest ------>
+//	                                                  exact lookup; labels per
+//	                                                  policy; audit; OnHit
+//	     <----------------------- ConfirmResponse
+//	hits, with released labels
+//
+// The messages are those of package match; PROTOCOL.md specifies the
+// endpoints, the signed filter and the error codes.
+//
+// # Security considerations
+//
+// Partners are known by configuration only: a node accepts, as client and
+// as server, only certificates whose public key hash (SPKI) it pins, within
+// their validity period, and refuses everything else during the TLS
+// handshake, before any request is read. Filters are signed by the
+// publisher's identity key; a querier refuses a filter that is unsigned,
+// signed by another node, outside its validity window, inconsistent with
+// its own key, or older than one it has seen.
+//
+// Every evaluation is authorised (the partner, the kind it declares, the
+// batch size and the partner's remaining budget for the epoch) before any
+// group operation; a budget reservation is on disk before it is granted,
+// so restarts do not refund budgets and concurrent requests cannot
+// oversubscribe them. Budgets bound online guessing: a partner learns at
+// most whether each evaluated indicator is on the list.
+//
+// Keys rotate every Config.EpochLength; the previous key serves
+// evaluations for Config.Grace so that queries in flight finish, and is
+// then overwritten and removed. Once a key is gone, the filters of its
+// epoch are useless to anyone, including someone who recorded them.
+//
+// The audit log records publications, rotations, key destructions,
+// evaluations (partner, kind, count, epoch), confirmations (partner,
+// tags, hits) and refusals, hash-chained and signed record by record, with
+// a signed head; [VerifyAudit] detects any edit, deletion, insertion or
+// reordering. It never records an indicator value or a secret, and neither
+// does the logger.
+//
+// State files are written atomically (temporary file, fsync, rename,
+// directory fsync) with mode 0600 in a 0700 directory; a file that is
+// foreign, truncated or corrupted is an error at start, never a silent
+// reset. A node does not protect its state against an administrator of its
+// own host: the identity key can re-sign anything.
+package federation

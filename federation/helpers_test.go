@@ -1,0 +1,173 @@
+package federation
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fedmatch/fedmatch/match"
+)
+
+// clock is a settable time source shared by the nodes of a test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// testNode is a node with its mTLS server in the test process.
+type testNode struct {
+	*Node
+	cfg     *Config
+	server  *httptest.Server
+	handler atomic.Pointer[http.Handler]
+	list    []match.Entry
+}
+
+// testNet is a federation of nodes, all partners of each other.
+type testNet struct {
+	t     testing.TB
+	clock *clock
+	nodes []*testNode
+}
+
+// newTestNet starts n nodes. lists gives each node's watchlist; tweak, if
+// not nil, adjusts a node's configuration before it starts.
+func newTestNet(t testing.TB, lists [][]match.Entry, tweak func(i int, cfg *Config)) *testNet {
+	t.Helper()
+	tn := &testNet{t: t, clock: newClock()}
+	keys := make([]ed25519.PrivateKey, len(lists))
+	for i := range lists {
+		_, keys[i], _ = ed25519.GenerateKey(rand.Reader)
+		node := &testNode{list: lists[i]}
+		node.server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			(*node.handler.Load()).ServeHTTP(w, r)
+		}))
+		tn.nodes = append(tn.nodes, node)
+	}
+	for i, node := range tn.nodes {
+		cfg := &Config{
+			ID:        fmt.Sprintf("agency-%d", i),
+			Identity:  keys[i],
+			StateDir:  t.TempDir(),
+			Watchlist: func() iter.Seq[match.Entry] { return slices.Values(node.list) },
+			Now:       tn.clock.Now,
+			MaxBatch:  4096,
+		}
+		for j := range tn.nodes {
+			if j == i {
+				continue
+			}
+			cfg.Partners = append(cfg.Partners, Partner{
+				ID:            fmt.Sprintf("agency-%d", j),
+				URL:           "https://" + tn.nodes[j].server.Listener.Addr().String(),
+				SPKI:          IdentitySPKI(keys[j].Public().(ed25519.PublicKey)),
+				Identity:      keys[j].Public().(ed25519.PublicKey),
+				Kinds:         []string{"*"},
+				Budget:        1 << 20,
+				ReleaseLabels: []string{"*"},
+			})
+		}
+		if tweak != nil {
+			tweak(i, cfg)
+		}
+		node.cfg = cfg
+		n, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		node.Node = n
+		h := n.Handler()
+		node.handler.Store(&h)
+		node.server.TLS = n.ServerTLSConfig()
+		node.server.StartTLS()
+		t.Cleanup(func() {
+			node.server.Close()
+			node.Node.Close()
+		})
+	}
+	return tn
+}
+
+// restart closes node i and opens its state directory again.
+func (tn *testNet) restart(i int) {
+	tn.t.Helper()
+	node := tn.nodes[i]
+	node.Node.Close()
+	n, err := New(node.cfg)
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	node.Node = n
+	h := n.Handler()
+	node.handler.Store(&h)
+}
+
+func (tn *testNet) publishAll() {
+	tn.t.Helper()
+	for _, node := range tn.nodes {
+		if err := node.Publish(context.Background()); err != nil {
+			tn.t.Fatal(err)
+		}
+	}
+}
+
+func emails(t testing.TB, prefix string, from, n int) []match.Indicator {
+	out := make([]match.Indicator, n)
+	for i := range out {
+		out[i] = match.MustIndicator(match.KindEmail, fmt.Sprintf("%s%d@example.org", prefix, from+i))
+	}
+	return out
+}
+
+func entries(inds []match.Indicator, label string) []match.Entry {
+	es := make([]match.Entry, len(inds))
+	for i, ind := range inds {
+		es[i] = match.Entry{Indicator: ind, Label: fmt.Sprintf("%s %d", label, i), Ref: fmt.Sprintf("ref-%d", i)}
+	}
+	return es
+}
+
+func hitSet(hits []match.Hit) map[string]string {
+	m := map[string]string{}
+	for _, h := range hits {
+		m[h.Indicator.String()] = h.Label
+	}
+	return m
+}
+
+type ed25519PublicKey = ed25519.PublicKey
+
+// waitFor polls cond for up to five seconds.
+func waitFor(t testing.TB, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

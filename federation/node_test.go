@@ -1,0 +1,123 @@
+package federation
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/fedmatch/fedmatch/match"
+)
+
+// TestThreeNodes: three agencies, each with a list that overlaps the
+// others' in known places, each publishes and matches its own list
+// against the other two. Each learns exactly the shared indicators per
+// partner, with the labels that partner's policy releases; the publishers
+// are notified of exactly those hits.
+func TestThreeNodes(t *testing.T) {
+	all := emails(t, "u", 0, 300)
+	// agency-0: 0..119, agency-1: 100..219, agency-2: 200..299 and 0..9
+	lists := [][]match.Entry{
+		entries(all[0:120], "A"),
+		entries(all[100:220], "B"),
+		entries(slices.Concat(all[200:300], all[0:10]), "C"),
+	}
+	var mu sync.Mutex
+	notices := map[string][]string{} // publisher -> partner:entry ref
+	tn := newTestNet(t, lists, func(i int, cfg *Config) {
+		cfg.OnHit = func(h HitNotice) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, e := range h.Entries {
+				notices[cfg.ID] = append(notices[cfg.ID], h.Partner+":"+e.Ref)
+			}
+		}
+		if i == 1 {
+			// agency-1 releases labels to agency-0 only when they start
+			// with "B 1" (entries 1, 10..19, 100..119).
+			for j := range cfg.Partners {
+				if cfg.Partners[j].ID == "agency-0" {
+					cfg.Partners[j].ReleaseLabels = []string{"B 1"}
+				}
+			}
+		}
+	})
+	tn.publishAll()
+
+	want := func(mine, theirs []match.Entry, release func(string) bool) map[string]string {
+		in := map[string]string{}
+		for _, e := range theirs {
+			in[e.Indicator.String()] = e.Label
+		}
+		out := map[string]string{}
+		for _, e := range mine {
+			if l, ok := in[e.Indicator.String()]; ok {
+				if !release(l) {
+					l = ""
+				}
+				out[e.Indicator.String()] = l
+			}
+		}
+		return out
+	}
+	all1 := func(string) bool { return true }
+	for i, node := range tn.nodes {
+		var mine []match.Indicator
+		for _, e := range lists[i] {
+			mine = append(mine, e.Indicator)
+		}
+		results := node.Match(context.Background(), mine)
+		if len(results) != 2 {
+			t.Fatalf("agency-%d: %d results", i, len(results))
+		}
+		for _, r := range results {
+			if r.Err != nil {
+				t.Fatalf("agency-%d vs %s: %v", i, r.Partner, r.Err)
+			}
+			var j int
+			fmt.Sscanf(r.Partner, "agency-%d", &j)
+			release := all1
+			if i == 0 && j == 1 {
+				release = func(l string) bool { return strings.HasPrefix(l, "B 1") }
+			}
+			exp := want(lists[i], lists[j], release)
+			if got := hitSet(r.Hits); fmt.Sprint(got) != fmt.Sprint(exp) {
+				t.Errorf("agency-%d vs %s: %d hits, want %d\n got %v\nwant %v", i, r.Partner, len(got), len(exp), got, exp)
+			}
+			if r.Queried != len(mine) || r.Epoch != 1 {
+				t.Errorf("agency-%d vs %s: queried %d, epoch %d", i, r.Partner, r.Queried, r.Epoch)
+			}
+		}
+	}
+	// 0∩1 = 20, 0∩2 = 10, 1∩2 = 20: each publisher is notified of each
+	// partner's hits on its entries.
+	waitFor(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(notices["agency-0"]) == 30 && len(notices["agency-1"]) == 40 && len(notices["agency-2"]) == 30
+	})
+	// The audit logs verify and record the exchanges, and never a value.
+	for i, node := range tn.nodes {
+		recs, err := ReadAudit(node.cfg.StateDir, node.cfg.ID, node.cfg.Identity.Public().(ed25519PublicKey))
+		if err != nil {
+			t.Fatalf("agency-%d audit: %v", i, err)
+		}
+		var evals, confirms int
+		for _, r := range recs {
+			switch r.Type {
+			case AuditEvaluation:
+				evals++
+			case AuditConfirmation:
+				confirms++
+			}
+			if strings.Contains(r.String(), "@example.org") {
+				t.Fatalf("audit record holds an indicator: %v", r)
+			}
+		}
+		if evals != 2 || confirms != 2 {
+			t.Errorf("agency-%d audit: %d evaluations, %d confirmations", i, evals, confirms)
+		}
+	}
+}
