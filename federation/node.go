@@ -105,7 +105,7 @@ func New(c *Config) (*Node, error) {
 		audit.close()
 		return nil, err
 	}
-	more, err := n.load()
+	more, expired, err := n.load()
 	if err != nil {
 		audit.close()
 		return nil, err
@@ -118,6 +118,13 @@ func New(c *Config) (*Node, error) {
 	if err := n.audit.append(AuditRecord{Time: cfg.Now(), Type: AuditStart, Epoch: ep, Detail: strings.Join(notes, "; ")}); err != nil {
 		audit.close()
 		return nil, err
+	}
+	if expired != 0 {
+		if err := n.audit.append(AuditRecord{Time: cfg.Now(), Type: AuditDestruction, Epoch: expired,
+			Detail: "grace period ended while the node was stopped"}); err != nil {
+			audit.close()
+			return nil, err
+		}
 	}
 	n.log.Info("fedmatch node started", "id", cfg.ID, "epoch", ep, "partners", len(cfg.Partners))
 	return n, nil
@@ -207,42 +214,42 @@ func decodeNodeState(data []byte) (*nodeState, error) {
 
 // load reads node.state and the epochs it names, destroys what is no
 // longer live, and removes files a crash left behind. It returns notes for
-// the audit log.
-func (n *Node) load() ([]string, error) {
-	var notes []string
+// the audit log, and the number of an epoch whose grace period ended while
+// the node was stopped (0 if none).
+func (n *Node) load() (notes []string, expired uint64, err error) {
 	data, err := readState(n.cfg.StateDir, nodeStateFile, stateNode)
 	var st *nodeState
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		st = &nodeState{id: n.cfg.ID}
 	case err != nil:
-		return nil, err
+		return nil, 0, err
 	default:
 		if st, err = decodeNodeState(data); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if st.id != n.cfg.ID {
-			return nil, fmt.Errorf("%w: state directory of node %q, not %q", ErrCorruptState, st.id, n.cfg.ID)
+			return nil, 0, fmt.Errorf("%w: state directory of node %q, not %q", ErrCorruptState, st.id, n.cfg.ID)
 		}
 	}
 	if st.current != nil {
 		if n.current, err = n.loadEpoch(st.current); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	if st.previous != nil {
 		if n.cfg.Now().Before(st.graceUntil) {
 			if n.previous, err = n.loadEpoch(st.previous); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			n.graceUntil = st.graceUntil
 		} else {
 			// The grace period ended while the node was down; its files are
 			// destroyed below, as no longer live.
-			notes = append(notes, fmt.Sprintf("epoch %d expired while stopped", st.previous.number))
+			expired = st.previous.number
 			st.previous = nil
 			if err := writeState(n.cfg.StateDir, nodeStateFile, stateNode, st.encode()); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 		}
 	}
@@ -250,7 +257,7 @@ func (n *Node) load() ([]string, error) {
 	// cut short, expired epochs, temporary files.
 	entries, err := os.ReadDir(n.cfg.StateDir)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	live := map[string]bool{}
 	for _, e := range []*epoch{n.current, n.previous} {
@@ -265,12 +272,12 @@ func (n *Node) load() ([]string, error) {
 			os.Remove(filepath.Join(n.cfg.StateDir, name))
 		case strings.HasPrefix(name, "epoch-") && !live[name]:
 			if err := destroyFile(n.cfg.StateDir, name); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
-			notes = append(notes, "destroyed "+name)
+			notes = append(notes, "removed "+name)
 		}
 	}
-	return notes, nil
+	return notes, expired, nil
 }
 
 func (n *Node) loadEpoch(ref *epochRef) (*epoch, error) {

@@ -1,0 +1,124 @@
+package federation
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fedmatch/fedmatch/match"
+)
+
+// TestBudgetsConcurrent: 16 partners each send 12 concurrent requests of
+// 5 evaluations against a budget of 37. Exactly 7 requests per partner
+// are granted (35 evaluations), the rest refused with budget_exhausted;
+// the counts on disk are exact; after a restart they are the same and the
+// budgets stay spent.
+func TestBudgetsConcurrent(t *testing.T) {
+	const partners, requests, batch, budget = 16, 12, 5, 37
+	const granted = budget / batch
+	const day = 24 * time.Hour
+	// The publishing node and 16 client identities.
+	clientKeys := make([]ed25519.PrivateKey, partners)
+	for j := range clientKeys {
+		_, clientKeys[j], _ = ed25519.GenerateKey(rand.Reader)
+	}
+	tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, 10), "L")}, func(i int, cfg *Config) {
+		for j, key := range clientKeys {
+			cfg.Partners = append(cfg.Partners, Partner{
+				ID: fmt.Sprintf("client-%d", j), URL: "https://client.example", SPKI: IdentitySPKI(key.Public().(ed25519.PublicKey)),
+				Identity: key.Public().(ed25519.PublicKey), Kinds: []string{"email"}, Budget: budget,
+			})
+		}
+	})
+	tn.publishAll()
+	target := tn.nodes[0]
+	body := evalBody(t, target.Filter(), batch)
+
+	type outcome struct{ ok, refused, other int }
+	results := make([]outcome, partners)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for j := range partners {
+		cert, err := SelfSignedCertificate(fmt.Sprintf("client-%d", j), clientKeys[j], tn.clock.Now(), day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := rawClient(&cert)
+		for range requests {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, err := client.Post(target.server.URL+PathPrefix+"evaluate", "application/octet-stream", bytes.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				data, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				var ae apiError
+				json.Unmarshal(data, &ae)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case resp.StatusCode == 200:
+					results[j].ok++
+				case resp.StatusCode == 429 && ae.Error == CodeBudgetExhausted:
+					results[j].refused++
+				default:
+					results[j].other++
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for j, r := range results {
+		if r.ok != granted || r.refused != requests-granted || r.other != 0 {
+			t.Errorf("client-%d: %d granted, %d refused, %d other; want %d, %d, 0", j, r.ok, r.refused, r.other, granted, requests-granted)
+		}
+		if used := target.BudgetUsed(fmt.Sprintf("client-%d", j), 1); used != granted*batch {
+			t.Errorf("client-%d: %d used, want %d", j, used, granted*batch)
+		}
+	}
+	// The audit log counts exactly the granted evaluations and refusals.
+	recs, err := ReadAudit(target.cfg.StateDir, target.cfg.ID, target.cfg.Identity.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evals, refusals := 0, 0
+	for _, r := range recs {
+		switch r.Type {
+		case AuditEvaluation:
+			evals++
+		case AuditRefusal:
+			refusals++
+		}
+	}
+	if evals != partners*granted || refusals != partners*(requests-granted) {
+		t.Errorf("audit: %d evaluations, %d refusals", evals, refusals)
+	}
+
+	// After a restart the budgets are as they were, and still spent.
+	tn.restart(0)
+	target = tn.nodes[0]
+	for j := range partners {
+		if used := target.BudgetUsed(fmt.Sprintf("client-%d", j), 1); used != granted*batch {
+			t.Errorf("after restart, client-%d: %d used", j, used)
+		}
+	}
+	cert, _ := SelfSignedCertificate("client-0", clientKeys[0], tn.clock.Now(), day)
+	resp, err := rawClient(&cert).Post(target.server.URL+PathPrefix+"evaluate", "application/octet-stream", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("after restart: %d, want 429", resp.StatusCode)
+	}
+}

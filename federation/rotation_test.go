@@ -1,0 +1,117 @@
+package federation
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/fedmatch/fedmatch/match"
+)
+
+// TestRotation: a query blinded under epoch 1's key finishes after the
+// publisher rotates, within the grace period; after it, the old key is
+// gone from disk and a query under it fails cleanly with unknown_key,
+// while Match fetches the new filter and succeeds. Budgets are per epoch.
+func TestRotation(t *testing.T) {
+	list := entries(emails(t, "x", 0, 20), "L")
+	tn := newTestNet(t, [][]match.Entry{list, nil}, func(i int, cfg *Config) {
+		cfg.EpochLength, cfg.Grace = 24*time.Hour, time.Hour
+	})
+	tn.publishAll()
+	pub, querier := tn.nodes[0], tn.nodes[1]
+	c := querier.client(querier.byID["agency-0"])
+	ctx := context.Background()
+
+	// A query in flight: blinded under epoch 1.
+	q1, err := c.refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q1.Filter().Epoch() != 1 {
+		t.Fatalf("epoch %d", q1.Filter().Epoch())
+	}
+	if err := pub.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if pub.Epoch() != 2 {
+		t.Fatalf("after Rotate: epoch %d", pub.Epoch())
+	}
+	tn.clock.Advance(30 * time.Minute) // within the grace period
+	if err := pub.Maintain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hits, _, epoch, err := c.query(ctx, q1, emails(t, "x", 15, 10))
+	if err != nil || len(hits) != 5 || epoch != 1 {
+		t.Fatalf("in-flight query during grace: %d hits, epoch %d, %v", len(hits), epoch, err)
+	}
+	for _, f := range []string{keyFile(1), pubFile(1), keyFile(2), pubFile(2)} {
+		if _, err := os.Stat(filepath.Join(pub.cfg.StateDir, f)); err != nil {
+			t.Errorf("during grace, %s: %v", f, err)
+		}
+	}
+
+	// After the grace period the old key is destroyed.
+	tn.clock.Advance(31 * time.Minute)
+	if err := pub.Maintain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{keyFile(1), pubFile(1)} {
+		if _, err := os.Stat(filepath.Join(pub.cfg.StateDir, f)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("after grace, %s still on disk (%v)", f, err)
+		}
+	}
+	_, _, _, err = c.query(ctx, q1, emails(t, "x", 15, 10))
+	var re *RemoteError
+	if !errors.As(err, &re) || re.Code != CodeUnknownKey || re.Status != 410 {
+		t.Fatalf("query under the destroyed key: %v", err)
+	}
+	// Match refetches and succeeds under epoch 2.
+	r := querier.Match(ctx, emails(t, "x", 15, 10))[0]
+	if r.Err != nil || len(r.Hits) != 5 || r.Epoch != 2 {
+		t.Fatalf("Match after rotation: %+v", r)
+	}
+	if pub.BudgetUsed("agency-1", 1) != 0 || pub.BudgetUsed("agency-1", 2) != 10 {
+		t.Errorf("budgets: epoch 1 %d (dropped), epoch 2 %d", pub.BudgetUsed("agency-1", 1), pub.BudgetUsed("agency-1", 2))
+	}
+	// Scheduled rotation: Maintain rotates once the epoch has lasted its
+	// length, and a restart keeps the epoch and the old key's grace.
+	tn.clock.Advance(24 * time.Hour)
+	if err := pub.Maintain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if pub.Epoch() != 3 {
+		t.Fatalf("scheduled rotation: epoch %d", pub.Epoch())
+	}
+	tn.restart(0)
+	if tn.nodes[0].Epoch() != 3 || tn.nodes[0].publisherFor(tn.nodes[0].previous.key.KeyID()) == nil {
+		t.Fatalf("after restart: epoch %d, previous %v", tn.nodes[0].Epoch(), tn.nodes[0].previous)
+	}
+	// The grace period ends while the node is down: the key goes at start.
+	tn.clock.Advance(2 * time.Hour)
+	tn.restart(0)
+	if tn.nodes[0].previous != nil {
+		t.Fatal("expired epoch loaded")
+	}
+	if _, err := os.Stat(filepath.Join(pub.cfg.StateDir, keyFile(2))); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("epoch 2 key still on disk after its grace ended during downtime")
+	}
+	recs, err := ReadAudit(pub.cfg.StateDir, pub.cfg.ID, pub.cfg.Identity.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []AuditType
+	for _, r := range recs {
+		if r.Type == AuditRotation || r.Type == AuditDestruction {
+			kinds = append(kinds, r.Type)
+		}
+	}
+	want := []AuditType{AuditRotation, AuditRotation, AuditDestruction, AuditRotation, AuditDestruction}
+	if fmt.Sprint(kinds) != fmt.Sprint(want) {
+		t.Errorf("audit rotations/destructions: %v, want %v", kinds, want)
+	}
+}
