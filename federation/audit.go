@@ -188,6 +188,7 @@ type auditLog struct {
 	f      *os.File
 	seq    uint64 // next sequence number
 	last   [32]byte
+	crash  func(string) // test crash points
 }
 
 // VerifyAudit checks the audit log in dir: every record's chain hash,
@@ -311,42 +312,47 @@ func chainAt(data []byte, nodeID string, n uint64) [32]byte {
 
 // openAudit verifies the log and opens it for appending. An incomplete
 // last record (a crash during an append, which was therefore never
-// acknowledged) is cut off, and reported in recovered.
-func openAudit(dir, nodeID string, key ed25519.PrivateKey) (a *auditLog, recovered string, err error) {
-	rep, end, last, err := scanAudit(dir, nodeID, key.Public().(ed25519.PublicKey), nil)
+// acknowledged) is cut off, and reported in recovered. It also returns
+// the highest epoch with a rotation record.
+func openAudit(dir, nodeID string, key ed25519.PrivateKey) (a *auditLog, recovered string, rotated uint64, err error) {
+	rep, end, last, err := scanAudit(dir, nodeID, key.Public().(ed25519.PublicKey), func(r AuditRecord) {
+		if r.Type == AuditRotation {
+			rotated = max(rotated, r.Epoch)
+		}
+	})
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	path := filepath.Join(dir, auditFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
+	}
+	fail := func(err error) (*auditLog, string, uint64, error) {
+		f.Close()
+		return nil, "", 0, err
 	}
 	if rep.Torn {
 		if err := f.Truncate(end); err != nil {
-			f.Close()
-			return nil, "", err
+			return fail(err)
 		}
 		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, "", err
+			return fail(err)
 		}
 		recovered = "cut an incomplete last audit record"
 	}
 	if _, err := f.Seek(0, io.SeekEnd); err != nil {
-		f.Close()
-		return nil, "", err
+		return fail(err)
 	}
 	a = &auditLog{dir: dir, nodeID: nodeID, key: key, f: f, seq: rep.Records, last: last}
 	if rep.Signed != rep.Records {
 		// Records appended before a crash could write the head are signed
 		// records of this node: sign the head again.
 		if err := a.writeHead(); err != nil {
-			f.Close()
-			return nil, "", err
+			return fail(err)
 		}
 	}
-	return a, recovered, nil
+	return a, recovered, rotated, nil
 }
 
 // append writes a record, syncs it, and updates the signed head.
@@ -364,6 +370,21 @@ func (a *auditLog) append(r AuditRecord) error {
 	b.Write(p)
 	b.Write(hash[:])
 	b.Write(ed25519.Sign(a.key, append([]byte(labelAuditRec), hash[:]...)))
+	if a.crash != nil {
+		// Tests: a crash in the middle of the write leaves a torn record.
+		end, err := a.f.Seek(0, io.SeekEnd)
+		if err != nil {
+			return err
+		}
+		a.f.Write(b.Bytes()[:b.Len()/2])
+		a.crash("audit: torn record")
+		if err := a.f.Truncate(end); err != nil {
+			return err
+		}
+		if _, err := a.f.Seek(end, io.SeekStart); err != nil {
+			return err
+		}
+	}
 	if _, err := a.f.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("federation: audit log: %w", err)
 	}
@@ -372,6 +393,9 @@ func (a *auditLog) append(r AuditRecord) error {
 	}
 	a.seq++
 	a.last = hash
+	if a.crash != nil {
+		a.crash("audit: before head")
+	}
 	return a.writeHead()
 }
 

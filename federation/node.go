@@ -93,10 +93,11 @@ func New(c *Config) (*Node, error) {
 		return nil, err
 	}
 	var notes []string
-	audit, recovered, err := openAudit(cfg.StateDir, cfg.ID, cfg.Identity)
+	audit, recovered, rotated, err := openAudit(cfg.StateDir, cfg.ID, cfg.Identity)
 	if err != nil {
 		return nil, err
 	}
+	audit.crash = cfg.crash
 	n.audit = audit
 	if recovered != "" {
 		notes = append(notes, recovered)
@@ -118,6 +119,15 @@ func New(c *Config) (*Node, error) {
 	if err := n.audit.append(AuditRecord{Time: cfg.Now(), Type: AuditStart, Epoch: ep, Detail: strings.Join(notes, "; ")}); err != nil {
 		audit.close()
 		return nil, err
+	}
+	if n.current != nil && n.current.number > rotated {
+		// A rotation was committed (node.state written) but the node
+		// stopped before its audit record: record it now.
+		if err := n.audit.append(AuditRecord{Time: cfg.Now(), Type: AuditRotation, Epoch: n.current.number,
+			Count: uint64(n.current.pub.Entries()), Detail: "key " + n.current.key.KeyID().String() + " (recorded at start after a crash)"}); err != nil {
+			audit.close()
+			return nil, err
+		}
 	}
 	if expired != 0 {
 		if err := n.audit.append(AuditRecord{Time: cfg.Now(), Type: AuditDestruction, Epoch: expired,
@@ -408,9 +418,11 @@ func (n *Node) rotate(ctx context.Context, number uint64) error {
 	if err := writeState(n.cfg.StateDir, keyFile(number), stateKey, kb); err != nil {
 		return err
 	}
+	n.cfg.crash("rotate: key written")
 	if err := n.savePublisher(e); err != nil {
 		return err
 	}
+	n.cfg.crash("rotate: publisher written")
 	n.mu.RLock()
 	old, older := n.current, n.previous
 	n.mu.RUnlock()
@@ -422,6 +434,7 @@ func (n *Node) rotate(ctx context.Context, number uint64) error {
 	if err := writeState(n.cfg.StateDir, nodeStateFile, stateNode, st.encode()); err != nil {
 		return err
 	}
+	n.cfg.crash("rotate: committed")
 	n.mu.Lock()
 	n.current, n.previous, n.graceUntil = e, old, grace
 	n.mu.Unlock()
@@ -430,6 +443,7 @@ func (n *Node) rotate(ctx context.Context, number uint64) error {
 		Count: uint64(pub.Entries()), Detail: "key " + key.KeyID().String()}); err != nil {
 		return err
 	}
+	n.cfg.crash("rotate: audited")
 	if older != nil {
 		if err := n.destroy(older); err != nil {
 			return err
