@@ -167,6 +167,15 @@ func TestCorruptState(t *testing.T) {
 		}
 		os.WriteFile(filepath.Join(dir, name), orig, 0o600)
 	}
+	// A directory held by a running node.
+	held, err := New(node.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(node.cfg); !errors.Is(err, ErrStateInUse) {
+		t.Errorf("second node on one directory: %v", err)
+	}
+	held.Close()
 	// Another node's state directory.
 	cfg := *node.cfg
 	cfg.ID = "agency-9"

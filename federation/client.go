@@ -3,6 +3,7 @@ package federation
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,10 +38,61 @@ type PartnerResult struct {
 	Err        error       // what failed, if anything (other kinds may still have hits)
 }
 
+// A Matcher matches indicators against partners' filters: the querying
+// half of a node, which needs no state directory. Use it in a tool that
+// queries while a Node elsewhere (with the same identity) publishes; a
+// Node includes one. Its methods may be called concurrently.
+type Matcher struct {
+	cfg *Config
+
+	certMu sync.RWMutex
+	cert   *tls.Certificate
+
+	clientsMu sync.Mutex
+	clients   map[string]*partnerClient
+}
+
+// NewMatcher returns a Matcher for the partners of c. c.StateDir,
+// Watchlist, OnHit and the epoch settings are not used.
+func NewMatcher(c *Config) (*Matcher, error) {
+	cfg, err := c.check(false)
+	if err != nil {
+		return nil, err
+	}
+	return newMatcher(cfg)
+}
+
+func newMatcher(cfg *Config) (*Matcher, error) {
+	m := &Matcher{cfg: cfg, clients: map[string]*partnerClient{}}
+	if cfg.TLSCertificate != nil {
+		m.cert = cfg.TLSCertificate
+	} else if err := m.renewCertificate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Matcher) renewCertificate() error {
+	cert, err := SelfSignedCertificate(m.cfg.ID, m.cfg.Identity, m.cfg.Now(), 365*24*time.Hour)
+	if err != nil {
+		return err
+	}
+	m.certMu.Lock()
+	m.cert = &cert
+	m.certMu.Unlock()
+	return nil
+}
+
+func (m *Matcher) certificate() *tls.Certificate {
+	m.certMu.RLock()
+	defer m.certMu.RUnlock()
+	return m.cert
+}
+
 // partnerClient talks to one partner's node. It keeps the partner's last
 // verified filter, refetched with If-None-Match.
 type partnerClient struct {
-	n  *Node
+	m  *Matcher
 	p  *Partner
 	hc *http.Client
 
@@ -51,20 +103,20 @@ type partnerClient struct {
 	epoch   uint64 // highest epoch accepted from this partner
 }
 
-func (n *Node) client(p *Partner) *partnerClient {
-	n.clientsMu.Lock()
-	defer n.clientsMu.Unlock()
-	c := n.clients[p.ID]
+func (m *Matcher) client(p *Partner) *partnerClient {
+	m.clientsMu.Lock()
+	defer m.clientsMu.Unlock()
+	c := m.clients[p.ID]
 	if c == nil {
 		tr := &http.Transport{
-			TLSClientConfig:     n.clientTLSConfig(p),
+			TLSClientConfig:     m.clientTLSConfig(p),
 			ForceAttemptHTTP2:   true,
 			TLSHandshakeTimeout: 30 * time.Second,
 			MaxIdleConnsPerHost: 4,
 			IdleConnTimeout:     2 * time.Minute,
 		}
-		c = &partnerClient{n: n, p: p, hc: &http.Client{Transport: tr}}
-		n.clients[p.ID] = c
+		c = &partnerClient{m: m, p: p, hc: &http.Client{Transport: tr}}
+		m.clients[p.ID] = c
 	}
 	return c
 }
@@ -93,7 +145,7 @@ func (c *partnerClient) do(ctx context.Context, method, path string, body []byte
 			case <-time.After(time.Duration(200<<i) * time.Millisecond):
 			}
 		}
-		rctx, cancel := context.WithTimeout(ctx, c.n.cfg.RequestTimeout)
+		rctx, cancel := context.WithTimeout(ctx, c.m.cfg.RequestTimeout)
 		req, err := http.NewRequestWithContext(rctx, method, c.p.URL+PathPrefix+path, bytes.NewReader(body))
 		if err != nil {
 			cancel()
@@ -114,15 +166,15 @@ func (c *partnerClient) do(ctx context.Context, method, path string, body []byte
 			}
 			continue
 		}
-		data, err := io.ReadAll(io.LimitReader(resp.Body, responseLimit(c.n.cfg.MaxBatch)+1))
+		data, err := io.ReadAll(io.LimitReader(resp.Body, responseLimit(c.m.cfg.MaxBatch)+1))
 		resp.Body.Close()
 		cancel()
 		if err != nil {
 			lastErr = fmt.Errorf("federation: partner %s: reading the answer: %w", c.p.ID, err)
 			continue
 		}
-		if int64(len(data)) > responseLimit(c.n.cfg.MaxBatch) {
-			return nil, nil, fmt.Errorf("federation: partner %s: answer above %d bytes", c.p.ID, responseLimit(c.n.cfg.MaxBatch))
+		if int64(len(data)) > responseLimit(c.m.cfg.MaxBatch) {
+			return nil, nil, fmt.Errorf("federation: partner %s: answer above %d bytes", c.p.ID, responseLimit(c.m.cfg.MaxBatch))
 		}
 		if resp.StatusCode >= 400 {
 			re := &RemoteError{Partner: c.p.ID, Status: resp.StatusCode}
@@ -155,7 +207,7 @@ func (c *partnerClient) refresh(ctx context.Context) (*match.Querier, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := c.n.cfg.Now()
+	now := c.m.cfg.Now()
 	if resp.StatusCode == http.StatusNotModified && q != nil {
 		if !q.Filter().ValidAt(now) {
 			return nil, fmt.Errorf("%w: partner %s", ErrFilterExpired, c.p.ID)
@@ -185,7 +237,7 @@ func (c *partnerClient) refresh(ctx context.Context) (*match.Querier, error) {
 // evaluations, and confirms the candidates. A partner that fails does not
 // affect the others; its PartnerResult.Err says why. The results are in
 // the order of Config.Partners.
-func (n *Node) Match(ctx context.Context, inds []match.Indicator) []PartnerResult {
+func (m *Matcher) Match(ctx context.Context, inds []match.Indicator) []PartnerResult {
 	byKind := map[*match.Kind][]match.Indicator{}
 	var kinds []*match.Kind
 	seen := map[match.Indicator]bool{}
@@ -199,22 +251,22 @@ func (n *Node) Match(ctx context.Context, inds []match.Indicator) []PartnerResul
 		}
 		byKind[ind.Kind()] = append(byKind[ind.Kind()], ind)
 	}
-	results := make([]PartnerResult, len(n.cfg.Partners))
+	results := make([]PartnerResult, len(m.cfg.Partners))
 	var wg sync.WaitGroup
-	for i := range n.cfg.Partners {
-		p := &n.cfg.Partners[i]
+	for i := range m.cfg.Partners {
+		p := &m.cfg.Partners[i]
 		results[i].Partner = p.ID
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n.matchPartner(ctx, n.client(p), kinds, byKind, &results[i])
+			m.matchPartner(ctx, m.client(p), kinds, byKind, &results[i])
 		}()
 	}
 	wg.Wait()
 	return results
 }
 
-func (n *Node) matchPartner(ctx context.Context, c *partnerClient, kinds []*match.Kind, byKind map[*match.Kind][]match.Indicator, res *PartnerResult) {
+func (m *Matcher) matchPartner(ctx context.Context, c *partnerClient, kinds []*match.Kind, byKind map[*match.Kind][]match.Indicator, res *PartnerResult) {
 	q, err := c.refresh(ctx)
 	if err != nil {
 		res.Err = err
@@ -222,7 +274,7 @@ func (n *Node) matchPartner(ctx context.Context, c *partnerClient, kinds []*matc
 	}
 	var errs []error
 	for _, k := range kinds {
-		for batch := range slices.Chunk(byKind[k], n.cfg.MaxBatch) {
+		for batch := range slices.Chunk(byKind[k], m.cfg.MaxBatch) {
 			hits, cands, epoch, err := c.query(ctx, q, batch)
 			var re *RemoteError
 			if errors.As(err, &re) && re.Code == CodeUnknownKey {

@@ -128,14 +128,16 @@ func validID(id string) bool {
 }
 
 // check validates the configuration and fills in defaults in a copy.
-func (c *Config) check() (*Config, error) {
+// needState says whether StateDir is required (a Node) or not (a
+// Matcher).
+func (c *Config) check(needState bool) (*Config, error) {
 	cfg := *c
 	switch {
 	case !validID(cfg.ID):
 		return nil, fmt.Errorf("federation: invalid node ID %q (1 to 64 letters, digits, '.', '-', '_')", cfg.ID)
 	case len(cfg.Identity) != ed25519.PrivateKeySize:
 		return nil, errors.New("federation: Identity is not an Ed25519 private key")
-	case cfg.StateDir == "":
+	case needState && cfg.StateDir == "":
 		return nil, errors.New("federation: StateDir is not set")
 	case cfg.EpochLength < 0 || cfg.Grace < 0 || cfg.MaxBatch < 0 || cfg.RequestTimeout < 0:
 		return nil, errors.New("federation: negative duration or batch size")

@@ -3,7 +3,6 @@ package federation
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -26,14 +25,13 @@ import (
 // its keys, and matches the agency's indicators against its partners'
 // filters. Its methods may be called concurrently.
 type Node struct {
+	*Matcher
 	cfg   *Config
 	byPin map[[32]byte]*Partner
 	byID  map[string]*Partner
 	log   *slog.Logger
 
-	certMu sync.RWMutex
-	cert   *tls.Certificate
-
+	lock    *os.File
 	audit   *auditLog
 	budgets *budgets
 
@@ -43,9 +41,6 @@ type Node struct {
 	current    *epoch
 	previous   *epoch
 	graceUntil time.Time
-
-	clientsMu sync.Mutex
-	clients   map[string]*partnerClient
 }
 
 // An epoch is a key and the publisher built with it.
@@ -71,7 +66,7 @@ func pubFile(n uint64) string { return fmt.Sprintf("epoch-%d.pub", n) }
 // the middle of a rotation, which the rotation never acknowledged, are
 // removed. The node serves no filter until [Node.Publish] has run once.
 func New(c *Config) (*Node, error) {
-	cfg, err := c.check()
+	cfg, err := c.check(true)
 	if err != nil {
 		return nil, err
 	}
@@ -81,16 +76,24 @@ func New(c *Config) (*Node, error) {
 	if err := os.Chmod(cfg.StateDir, 0o700); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, byPin: map[[32]byte]*Partner{}, byID: map[string]*Partner{}, log: cfg.Logger,
-		clients: map[string]*partnerClient{}}
+	m, err := newMatcher(cfg)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := lockDir(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{Matcher: m, cfg: cfg, byPin: map[[32]byte]*Partner{}, byID: map[string]*Partner{}, log: cfg.Logger, lock: lock}
+	ok := false
+	defer func() {
+		if !ok && lock != nil {
+			lock.Close()
+		}
+	}()
 	for i := range cfg.Partners {
 		p := &cfg.Partners[i]
 		n.byPin[p.SPKI], n.byID[p.ID] = p, p
-	}
-	if cfg.TLSCertificate != nil {
-		n.cert = cfg.TLSCertificate
-	} else if err := n.renewCertificate(); err != nil {
-		return nil, err
 	}
 	var notes []string
 	audit, recovered, rotated, err := openAudit(cfg.StateDir, cfg.ID, cfg.Identity)
@@ -137,29 +140,19 @@ func New(c *Config) (*Node, error) {
 		}
 	}
 	n.log.Info("fedmatch node started", "id", cfg.ID, "epoch", ep, "partners", len(cfg.Partners))
+	ok = true
 	return n, nil
 }
 
-func (n *Node) renewCertificate() error {
-	cert, err := SelfSignedCertificate(n.cfg.ID, n.cfg.Identity, n.cfg.Now(), 365*24*time.Hour)
-	if err != nil {
-		return err
+// Close releases the node's files and its lock on the state directory. It
+// does not stop servers started with ListenAndServe; cancel their context.
+func (n *Node) Close() error {
+	err := n.audit.close()
+	if n.lock != nil {
+		n.lock.Close()
 	}
-	n.certMu.Lock()
-	n.cert = &cert
-	n.certMu.Unlock()
-	return nil
+	return err
 }
-
-func (n *Node) certificate() *tls.Certificate {
-	n.certMu.RLock()
-	defer n.certMu.RUnlock()
-	return n.cert
-}
-
-// Close releases the node's files. It does not stop servers started with
-// ListenAndServe; cancel their context.
-func (n *Node) Close() error { return n.audit.close() }
 
 // nodeState is the content of node.state: which epochs are live.
 type nodeState struct {

@@ -124,7 +124,7 @@ func TestRefusedCertificates(t *testing.T) {
 	// one: agency-1 talking to agency-2's server under agency-0's pin.
 	p := *tn.nodes[1].byID["agency-0"]
 	p.URL = tn.nodes[2].server.URL
-	c := &partnerClient{n: tn.nodes[1].Node, p: &p, hc: &http.Client{Transport: &http.Transport{TLSClientConfig: tn.nodes[1].clientTLSConfig(&p)}}}
+	c := &partnerClient{m: tn.nodes[1].Matcher, p: &p, hc: &http.Client{Transport: &http.Transport{TLSClientConfig: tn.nodes[1].clientTLSConfig(&p)}}}
 	if _, err := c.refresh(context.Background()); err == nil || !strings.Contains(err.Error(), "another key") {
 		t.Errorf("impostor server: %v", err)
 	}

@@ -57,6 +57,9 @@ func (t stateType) String() string {
 // corrupted or of another version; the node refuses to start on it.
 var ErrCorruptState = errors.New("federation: corrupt state file")
 
+// ErrStateInUse reports a state directory another node holds.
+var ErrStateInUse = errors.New("federation: state directory in use by another node")
+
 func encodeState(t stateType, payload []byte) []byte {
 	b := make([]byte, 0, stateHeader+len(payload)+stateTrailer)
 	b = append(b, stateMagic...)

@@ -114,11 +114,11 @@ func (n *Node) ServerTLSConfig() *tls.Config {
 
 // clientTLSConfig returns the TLS configuration for connecting to p: this
 // node's certificate, and p's pinned.
-func (n *Node) clientTLSConfig(p *Partner) *tls.Config {
+func (m *Matcher) clientTLSConfig(p *Partner) *tls.Config {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS13,
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			return n.certificate(), nil
+			return m.certificate(), nil
 		},
 		// The chain is not verified against a CA: the peer's key is pinned
 		// in VerifyConnection, which is stricter.
@@ -131,7 +131,7 @@ func (n *Node) clientTLSConfig(p *Partner) *tls.Config {
 			if SPKIHash(leaf) != p.SPKI {
 				return fmt.Errorf("%w: server of partner %s presents another key", ErrUnknownPeer, p.ID)
 			}
-			if now := n.cfg.Now(); now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+			if now := m.cfg.Now(); now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
 				return fmt.Errorf("%w: partner %s", ErrPeerCertExpired, p.ID)
 			}
 			return nil

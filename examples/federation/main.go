@@ -1,0 +1,218 @@
+// Command federation runs three agency nodes on localhost, each with its
+// own watchlist, identity key and certificate (generated at start), over
+// mutual TLS. Each node publishes its signed filter; each matches its
+// whole list against the other two; the program prints what each agency
+// learned from each partner, and what each publisher's audit log says it
+// was asked: counts and kinds, never a value.
+//
+//	go run ./examples/federation
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"iter"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fedmatch/fedmatch/federation"
+	"github.com/fedmatch/fedmatch/match"
+)
+
+// The agencies and their watchlists (documentation values: RFC 5737,
+// RFC 3849, RFC 2606, example IBANs and phone numbers).
+var agencies = []struct {
+	id   string
+	list []string // kind:value label
+}{
+	{"cert-a", []string{
+		"email:broker@example.net|ransomware negotiator",
+		"domain:update-checker.example.org|C2",
+		"ipv4:192.0.2.44|C2 server",
+		"url:http://login.example-bank.test/verify|phishing page",
+		"sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08|loader",
+	}},
+	{"fiu-b", []string{
+		"email:broker@example.net|subject of STR 2026-117",
+		"iban:DE89370400440532013000|mule account",
+		"phone:+442079460018|courier",
+		"btc:1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa|ransom wallet",
+		"domain:shop.example.com|fraud shop",
+	}},
+	{"police-c", []string{
+		"phone:+442079460018|suspect's number",
+		"ipv4:192.0.2.44|seen in case 4711",
+		"btc:1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa|payment trail",
+		"document:DEU:C01X00T47|forged passport",
+		"email:someone@example.org|witness",
+	}},
+}
+
+func main() {
+	if err := run(os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "federation:", err)
+		os.Exit(1)
+	}
+}
+
+type agency struct {
+	id      string
+	key     ed25519.PrivateKey
+	entries []match.Entry
+	addr    string
+	node    *federation.Node
+	dir     string
+}
+
+func run(w io.Writer) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	base, err := os.MkdirTemp("", "fedmatch-federation-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(base)
+
+	// Each agency: an identity key, a listening address, a watchlist.
+	var as []*agency
+	for _, a := range agencies {
+		_, key, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		addr := ln.Addr().String()
+		ln.Close() // the node listens on it below
+		ag := &agency{id: a.id, key: key, addr: addr, dir: filepath.Join(base, a.id)}
+		for _, line := range a.list {
+			ind, label, err := parseLine(line)
+			if err != nil {
+				return err
+			}
+			ag.entries = append(ag.entries, match.Entry{Indicator: ind, Label: label})
+		}
+		as = append(as, ag)
+	}
+	// Each knows the others by pinned key; all kinds, a budget, labels.
+	for _, a := range as {
+		var partners []federation.Partner
+		for _, b := range as {
+			if b == a {
+				continue
+			}
+			pub := b.key.Public().(ed25519.PublicKey)
+			partners = append(partners, federation.Partner{
+				ID: b.id, URL: "https://" + b.addr, SPKI: federation.IdentitySPKI(pub), Identity: pub,
+				Kinds: []string{"*"}, Budget: 1000, ReleaseLabels: []string{"*"},
+			})
+		}
+		entries := a.entries
+		node, err := federation.New(&federation.Config{
+			ID: a.id, Identity: a.key, StateDir: a.dir, Partners: partners,
+			Watchlist: func() iter.Seq[match.Entry] { return slices.Values(entries) },
+		})
+		if err != nil {
+			return err
+		}
+		defer node.Close()
+		a.node = node
+		if err := node.Publish(ctx); err != nil {
+			return err
+		}
+		ready := make(chan struct{})
+		go node.ListenAndServe(ctx, a.addr, func(net.Addr) { close(ready) })
+		<-ready
+		f := node.Filter()
+		fmt.Fprintf(w, "%-9s publishes %d entries (epoch %d, key %v), listens on %s\n", a.id, f.Len(), f.Epoch(), f.KeyID(), a.addr)
+	}
+	fmt.Fprintln(w)
+
+	// Each matches its whole list against the other two, concurrently.
+	for _, a := range as {
+		var mine []match.Indicator
+		for _, e := range a.entries {
+			mine = append(mine, e.Indicator)
+		}
+		start := time.Now()
+		results := a.node.Match(ctx, mine)
+		fmt.Fprintf(w, "%s asks about its %d indicators (%v):\n", a.id, len(mine), time.Since(start).Round(time.Millisecond))
+		for _, r := range results {
+			if r.Err != nil {
+				return fmt.Errorf("%s vs %s: %w", a.id, r.Partner, r.Err)
+			}
+			fmt.Fprintf(w, "  from %-9s %d shared:", r.Partner, len(r.Hits))
+			if len(r.Hits) == 0 {
+				fmt.Fprint(w, " none")
+			}
+			fmt.Fprintln(w)
+			sort.Slice(r.Hits, func(i, j int) bool { return r.Hits[i].Indicator.String() < r.Hits[j].Indicator.String() })
+			for _, h := range r.Hits {
+				fmt.Fprintf(w, "    %-45s their label: %s\n", h.Indicator, h.Label)
+			}
+		}
+	}
+	fmt.Fprintln(w)
+
+	// What each publisher was told: its audit log, verified.
+	fmt.Fprintln(w, "What each publisher's audit log records of the others' queries:")
+	for _, a := range as {
+		recs, err := federation.ReadAudit(a.dir, a.id, a.key.Public().(ed25519.PublicKey))
+		if err != nil {
+			return err
+		}
+		type seen struct {
+			kinds       []string
+			evaluations uint64
+			hits        uint64
+		}
+		byPartner := map[string]*seen{}
+		var order []string
+		for _, r := range recs {
+			if r.Type != federation.AuditEvaluation && r.Type != federation.AuditConfirmation {
+				continue
+			}
+			s := byPartner[r.Partner]
+			if s == nil {
+				s = &seen{}
+				byPartner[r.Partner] = s
+				order = append(order, r.Partner)
+			}
+			if r.Type == federation.AuditEvaluation {
+				s.evaluations += r.Count
+				s.kinds = append(s.kinds, fmt.Sprintf("%d %s", r.Count, strings.TrimPrefix(r.Detail, "kind ")))
+			} else {
+				s.hits += r.Hits
+			}
+		}
+		fmt.Fprintf(w, "  %s (%d records, chain and signatures verified):\n", a.id, len(recs))
+		for _, p := range order {
+			s := byPartner[p]
+			fmt.Fprintf(w, "    %-9s evaluated %d (%s), confirmed %d hit(s)\n", p, s.evaluations, strings.Join(s.kinds, ", "), s.hits)
+		}
+	}
+	fmt.Fprintln(w, "\nNothing else crossed: no publisher saw a querier's other indicators (they were")
+	fmt.Fprintln(w, "blinded), and no querier can test guesses against a filter without asking its publisher.")
+	return nil
+}
+
+func parseLine(line string) (match.Indicator, string, error) {
+	spec, label, _ := strings.Cut(line, "|")
+	kind, value, _ := strings.Cut(spec, ":")
+	k, err := match.KindByName(kind)
+	if err != nil {
+		return match.Indicator{}, "", err
+	}
+	ind, err := match.NewIndicator(k, value)
+	return ind, label, err
+}
