@@ -1,0 +1,377 @@
+// Command node runs one agency's fedmatch node from a configuration file
+// and a watchlist file: the program an agency adapts to plug fedmatch into
+// its own tools. See README.md in this directory.
+//
+//	node -config node.json -init            create the identity key, print this node's pins
+//	node -config node.json                  serve: publish, rotate, answer partners
+//	node -config node.json -match FILE      match FILE's indicators against every partner
+//	node -config node.json -verify-audit    verify the audit log
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/fedmatch/fedmatch/federation"
+	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/feed"
+)
+
+// fileConfig is the JSON configuration file. Paths are relative to the
+// file's directory.
+type fileConfig struct {
+	ID           string `json:"id"`
+	Listen       string `json:"listen"`        // address to serve on, such as ":8443"
+	StateDir     string `json:"state_dir"`     // keys, filters, budgets, audit log
+	IdentityFile string `json:"identity_file"` // hex Ed25519 seed, mode 0600; -init creates it
+	CertFile     string `json:"cert_file"`     // optional agency certificate (PEM)...
+	KeyFile      string `json:"key_file"`      // ...and its key; default: self-signed identity
+	Watchlist    struct {
+		Path        string `json:"path"`
+		Format      string `json:"format"`       // stix, misp, csv, lines; default: detected
+		Kind        string `json:"kind"`         // for line lists and CSV without a kind column
+		PhoneRegion string `json:"phone_region"` // for national-format phone numbers
+	} `json:"watchlist"`
+	EpochLength       string  `json:"epoch_length"` // Go duration, default "24h"
+	Grace             string  `json:"grace"`        // default "1h"
+	FalsePositiveRate float64 `json:"false_positive_rate"`
+	MaxBatch          int     `json:"max_batch"`
+	Partners          []struct {
+		ID            string   `json:"id"`
+		URL           string   `json:"url"`
+		SPKI          string   `json:"spki"`     // hex SHA-256 of the partner's certificate public key
+		Identity      string   `json:"identity"` // hex Ed25519 public key that signs its filters
+		Kinds         []string `json:"kinds"`
+		Budget        int      `json:"budget"`
+		ReleaseLabels []string `json:"release_labels"`
+	} `json:"partners"`
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "configuration `file` (JSON)")
+	initID := fs.Bool("init", false, "create the identity key if missing and print this node's pins for its partners")
+	matchFile := fs.String("match", "", "match the indicators of `file` against every partner and exit")
+	matchFormat := fs.String("format", "", "`format` of the -match file (default: detected)")
+	verify := fs.Bool("verify-audit", false, "verify the audit log and exit")
+	stateDir := fs.String("state", "", "override the configuration's state `directory`")
+	listen := fs.String("listen", "", "override the configuration's listen `address`")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *cfgPath == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: node -config FILE [-init | -match FILE | -verify-audit] [-state DIR] [-listen ADDR]")
+		return 2
+	}
+	fc, dir, err := readConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "node:", err)
+		return 1
+	}
+	if *stateDir != "" {
+		fc.StateDir = *stateDir
+	}
+	if *listen != "" {
+		fc.Listen = *listen
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+
+	if *initID {
+		err = initIdentity(fc, dir, stdout)
+	} else {
+		var cfg *federation.Config
+		cfg, err = buildConfig(fc, dir, log)
+		switch {
+		case err != nil:
+		case *verify:
+			err = verifyAudit(cfg, stdout)
+		case *matchFile != "":
+			err = matchIndicators(ctx, cfg, *matchFile, *matchFormat, fc.Watchlist.PhoneRegion, stdout, stderr)
+		default:
+			err = serve(ctx, cfg, fc.Listen, log)
+		}
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "node:", err)
+		return 1
+	}
+	return 0
+}
+
+func readConfig(path string) (*fileConfig, string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	var fc fileConfig
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&fc); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return &fc, filepath.Dir(path), nil
+}
+
+func rel(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+func loadIdentity(path string, log *slog.Logger) (ed25519.PrivateKey, error) {
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 && log != nil {
+		log.Warn("identity key file is readable by others; chmod 600 it", "path", path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	seed, err := hex.DecodeString(string(bytes.TrimSpace(data)))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("%s: not a hex Ed25519 seed of %d bytes", path, ed25519.SeedSize)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// initIdentity creates the identity key if missing and prints what
+// partners put in their configuration for this node.
+func initIdentity(fc *fileConfig, dir string, out io.Writer) error {
+	path := rel(dir, fc.IdentityFile)
+	if path == "" {
+		return errors.New("identity_file is not set")
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		seed := make([]byte, ed25519.SeedSize)
+		if _, err := rand.Read(seed); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(f, hex.EncodeToString(seed)); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	key, err := loadIdentity(path, nil)
+	if err != nil {
+		return err
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	spki := federation.IdentitySPKI(pub)
+	if fc.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(rel(dir, fc.CertFile), rel(dir, fc.KeyFile))
+		if err != nil {
+			return err
+		}
+		spki = federation.SPKIHash(cert.Leaf)
+	}
+	entry := map[string]any{
+		"id": fc.ID, "url": "https://HOST" + fc.Listen, "spki": hex.EncodeToString(spki[:]), "identity": hex.EncodeToString(pub),
+		"kinds": []string{"*"}, "budget": 100000, "release_labels": []string{},
+	}
+	b, _ := json.MarshalIndent(entry, "", "  ")
+	fmt.Fprintf(out, "Give your partners this entry for their \"partners\" list (set url, kinds, budget, release_labels):\n%s\n", b)
+	return nil
+}
+
+func buildConfig(fc *fileConfig, dir string, log *slog.Logger) (*federation.Config, error) {
+	key, err := loadIdentity(rel(dir, fc.IdentityFile), log)
+	if err != nil {
+		return nil, fmt.Errorf("%w (run with -init first)", err)
+	}
+	cfg := &federation.Config{
+		ID: fc.ID, Identity: key, StateDir: rel(dir, fc.StateDir), Logger: log,
+		FalsePositiveRate: fc.FalsePositiveRate, MaxBatch: fc.MaxBatch,
+	}
+	if fc.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(rel(dir, fc.CertFile), rel(dir, fc.KeyFile))
+		if err != nil {
+			return nil, err
+		}
+		cfg.TLSCertificate = &cert
+	}
+	for name, d := range map[string]struct {
+		s   string
+		dst *time.Duration
+	}{"epoch_length": {fc.EpochLength, &cfg.EpochLength}, "grace": {fc.Grace, &cfg.Grace}} {
+		if d.s != "" {
+			if *d.dst, err = time.ParseDuration(d.s); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	}
+	for _, p := range fc.Partners {
+		spki, err := hex.DecodeString(p.SPKI)
+		if err != nil || len(spki) != 32 {
+			return nil, fmt.Errorf("partner %s: spki is not 32 bytes of hex", p.ID)
+		}
+		id, err := hex.DecodeString(p.Identity)
+		if err != nil || len(id) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("partner %s: identity is not an Ed25519 public key in hex", p.ID)
+		}
+		cfg.Partners = append(cfg.Partners, federation.Partner{
+			ID: p.ID, URL: p.URL, SPKI: [32]byte(spki), Identity: id,
+			Kinds: p.Kinds, Budget: p.Budget, ReleaseLabels: p.ReleaseLabels,
+		})
+	}
+	wl := fc.Watchlist
+	if wl.Path != "" {
+		path := rel(dir, wl.Path)
+		opts, err := feedOptions(wl.Format, wl.Kind, wl.PhoneRegion)
+		if err != nil {
+			return nil, err
+		}
+		// The watchlist is read afresh at every publication and rotation;
+		// rejected records are logged by position and reason only.
+		cfg.Watchlist = func() iter.Seq[match.Entry] {
+			return func(yield func(match.Entry) bool) {
+				f, err := os.Open(path)
+				if err != nil {
+					log.Error("watchlist", "err", err)
+					return
+				}
+				defer f.Close()
+				o := *opts
+				o.OnReject = func(r feed.Reject) { log.Warn("watchlist record not imported", "where", r.Where, "reason", r.Reason) }
+				rd := feed.NewReader(f, &o)
+				for e := range rd.Entries() {
+					if !yield(e) {
+						return
+					}
+				}
+				if err := rd.Err(); err != nil {
+					log.Error("watchlist", "err", err)
+				}
+				s := rd.Summary()
+				log.Info("watchlist read", "format", s.Format, "imported", s.Imported, "rejected", s.Rejected, "unsupported", s.Unsupported)
+			}
+		}
+	}
+	return cfg, nil
+}
+
+func feedOptions(format, kind, region string) (*feed.Options, error) {
+	f, err := feed.ParseFormat(format)
+	if err != nil {
+		return nil, err
+	}
+	o := &feed.Options{Format: f, PhoneRegion: region}
+	if kind != "" {
+		if o.Kind, err = match.KindByName(kind); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// serve runs the node until a signal: it publishes, rotates on schedule
+// and answers its partners.
+func serve(ctx context.Context, cfg *federation.Config, addr string, log *slog.Logger) error {
+	n, err := federation.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if n.Epoch() == 0 {
+		if err := n.Publish(ctx); err != nil {
+			return err
+		}
+	}
+	go func() {
+		if err := n.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("maintenance stopped", "err", err)
+		}
+	}()
+	return n.ListenAndServe(ctx, addr, func(a net.Addr) {
+		log.Info("serving", "addr", a.String(), "epoch", n.Epoch(), "entries", n.Filter().Len())
+	})
+}
+
+// matchIndicators matches a file's indicators against every partner.
+func matchIndicators(ctx context.Context, cfg *federation.Config, path, format, region string, out, errw io.Writer) error {
+	m, err := federation.NewMatcher(cfg)
+	if err != nil {
+		return err
+	}
+	opts, err := feedOptions(format, "", region)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rd := feed.NewReader(f, opts)
+	var inds []match.Indicator
+	for e := range rd.Entries() {
+		inds = append(inds, e.Indicator)
+	}
+	if err := rd.Err(); err != nil {
+		return err
+	}
+	for _, r := range rd.Rejects() {
+		fmt.Fprintf(errw, "%s: %s\n", path, r)
+	}
+	failed := false
+	for _, r := range m.Match(ctx, inds) {
+		if r.Err != nil {
+			fmt.Fprintf(errw, "%s: %v\n", r.Partner, r.Err)
+			failed = true
+		}
+		sort.Slice(r.Hits, func(i, j int) bool { return r.Hits[i].Indicator.String() < r.Hits[j].Indicator.String() })
+		for _, h := range r.Hits {
+			fmt.Fprintf(out, "%s\t%s\t%s\n", r.Partner, h.Indicator, h.Label)
+		}
+		fmt.Fprintf(errw, "%s: epoch %d, %d queried, %d candidates, %d hits\n", r.Partner, r.Epoch, r.Queried, r.Candidates, len(r.Hits))
+	}
+	if failed {
+		return errors.New("some partners failed")
+	}
+	return nil
+}
+
+func verifyAudit(cfg *federation.Config, out io.Writer) error {
+	rep, err := federation.VerifyAudit(cfg.StateDir, cfg.ID, cfg.Identity.Public().(ed25519.PublicKey))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "audit log verified: %d records, %d under the signed head", rep.Records, rep.Signed)
+	if rep.Torn {
+		fmt.Fprint(out, " (an incomplete last record, cut at the next start)")
+	}
+	fmt.Fprintln(out)
+	return nil
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// setup copies the demo configuration to a temporary directory with free
+// ports, and returns the two configuration files.
+func setup(t *testing.T) (a, b string) {
+	dir := t.TempDir()
+	addrA, addrB := freePort(t), freePort(t)
+	for _, name := range []string{"cert-a.identity", "fiu-b.identity", "cert-a-watchlist.csv", "fiu-b-watchlist.txt", "fiu-b-query.csv"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, name), data, 0o600)
+	}
+	for name, addrs := range map[string][2]string{"cert-a.json": {addrA, addrB}, "fiu-b.json": {addrB, addrA}} {
+		data, _ := os.ReadFile(filepath.Join("testdata", name))
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		m["listen"] = addrs[0]
+		m["partners"].([]any)[0].(map[string]any)["url"] = "https://" + addrs[1]
+		out, _ := json.Marshal(m)
+		os.WriteFile(filepath.Join(dir, name), out, 0o600)
+	}
+	return filepath.Join(dir, "cert-a.json"), filepath.Join(dir, "fiu-b.json")
+}
+
+func TestNodes(t *testing.T) {
+	cfgA, cfgB := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var logA bytes.Buffer
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"-config", cfgA}, &bytes.Buffer{}, &logA) }()
+
+	query := filepath.Join(filepath.Dir(cfgB), "fiu-b-query.csv")
+	var out, errb bytes.Buffer
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out.Reset()
+		errb.Reset()
+		if run(context.Background(), []string{"-config", cfgB, "-match", query}, &out, &errb) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("matching never succeeded: %s", errb.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	want := "cert-a\tdomain:update-checker.example.org\tTLP:GREEN C2\n" +
+		"cert-a\temail:broker@example.net\tTLP:GREEN ransomware negotiator\n" +
+		"cert-a\temail:courier@example.org\t\n" + // TLP:AMBER is not released to fiu-b
+		"cert-a\tphone:+442079460018\t\n" // nor TLP:RED
+	if out.String() != want {
+		t.Errorf("hits:\n%s\nwant:\n%s\nstderr: %s", out.String(), want, errb.String())
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve exited %d: %s", code, logA.String())
+	}
+	// The publisher's log names partners, kinds and counts, never a value.
+	if strings.Contains(logA.String(), "example.net") || !strings.Contains(logA.String(), "partner=fiu-b") {
+		t.Errorf("publisher's log:\n%s", logA.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"-config", cfgA, "-verify-audit"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "audit log verified") {
+		t.Errorf("verify-audit: %d %s %s", code, out.String(), errb.String())
+	}
+}
+
+func TestInit(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "n.json")
+	os.WriteFile(cfg, []byte(`{"id": "new-node", "listen": ":8443", "state_dir": "state", "identity_file": "id.key"}`), 0o600)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-config", cfg, "-init"}, &out, &errb); code != 0 {
+		t.Fatalf("init: %d %s", code, errb.String())
+	}
+	st, err := os.Stat(filepath.Join(dir, "id.key"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("identity file: %v %v", st, err)
+	}
+	if !strings.Contains(out.String(), `"spki"`) || !strings.Contains(out.String(), `"identity"`) {
+		t.Errorf("init output: %s", out.String())
+	}
+	first := out.String()
+	out.Reset()
+	run(context.Background(), []string{"-config", cfg, "-init"}, &out, &errb)
+	if out.String() != first {
+		t.Error("a second -init changed the identity")
+	}
+	for _, args := range [][]string{{}, {"-config", filepath.Join(dir, "missing.json")}, {"-config", cfg, "extra"}} {
+		if run(context.Background(), args, &out, &errb) == 0 {
+			t.Errorf("%v: exit 0", args)
+		}
+	}
+	os.WriteFile(cfg, []byte(`{"id": "x", "unknown_field": 1}`), 0o600)
+	if run(context.Background(), []string{"-config", cfg, "-verify-audit"}, &out, &errb) == 0 {
+		t.Error("a configuration with an unknown field was accepted")
+	}
+}
