@@ -39,25 +39,38 @@ func loadBudgets(dir string) (*budgets, error) {
 	if err != nil {
 		return nil, err
 	}
+	if b.used, err = decodeBudgets(data); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// decodeBudgets decodes the budgets payload; the count is checked against
+// the length (each counter takes at least 17 bytes) before allocating.
+func decodeBudgets(data []byte) (map[budgetKey]uint64, error) {
 	s := cryptobyte.String(data)
 	var n uint32
-	if !s.ReadUint32(&n) || uint64(n)*18 > uint64(len(s)) {
+	if !s.ReadUint32(&n) || uint64(n)*17 > uint64(len(s)) {
 		return nil, fmt.Errorf("%w: budgets", ErrCorruptState)
 	}
+	used := make(map[budgetKey]uint64, n)
 	for range n {
 		var p cryptobyte.String
 		var k budgetKey
-		var used uint64
-		if !s.ReadUint8LengthPrefixed(&p) || !s.ReadUint64(&k.epoch) || !s.ReadUint64(&used) {
+		var u uint64
+		if !s.ReadUint8LengthPrefixed(&p) || !s.ReadUint64(&k.epoch) || !s.ReadUint64(&u) {
 			return nil, fmt.Errorf("%w: budgets", ErrCorruptState)
 		}
 		k.partner = string(p)
-		b.used[k] = used
+		if _, dup := used[k]; dup {
+			return nil, fmt.Errorf("%w: budgets: a counter twice", ErrCorruptState)
+		}
+		used[k] = u
 	}
 	if !s.Empty() {
 		return nil, fmt.Errorf("%w: budgets: trailing bytes", ErrCorruptState)
 	}
-	return b, nil
+	return used, nil
 }
 
 // encode writes the counters in a canonical order.
