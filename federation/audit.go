@@ -189,6 +189,7 @@ type auditLog struct {
 	seq    uint64 // next sequence number
 	last   [32]byte
 	crash  func(string) // test crash points
+	closed bool
 }
 
 // VerifyAudit checks the audit log in dir: every record's chain hash,
@@ -310,27 +311,39 @@ func chainAt(data []byte, nodeID string, n uint64) [32]byte {
 	return last
 }
 
+// auditSummary is what a node needs to know of its log at start.
+type auditSummary struct {
+	records   uint64
+	recovered string          // what was repaired (a torn last record)
+	rotated   uint64          // the highest epoch with a rotation record
+	evaluated map[uint64]bool // epochs with evaluation records
+}
+
 // openAudit verifies the log and opens it for appending. An incomplete
 // last record (a crash during an append, which was therefore never
-// acknowledged) is cut off, and reported in recovered. It also returns
-// the highest epoch with a rotation record.
-func openAudit(dir, nodeID string, key ed25519.PrivateKey) (a *auditLog, recovered string, rotated uint64, err error) {
+// acknowledged) is cut off, and reported in the summary.
+func openAudit(dir, nodeID string, key ed25519.PrivateKey) (a *auditLog, sum auditSummary, err error) {
+	sum.evaluated = map[uint64]bool{}
 	rep, end, last, err := scanAudit(dir, nodeID, key.Public().(ed25519.PublicKey), func(r AuditRecord) {
-		if r.Type == AuditRotation {
-			rotated = max(rotated, r.Epoch)
+		switch r.Type {
+		case AuditRotation:
+			sum.rotated = max(sum.rotated, r.Epoch)
+		case AuditEvaluation:
+			sum.evaluated[r.Epoch] = true
 		}
 	})
 	if err != nil {
-		return nil, "", 0, err
+		return nil, sum, err
 	}
+	sum.records = rep.Records
 	path := filepath.Join(dir, auditFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, sum, err
 	}
-	fail := func(err error) (*auditLog, string, uint64, error) {
+	fail := func(err error) (*auditLog, auditSummary, error) {
 		f.Close()
-		return nil, "", 0, err
+		return nil, sum, err
 	}
 	if rep.Torn {
 		if err := f.Truncate(end); err != nil {
@@ -339,7 +352,7 @@ func openAudit(dir, nodeID string, key ed25519.PrivateKey) (a *auditLog, recover
 		if err := f.Sync(); err != nil {
 			return fail(err)
 		}
-		recovered = "cut an incomplete last audit record"
+		sum.recovered = "cut an incomplete last audit record"
 	}
 	if _, err := f.Seek(0, io.SeekEnd); err != nil {
 		return fail(err)
@@ -352,13 +365,16 @@ func openAudit(dir, nodeID string, key ed25519.PrivateKey) (a *auditLog, recover
 			return fail(err)
 		}
 	}
-	return a, recovered, rotated, nil
+	return a, sum, nil
 }
 
 // append writes a record, syncs it, and updates the signed head.
 func (a *auditLog) append(r AuditRecord) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.closed {
+		return errClosed
+	}
 	if len(r.Partner) > 255 || len(r.Detail) > 1024 {
 		return errors.New("federation: audit record field too long")
 	}
@@ -370,12 +386,12 @@ func (a *auditLog) append(r AuditRecord) error {
 	b.Write(p)
 	b.Write(hash[:])
 	b.Write(ed25519.Sign(a.key, append([]byte(labelAuditRec), hash[:]...)))
+	end, err := a.f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("federation: audit log: %w", err)
+	}
 	if a.crash != nil {
 		// Tests: a crash in the middle of the write leaves a torn record.
-		end, err := a.f.Seek(0, io.SeekEnd)
-		if err != nil {
-			return err
-		}
 		a.f.Write(b.Bytes()[:b.Len()/2])
 		a.crash("audit: torn record")
 		if err := a.f.Truncate(end); err != nil {
@@ -385,11 +401,19 @@ func (a *auditLog) append(r AuditRecord) error {
 			return err
 		}
 	}
-	if _, err := a.f.Write(b.Bytes()); err != nil {
+	// A failed write or sync (a full disk) must not leave part of a record
+	// behind, or every later record would break the chain: cut back.
+	undo := func(err error) error {
+		if terr := a.f.Truncate(end); terr == nil {
+			a.f.Seek(end, io.SeekStart)
+		}
 		return fmt.Errorf("federation: audit log: %w", err)
 	}
+	if _, err := a.f.Write(b.Bytes()); err != nil {
+		return undo(err)
+	}
 	if err := a.f.Sync(); err != nil {
-		return fmt.Errorf("federation: audit log: %w", err)
+		return undo(err)
 	}
 	a.seq++
 	a.last = hash
@@ -409,5 +433,6 @@ func (a *auditLog) writeHead() error {
 func (a *auditLog) close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.closed = true
 	return a.f.Close()
 }

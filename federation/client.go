@@ -115,19 +115,29 @@ func (m *Matcher) client(p *Partner) *partnerClient {
 			MaxIdleConnsPerHost: 4,
 			IdleConnTimeout:     2 * time.Minute,
 		}
-		c = &partnerClient{m: m, p: p, hc: &http.Client{Transport: tr}}
+		c = &partnerClient{m: m, p: p, hc: &http.Client{
+			Transport: tr,
+			// Never follow a redirect: it would resend an evaluation, or
+			// leave the pinned TLS connection.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}}
 		m.clients[p.ID] = c
 	}
 	return c
 }
 
-// responseLimit bounds a partner's answers: a confirm response of maxBatch
-// hits with the longest labels.
-func responseLimit(maxBatch int) int64 {
+// responseLimit bounds a partner's answers: a signed filter of the
+// largest size, or a confirm response of maxBatch hits with the longest
+// labels.
+func responseLimit(path string, maxBatch int) int64 {
+	if path == "filter" {
+		return maxFilterBytes
+	}
 	return 4096 + int64(maxBatch)*(3+match.MaxLabelLen)
 }
 
-// do sends one request and returns the body of a 2xx answer. Only GET is
+// do sends one request and returns the body of a 2xx answer (or a 304);
+// any other answer, redirects included, is a *RemoteError. Only GET is
 // retried (three attempts, on network errors and 5xx): evaluations spend
 // budget and confirmations notify, so they are not repeated behind the
 // caller's back.
@@ -166,17 +176,23 @@ func (c *partnerClient) do(ctx context.Context, method, path string, body []byte
 			}
 			continue
 		}
-		data, err := io.ReadAll(io.LimitReader(resp.Body, responseLimit(c.m.cfg.MaxBatch)+1))
+		limit := responseLimit(path, c.m.cfg.MaxBatch)
+		if resp.ContentLength > limit {
+			resp.Body.Close()
+			cancel()
+			return nil, nil, fmt.Errorf("federation: partner %s: answer of %d bytes, above %d", c.p.ID, resp.ContentLength, limit)
+		}
+		data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 		resp.Body.Close()
 		cancel()
 		if err != nil {
 			lastErr = fmt.Errorf("federation: partner %s: reading the answer: %w", c.p.ID, err)
 			continue
 		}
-		if int64(len(data)) > responseLimit(c.m.cfg.MaxBatch) {
-			return nil, nil, fmt.Errorf("federation: partner %s: answer above %d bytes", c.p.ID, responseLimit(c.m.cfg.MaxBatch))
+		if int64(len(data)) > limit {
+			return nil, nil, fmt.Errorf("federation: partner %s: answer above %d bytes", c.p.ID, limit)
 		}
-		if resp.StatusCode >= 400 {
+		if resp.StatusCode >= 300 && resp.StatusCode != http.StatusNotModified {
 			re := &RemoteError{Partner: c.p.ID, Status: resp.StatusCode}
 			var ae apiError
 			if json.Unmarshal(data, &ae) == nil {
@@ -276,9 +292,12 @@ func (m *Matcher) matchPartner(ctx context.Context, c *partnerClient, kinds []*m
 	for _, k := range kinds {
 		for batch := range slices.Chunk(byKind[k], m.cfg.MaxBatch) {
 			hits, cands, epoch, err := c.query(ctx, q, batch)
+			var se *stageError
 			var re *RemoteError
-			if errors.As(err, &re) && re.Code == CodeUnknownKey {
-				// The partner rotated while we held its old filter.
+			if errors.As(err, &se) && se.stage == "evaluate" && errors.As(err, &re) && re.Code == CodeUnknownKey {
+				// The partner rotated while we held its old filter. The
+				// refused evaluation spent no budget, so it is sent again
+				// under the new filter; nothing else is ever repeated.
 				if q, err = c.refresh(ctx); err == nil {
 					hits, cands, epoch, err = c.query(ctx, q, batch)
 				}
@@ -299,6 +318,15 @@ func (m *Matcher) matchPartner(ctx context.Context, c *partnerClient, kinds []*m
 	res.Err = errors.Join(errs...)
 }
 
+// A stageError says which request of a query failed.
+type stageError struct {
+	stage string
+	err   error
+}
+
+func (e *stageError) Error() string { return e.stage + ": " + e.err.Error() }
+func (e *stageError) Unwrap() error { return e.err }
+
 // query runs one batch through evaluation and confirmation.
 func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []match.Indicator) ([]match.Hit, int, uint64, error) {
 	qu, req, err := q.Blind(batch)
@@ -311,7 +339,7 @@ func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []mat
 	}
 	_, data, err := c.do(ctx, http.MethodPost, "evaluate", body, nil)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, 0, 0, &stageError{"evaluate", err}
 	}
 	var resp match.EvalResponse
 	if err := resp.UnmarshalBinary(data); err != nil {
@@ -327,7 +355,7 @@ func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []mat
 	}
 	_, data, err = c.do(ctx, http.MethodPost, "confirm", body, nil)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, 0, 0, &stageError{"confirm", err}
 	}
 	var cresp match.ConfirmResponse
 	if err := cresp.UnmarshalBinary(data); err != nil {

@@ -33,10 +33,16 @@ type Config struct {
 	// Partners are the agencies this node matches with.
 	Partners []Partner
 	// Watchlist returns this agency's entries; Publish and Rotate range
-	// over it once per call. Nil publishes an empty list.
-	Watchlist func() iter.Seq[match.Entry]
+	// over it once per call. An error in the sequence aborts the
+	// publication or rotation, which then changes nothing: a watchlist that
+	// cannot be read is never published as an empty or partial list. Nil
+	// publishes an empty list.
+	Watchlist func() iter.Seq2[match.Entry, error]
 	// Suite and Mode of the published filters; zero values are the
-	// defaults (ristretto255, POPRF).
+	// defaults (ristretto255, POPRF). Only POPRF binds the kind a batch
+	// declares to its evaluation, so a partner restricted to some Kinds
+	// requires it: in the other modes a partner could declare an allowed
+	// kind and send others.
 	Suite match.Suite
 	Mode  match.Mode
 	// FalsePositiveRate of the published filters; zero means
@@ -90,10 +96,16 @@ type Partner struct {
 	// Kinds are the indicator kinds the partner may query ("*" for all).
 	Kinds []string
 	// Budget is the number of evaluations (indicators) the partner may
-	// have this node evaluate per epoch.
+	// have this node evaluate per epoch. Requests are charged to the epoch
+	// current when they arrive, whichever key they use, so the grace
+	// period after a rotation gives no extra budget; a rotation (on
+	// schedule or by Rotate) starts every partner's budget afresh. A
+	// partner may confirm at most as many tags as it had evaluated in the
+	// epoch.
 	Budget int
 	// ReleaseLabels lists the label prefixes released to the partner on a
-	// confirmed hit ("*" releases every label; none: hits without labels).
+	// confirmed hit ("*" releases every label; none: hits without labels;
+	// an empty prefix is refused).
 	ReleaseLabels []string
 	// Cardinality allows cardinality-only queries (reserved; not yet
 	// served).
@@ -183,6 +195,10 @@ func (c *Config) check(needState bool) (*Config, error) {
 			return nil, fmt.Errorf("federation: partner %q: URL must be https://host[:port]", p.ID)
 		case p.Budget < 0:
 			return nil, fmt.Errorf("federation: partner %q: negative budget", p.ID)
+		case slices.Contains(p.ReleaseLabels, ""):
+			return nil, fmt.Errorf("federation: partner %q: an empty label prefix (use \"*\" to release every label)", p.ID)
+		case cfg.Mode != match.ModePOPRF && !slices.Equal(p.Kinds, []string{"*"}) && len(p.Kinds) > 0:
+			return nil, fmt.Errorf("federation: partner %q: a kind policy needs Mode POPRF (in %v a partner can declare one kind and send another)", p.ID, cfg.Mode)
 		}
 		for _, k := range p.Kinds {
 			if k == "*" {

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,7 +50,7 @@ func crashConfig(dir string) *Config {
 		ID:        "crash",
 		Identity:  ed25519.NewKeyFromSeed(seed),
 		StateDir:  dir,
-		Watchlist: func() iter.Seq[match.Entry] { return slices.Values(list) },
+		Watchlist: func() iter.Seq2[match.Entry, error] { return seq2(list) },
 		Partners: []Partner{{ID: "peer", URL: "https://peer.example", SPKI: IdentitySPKI(peer.Public().(ed25519.PublicKey)),
 			Identity: peer.Public().(ed25519.PublicKey), Kinds: []string{"*"}, Budget: 1 << 30}},
 		Grace: time.Hour,

@@ -73,7 +73,7 @@ func FuzzSignedFilter(f *testing.F) {
 }
 
 func TestStateFileTruncated(t *testing.T) {
-	full := encodeState(stateBudgets, (&budgets{used: map[budgetKey]uint64{{"p", 1}: 5}}).encode())
+	full := encodeState(stateBudgets, (&budgets{used: map[budgetKey]counters{{"p", 1}: {5, 2}}}).encode())
 	for n := range len(full) {
 		if _, err := decodeState(full[:n], stateBudgets); !errors.Is(err, ErrCorruptState) {
 			t.Fatalf("cut at %d: %v", n, err)
@@ -106,7 +106,7 @@ func TestStateFileTruncated(t *testing.T) {
 }
 
 func FuzzStateFiles(f *testing.F) {
-	f.Add(encodeState(stateBudgets, (&budgets{used: map[budgetKey]uint64{{"p", 1}: 5}}).encode()))
+	f.Add(encodeState(stateBudgets, (&budgets{used: map[budgetKey]counters{{"p", 1}: {5, 2}}}).encode()))
 	f.Add(encodeState(stateNode, (&nodeState{id: "n", current: &epochRef{1, time.Unix(1, 0)}}).encode()))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, typ := range []stateType{stateNode, stateBudgets, stateKey, statePublisher, stateAuditHead} {
@@ -130,7 +130,7 @@ func FuzzStateFiles(f *testing.F) {
 func auditFixture(t testing.TB) (dir string, key ed25519.PrivateKey) {
 	dir = t.TempDir()
 	_, key, _ = ed25519.GenerateKey(rand.Reader)
-	a, _, _, err := openAudit(dir, "node", key)
+	a, _, err := openAudit(dir, "node", key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,8 +41,14 @@
 // batch size and the partner's remaining budget for the epoch) before any
 // group operation; a budget reservation is on disk before it is granted,
 // so restarts do not refund budgets and concurrent requests cannot
-// oversubscribe them. Budgets bound online guessing: a partner learns at
-// most whether each evaluated indicator is on the list.
+// oversubscribe them. Requests are charged to the epoch current when they
+// arrive, whichever key they use, so the grace period gives no second
+// budget; a rotation, scheduled or by [Node.Rotate], starts budgets
+// afresh. A partner may confirm no more tags than it had evaluated.
+// Budgets bound online guessing: a partner learns at most whether each
+// evaluated indicator is on the list. The kind policy needs the POPRF mode
+// (the default), which binds the declared kind to the evaluation; New
+// refuses a kind policy in the other modes.
 //
 // Keys rotate every Config.EpochLength; the previous key serves
 // evaluations for Config.Grace so that queries in flight finish, and is
@@ -53,12 +59,21 @@
 // evaluations (partner, kind, count, epoch), confirmations (partner,
 // tags, hits) and refusals, hash-chained and signed record by record, with
 // a signed head; [VerifyAudit] detects any edit, deletion, insertion or
-// reordering. It never records an indicator value or a secret, and neither
-// does the logger.
+// reordering of records, and a log cut short of its head. It never
+// records an indicator value or a secret, and neither does the logger.
+// Someone who can write the state directory can still replace the log
+// and its head together by an older pair, or delete both; New refuses to
+// start on a directory whose audit log is empty while other state
+// exists, and an agency that must prove the log's completeness copies
+// audit.head to a store the node cannot rewrite.
 //
 // State files are written atomically (temporary file, fsync, rename,
-// directory fsync) with mode 0600 in a 0700 directory; a file that is
-// foreign, truncated or corrupted is an error at start, never a silent
-// reset. A node does not protect its state against an administrator of its
-// own host: the identity key can re-sign anything.
+// directory fsync) with mode 0600 in a 0700 directory locked by one node;
+// a file that is foreign, truncated, corrupted or missing while the audit
+// log says it should exist is an error at start, never a silent reset. A
+// node does not protect its state against an administrator of its own
+// host: the identity key can re-sign anything.
+//
+// A querier refuses a filter older than one it has already accepted from
+// the same partner; it remembers that within the process only.
 package federation

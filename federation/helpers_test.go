@@ -8,7 +8,6 @@ import (
 	"iter"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -72,7 +71,7 @@ func newTestNet(t testing.TB, lists [][]match.Entry, tweak func(i int, cfg *Conf
 			ID:        fmt.Sprintf("agency-%d", i),
 			Identity:  keys[i],
 			StateDir:  t.TempDir(),
-			Watchlist: func() iter.Seq[match.Entry] { return slices.Values(node.list) },
+			Watchlist: func() iter.Seq2[match.Entry, error] { return seq2(node.list) },
 			Now:       tn.clock.Now,
 			MaxBatch:  4096,
 		}
@@ -159,6 +158,17 @@ func hitSet(hits []match.Hit) map[string]string {
 }
 
 type ed25519PublicKey = ed25519.PublicKey
+
+// seq2 is a watchlist that never fails.
+func seq2(list []match.Entry) iter.Seq2[match.Entry, error] {
+	return func(yield func(match.Entry, error) bool) {
+		for _, e := range list {
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
 
 // waitFor polls cond for up to five seconds.
 func waitFor(t testing.TB, cond func() bool) {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -35,7 +36,8 @@ type Node struct {
 	audit   *auditLog
 	budgets *budgets
 
-	opMu sync.Mutex // serialises publication, rotation and destruction
+	opMu   sync.Mutex // serialises publication, rotation and destruction
+	closed atomic.Bool
 
 	mu         sync.RWMutex // guards the epochs below
 	current    *epoch
@@ -96,20 +98,24 @@ func New(c *Config) (*Node, error) {
 		n.byPin[p.SPKI], n.byID[p.ID] = p, p
 	}
 	var notes []string
-	audit, recovered, rotated, err := openAudit(cfg.StateDir, cfg.ID, cfg.Identity)
+	audit, sum, err := openAudit(cfg.StateDir, cfg.ID, cfg.Identity)
 	if err != nil {
 		return nil, err
 	}
 	audit.crash = cfg.crash
 	n.audit = audit
-	if recovered != "" {
-		notes = append(notes, recovered)
+	if sum.recovered != "" {
+		notes = append(notes, sum.recovered)
 	}
-	if n.budgets, err = loadBudgets(cfg.StateDir); err != nil {
+	budgetsMissing := false
+	if n.budgets, err = loadBudgets(cfg.StateDir); errors.Is(err, os.ErrNotExist) {
+		budgetsMissing, err = true, nil
+	}
+	if err != nil {
 		audit.close()
 		return nil, err
 	}
-	more, expired, err := n.load()
+	more, removed, expired, err := n.load(sum)
 	if err != nil {
 		audit.close()
 		return nil, err
@@ -119,11 +125,22 @@ func New(c *Config) (*Node, error) {
 	if n.current != nil {
 		ep = n.current.number
 	}
+	if budgetsMissing && (sum.evaluated[ep] || n.previous != nil && sum.evaluated[n.previous.number]) {
+		audit.close()
+		return nil, fmt.Errorf("%w: budgets is missing, but the audit log records evaluations in epoch %d (budgets would be refunded)", ErrCorruptState, ep)
+	}
 	if err := n.audit.append(AuditRecord{Time: cfg.Now(), Type: AuditStart, Epoch: ep, Detail: strings.Join(notes, "; ")}); err != nil {
 		audit.close()
 		return nil, err
 	}
-	if n.current != nil && n.current.number > rotated {
+	for _, e := range removed {
+		if err := n.audit.append(AuditRecord{Time: cfg.Now(), Type: AuditDestruction, Epoch: e,
+			Detail: "key file removed at start: not live after a crash"}); err != nil {
+			audit.close()
+			return nil, err
+		}
+	}
+	if n.current != nil && n.current.number > sum.rotated {
 		// A rotation was committed (node.state written) but the node
 		// stopped before its audit record: record it now.
 		if err := n.audit.append(AuditRecord{Time: cfg.Now(), Type: AuditRotation, Epoch: n.current.number,
@@ -144,9 +161,17 @@ func New(c *Config) (*Node, error) {
 	return n, nil
 }
 
-// Close releases the node's files and its lock on the state directory. It
-// does not stop servers started with ListenAndServe; cancel their context.
+// Close waits for a publication, rotation or maintenance in progress,
+// then releases the node's files and its lock on the state directory;
+// requests still being served after it are refused. It does not stop
+// servers started with ListenAndServe: cancel their context first.
 func (n *Node) Close() error {
+	n.opMu.Lock()
+	defer n.opMu.Unlock()
+	if n.closed.Swap(true) {
+		return nil
+	}
+	n.budgets.close()
 	err := n.audit.close()
 	if n.lock != nil {
 		n.lock.Close()
@@ -217,33 +242,43 @@ func decodeNodeState(data []byte) (*nodeState, error) {
 
 // load reads node.state and the epochs it names, destroys what is no
 // longer live, and removes files a crash left behind. It returns notes for
-// the audit log, and the number of an epoch whose grace period ended while
-// the node was stopped (0 if none).
-func (n *Node) load() (notes []string, expired uint64, err error) {
+// the audit log, the epochs whose key files it removed as left over from a
+// crash, and the number of an epoch whose grace period ended while the
+// node was stopped (0 if none). It refuses, before removing anything, a
+// directory whose node.state is missing while the audit log records
+// epochs, or whose audit log is empty while node.state exists: either is
+// a deletion, not a fresh start.
+func (n *Node) load(sum auditSummary) (notes []string, removed []uint64, expired uint64, err error) {
 	data, err := readState(n.cfg.StateDir, nodeStateFile, stateNode)
 	var st *nodeState
 	switch {
 	case errors.Is(err, os.ErrNotExist):
+		if sum.rotated > 0 {
+			return nil, nil, 0, fmt.Errorf("%w: node.state is missing, but the audit log records epoch %d", ErrCorruptState, sum.rotated)
+		}
 		st = &nodeState{id: n.cfg.ID}
 	case err != nil:
-		return nil, 0, err
+		return nil, nil, 0, err
 	default:
 		if st, err = decodeNodeState(data); err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		if st.id != n.cfg.ID {
-			return nil, 0, fmt.Errorf("%w: state directory of node %q, not %q", ErrCorruptState, st.id, n.cfg.ID)
+			return nil, nil, 0, fmt.Errorf("%w: state directory of node %q, not %q", ErrCorruptState, st.id, n.cfg.ID)
+		}
+		if st.current != nil && sum.records == 0 {
+			return nil, nil, 0, fmt.Errorf("%w: the audit log is missing or empty, but node.state holds epoch %d", ErrCorruptState, st.current.number)
 		}
 	}
 	if st.current != nil {
 		if n.current, err = n.loadEpoch(st.current); err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 	}
 	if st.previous != nil {
 		if n.cfg.Now().Before(st.graceUntil) {
 			if n.previous, err = n.loadEpoch(st.previous); err != nil {
-				return nil, 0, err
+				return nil, nil, 0, err
 			}
 			n.graceUntil = st.graceUntil
 		} else {
@@ -252,7 +287,7 @@ func (n *Node) load() (notes []string, expired uint64, err error) {
 			expired = st.previous.number
 			st.previous = nil
 			if err := writeState(n.cfg.StateDir, nodeStateFile, stateNode, st.encode()); err != nil {
-				return nil, 0, err
+				return nil, nil, 0, err
 			}
 		}
 	}
@@ -260,7 +295,7 @@ func (n *Node) load() (notes []string, expired uint64, err error) {
 	// cut short, expired epochs, temporary files.
 	entries, err := os.ReadDir(n.cfg.StateDir)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	live := map[string]bool{}
 	for _, e := range []*epoch{n.current, n.previous} {
@@ -275,12 +310,16 @@ func (n *Node) load() (notes []string, expired uint64, err error) {
 			os.Remove(filepath.Join(n.cfg.StateDir, name))
 		case strings.HasPrefix(name, "epoch-") && !live[name]:
 			if err := destroyFile(n.cfg.StateDir, name); err != nil {
-				return nil, 0, err
+				return nil, nil, 0, err
 			}
 			notes = append(notes, "removed "+name)
+			var e uint64
+			if _, err := fmt.Sscanf(name, "epoch-%d.key", &e); err == nil && e != expired {
+				removed = append(removed, e)
+			}
 		}
 	}
-	return notes, expired, nil
+	return notes, removed, expired, nil
 }
 
 func (n *Node) loadEpoch(ref *epochRef) (*epoch, error) {
@@ -322,6 +361,9 @@ func (n *Node) newEpoch(number uint64, start time.Time, key *match.PrivateKey, p
 func (n *Node) Publish(ctx context.Context) error {
 	n.opMu.Lock()
 	defer n.opMu.Unlock()
+	if n.closed.Load() {
+		return errClosed
+	}
 	n.mu.RLock()
 	cur := n.current
 	n.mu.RUnlock()
@@ -353,6 +395,9 @@ func (n *Node) Publish(ctx context.Context) error {
 func (n *Node) Rotate(ctx context.Context) error {
 	n.opMu.Lock()
 	defer n.opMu.Unlock()
+	if n.closed.Load() {
+		return errClosed
+	}
 	next := uint64(1)
 	n.mu.RLock()
 	if n.current != nil {
@@ -364,10 +409,22 @@ func (n *Node) Rotate(ctx context.Context) error {
 
 func (n *Node) build(ctx context.Context, key *match.PrivateKey, number uint64, start time.Time) (*match.Publisher, error) {
 	var entries func(func(match.Entry) bool)
+	var listErr error
 	if n.cfg.Watchlist != nil {
-		entries = n.cfg.Watchlist()
+		src := n.cfg.Watchlist()
+		entries = func(yield func(match.Entry) bool) {
+			for e, err := range src {
+				if err != nil {
+					listErr = err
+					return
+				}
+				if !yield(e) {
+					return
+				}
+			}
+		}
 	}
-	return match.Publish(key, entries, &match.PublishOptions{
+	pub, err := match.Publish(key, entries, &match.PublishOptions{
 		Mode:              n.cfg.Mode,
 		FalsePositiveRate: n.cfg.FalsePositiveRate,
 		Epoch:             number,
@@ -375,6 +432,10 @@ func (n *Node) build(ctx context.Context, key *match.PrivateKey, number uint64, 
 		NotAfter:          start.Add(n.cfg.EpochLength + n.cfg.Grace),
 		Progress:          func(int) error { return ctx.Err() },
 	})
+	if err == nil && listErr != nil {
+		err = fmt.Errorf("federation: watchlist: %w (nothing published)", listErr)
+	}
+	return pub, err
 }
 
 func (n *Node) savePublisher(e *epoch) error {
@@ -463,6 +524,9 @@ func (n *Node) destroy(e *epoch) error {
 func (n *Node) Maintain(ctx context.Context) error {
 	n.opMu.Lock()
 	defer n.opMu.Unlock()
+	if n.closed.Load() {
+		return errClosed
+	}
 	now := n.cfg.Now()
 	n.mu.RLock()
 	cur, prev, grace := n.current, n.previous, n.graceUntil
@@ -547,18 +611,23 @@ func (n *Node) BudgetUsed(partner string, epoch uint64) int {
 	return int(n.budgets.usedBy(partner, epoch))
 }
 
-// publisherFor returns the epoch of key id if it still serves: the
-// current one, or the previous one within its grace period.
-func (n *Node) publisherFor(id match.KeyID) *epoch {
+// publisherFor returns the epoch of key id if it still serves (the
+// current one, or the previous one within its grace period) and the
+// current epoch's number, to which requests are charged (0 before the
+// first publication).
+func (n *Node) publisherFor(id match.KeyID) (e *epoch, current uint64) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	if n.current != nil && n.current.key.KeyID() == id {
-		return n.current
+	if n.current == nil {
+		return nil, 0
+	}
+	if n.current.key.KeyID() == id {
+		return n.current, n.current.number
 	}
 	if n.previous != nil && n.previous.key.KeyID() == id && n.cfg.Now().Before(n.graceUntil) {
-		return n.previous
+		return n.previous, n.current.number
 	}
-	return nil
+	return nil, n.current.number
 }
 
 // etagOf is the entity tag of a signed filter: a quoted hash.

@@ -86,6 +86,10 @@ func writeBinary(w http.ResponseWriter, b []byte) {
 
 func (n *Node) authenticated(method string, h func(http.ResponseWriter, *http.Request, *Partner)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if n.closed.Load() {
+			writeError(w, http.StatusServiceUnavailable, CodeNotPublished, "the node is shutting down")
+			return
+		}
 		if r.TLS == nil {
 			writeError(w, http.StatusUnauthorized, CodeNoClientCertificate, "TLS with a client certificate is required")
 			return
@@ -189,28 +193,34 @@ func (n *Node) serveEvaluate(w http.ResponseWriter, r *http.Request, p *Partner)
 	}
 	// Policy first: nothing below touches the group until the partner,
 	// the kind, the size and the budget are authorised.
-	e := n.publisherFor(req.KeyID())
+	e, charged := n.publisherFor(req.KeyID())
+	if charged == 0 {
+		writeError(w, http.StatusServiceUnavailable, CodeNotPublished, "no filter published yet")
+		return
+	}
 	if e == nil {
 		writeError(w, http.StatusGone, CodeUnknownKey, "key "+req.KeyID().String()+" is not served (its epoch is over); fetch the filter again")
 		return
 	}
 	if !p.allowsKind(req.Kind()) {
-		n.refuse(w, p, e.number, http.StatusForbidden, CodeKindNotAllowed, "kind "+req.Kind()+" is not allowed for this partner")
+		n.refuse(w, p, charged, http.StatusForbidden, CodeKindNotAllowed, "kind "+req.Kind()+" is not allowed for this partner")
 		return
 	}
 	if req.Len() > n.cfg.MaxBatch {
 		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("batch of %d, limit %d", req.Len(), n.cfg.MaxBatch))
 		return
 	}
-	left, granted, err := n.budgets.reserve(p.ID, e.number, req.Len(), p.Budget)
+	// Charged to the epoch current now, whichever key the request uses,
+	// so the grace period gives no second budget.
+	left, granted, err := n.budgets.reserve(p.ID, charged, req.Len(), p.Budget)
 	if err != nil {
 		n.log.Error("budget", "err", err)
 		writeError(w, http.StatusInternalServerError, CodeInternal, "budget store unavailable")
 		return
 	}
 	if !granted {
-		n.refuse(w, p, e.number, http.StatusTooManyRequests, CodeBudgetExhausted,
-			fmt.Sprintf("batch of %d, %d evaluations left in epoch %d", req.Len(), left, e.number))
+		n.refuse(w, p, charged, http.StatusTooManyRequests, CodeBudgetExhausted,
+			fmt.Sprintf("batch of %d, %d evaluations left in epoch %d", req.Len(), left, charged))
 		return
 	}
 	resp, err := e.pub.Evaluate(&req)
@@ -227,8 +237,12 @@ func (n *Node) serveEvaluate(w http.ResponseWriter, r *http.Request, p *Partner)
 		writeError(w, http.StatusInternalServerError, CodeInternal, "encoding failed")
 		return
 	}
-	if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditEvaluation, Partner: p.ID, Epoch: e.number,
-		Count: uint64(req.Len()), Detail: "kind " + req.Kind()}); err != nil {
+	detail := "kind " + req.Kind()
+	if e.number != charged {
+		detail += fmt.Sprintf(" under epoch %d's key", e.number)
+	}
+	if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditEvaluation, Partner: p.ID, Epoch: charged,
+		Count: uint64(req.Len()), Detail: detail}); err != nil {
 		n.log.Error("audit", "err", err)
 		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
 		return
@@ -247,13 +261,30 @@ func (n *Node) serveConfirm(w http.ResponseWriter, r *http.Request, p *Partner) 
 		decodeError(w, err)
 		return
 	}
-	e := n.publisherFor(req.KeyID())
+	e, charged := n.publisherFor(req.KeyID())
+	if charged == 0 {
+		writeError(w, http.StatusServiceUnavailable, CodeNotPublished, "no filter published yet")
+		return
+	}
 	if e == nil {
 		writeError(w, http.StatusGone, CodeUnknownKey, "key "+req.KeyID().String()+" is not served (its epoch is over)")
 		return
 	}
 	if req.Len() > n.cfg.MaxBatch {
 		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("%d tags, limit %d", req.Len(), n.cfg.MaxBatch))
+		return
+	}
+	// A partner confirms at most as many tags as it had evaluated: no
+	// confirmations without evaluations, no replays beyond them.
+	allowed, err := n.budgets.reserveConfirm(p.ID, charged, req.Len())
+	if err != nil {
+		n.log.Error("budget", "err", err)
+		writeError(w, http.StatusInternalServerError, CodeInternal, "budget store unavailable")
+		return
+	}
+	if !allowed {
+		n.refuse(w, p, charged, http.StatusTooManyRequests, CodeBudgetExhausted,
+			fmt.Sprintf("%d tags: more confirmations than evaluations", req.Len()))
 		return
 	}
 	resp, hits, err := e.pub.Confirm(&req)
@@ -267,7 +298,7 @@ func (n *Node) serveConfirm(w http.ResponseWriter, r *http.Request, p *Partner) 
 		writeError(w, http.StatusInternalServerError, CodeInternal, "encoding failed")
 		return
 	}
-	if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditConfirmation, Partner: p.ID, Epoch: e.number,
+	if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditConfirmation, Partner: p.ID, Epoch: charged,
 		Count: uint64(req.Len()), Hits: uint64(len(hits))}); err != nil {
 		n.log.Error("audit", "err", err)
 		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
@@ -293,8 +324,12 @@ func (n *Node) ListenAndServe(ctx context.Context, addr string, ready func(net.A
 		Handler:           n.Handler(),
 		TLSConfig:         n.ServerTLSConfig(),
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          nil,
+		// A pinned partner still must not hold a connection by trickling
+		// a body; the write timeout leaves room for evaluating the largest
+		// batch on a busy node.
+		ReadTimeout:  2 * time.Minute,
+		WriteTimeout: 10 * time.Minute,
+		IdleTimeout:  2 * time.Minute,
 	}
 	if ready != nil {
 		ready(ln.Addr())

@@ -18,7 +18,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -120,7 +119,15 @@ func run(w io.Writer) error {
 		entries := a.entries
 		node, err := federation.New(&federation.Config{
 			ID: a.id, Identity: a.key, StateDir: a.dir, Partners: partners,
-			Watchlist: func() iter.Seq[match.Entry] { return slices.Values(entries) },
+			Watchlist: func() iter.Seq2[match.Entry, error] {
+				return func(yield func(match.Entry, error) bool) {
+					for _, e := range entries {
+						if !yield(e, nil) {
+							return
+						}
+					}
+				}
+			},
 		})
 		if err != nil {
 			return err

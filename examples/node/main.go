@@ -254,12 +254,14 @@ func buildConfig(fc *fileConfig, dir string, log *slog.Logger) (*federation.Conf
 			return nil, err
 		}
 		// The watchlist is read afresh at every publication and rotation;
-		// rejected records are logged by position and reason only.
-		cfg.Watchlist = func() iter.Seq[match.Entry] {
-			return func(yield func(match.Entry) bool) {
+		// rejected records are logged by position and reason only. A file
+		// that cannot be read aborts the publication: the node keeps
+		// serving its previous filter rather than an empty one.
+		cfg.Watchlist = func() iter.Seq2[match.Entry, error] {
+			return func(yield func(match.Entry, error) bool) {
 				f, err := os.Open(path)
 				if err != nil {
-					log.Error("watchlist", "err", err)
+					yield(match.Entry{}, err)
 					return
 				}
 				defer f.Close()
@@ -267,12 +269,13 @@ func buildConfig(fc *fileConfig, dir string, log *slog.Logger) (*federation.Conf
 				o.OnReject = func(r feed.Reject) { log.Warn("watchlist record not imported", "where", r.Where, "reason", r.Reason) }
 				rd := feed.NewReader(f, &o)
 				for e := range rd.Entries() {
-					if !yield(e) {
+					if !yield(e, nil) {
 						return
 					}
 				}
 				if err := rd.Err(); err != nil {
-					log.Error("watchlist", "err", err)
+					yield(match.Entry{}, err)
+					return
 				}
 				s := rd.Summary()
 				log.Info("watchlist read", "format", s.Format, "imported", s.Imported, "rejected", s.Rejected, "unsupported", s.Unsupported)
