@@ -181,33 +181,50 @@ func (n *Node) refuse(w http.ResponseWriter, p *Partner, epoch uint64, status in
 	writeError(w, status, code, msg)
 }
 
-func (n *Node) serveEvaluate(w http.ResponseWriter, r *http.Request, p *Partner) {
+// keyedRequest is what evaluation and confirm requests share.
+type keyedRequest interface {
+	UnmarshalBinary([]byte) error
+	KeyID() match.KeyID
+	Len() int
+}
+
+// readRequest reads and decodes a request body into req, and returns the
+// epoch of the key it names and the current epoch (to which it is
+// charged). It answers the errors itself; ok is false after one.
+func (n *Node) readRequest(w http.ResponseWriter, r *http.Request, req keyedRequest) (e *epoch, charged uint64, ok bool) {
 	body, ok := readBody(w, r, requestBodyLimit(n.cfg.MaxBatch))
 	if !ok {
-		return
+		return nil, 0, false
 	}
-	var req match.EvalRequest
 	if err := req.UnmarshalBinary(body); err != nil {
 		decodeError(w, err)
-		return
+		return nil, 0, false
 	}
+	e, charged = n.publisherFor(req.KeyID())
+	switch {
+	case charged == 0:
+		writeError(w, http.StatusServiceUnavailable, CodeNotPublished, "no filter published yet")
+		return nil, 0, false
+	case e == nil:
+		writeError(w, http.StatusGone, CodeUnknownKey, "key "+req.KeyID().String()+" is not served (its epoch is over); fetch the filter again")
+		return nil, 0, false
+	case req.Len() > n.cfg.MaxBatch:
+		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("batch of %d, limit %d", req.Len(), n.cfg.MaxBatch))
+		return nil, 0, false
+	}
+	return e, charged, true
+}
+
+func (n *Node) serveEvaluate(w http.ResponseWriter, r *http.Request, p *Partner) {
 	// Policy first: nothing below touches the group until the partner,
 	// the kind, the size and the budget are authorised.
-	e, charged := n.publisherFor(req.KeyID())
-	if charged == 0 {
-		writeError(w, http.StatusServiceUnavailable, CodeNotPublished, "no filter published yet")
-		return
-	}
-	if e == nil {
-		writeError(w, http.StatusGone, CodeUnknownKey, "key "+req.KeyID().String()+" is not served (its epoch is over); fetch the filter again")
+	var req match.EvalRequest
+	e, charged, ok := n.readRequest(w, r, &req)
+	if !ok {
 		return
 	}
 	if !p.allowsKind(req.Kind()) {
 		n.refuse(w, p, charged, http.StatusForbidden, CodeKindNotAllowed, "kind "+req.Kind()+" is not allowed for this partner")
-		return
-	}
-	if req.Len() > n.cfg.MaxBatch {
-		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("batch of %d, limit %d", req.Len(), n.cfg.MaxBatch))
 		return
 	}
 	// Charged to the epoch current now, whichever key the request uses,
@@ -252,26 +269,9 @@ func (n *Node) serveEvaluate(w http.ResponseWriter, r *http.Request, p *Partner)
 }
 
 func (n *Node) serveConfirm(w http.ResponseWriter, r *http.Request, p *Partner) {
-	body, ok := readBody(w, r, requestBodyLimit(n.cfg.MaxBatch))
-	if !ok {
-		return
-	}
 	var req match.ConfirmRequest
-	if err := req.UnmarshalBinary(body); err != nil {
-		decodeError(w, err)
-		return
-	}
-	e, charged := n.publisherFor(req.KeyID())
-	if charged == 0 {
-		writeError(w, http.StatusServiceUnavailable, CodeNotPublished, "no filter published yet")
-		return
-	}
-	if e == nil {
-		writeError(w, http.StatusGone, CodeUnknownKey, "key "+req.KeyID().String()+" is not served (its epoch is over)")
-		return
-	}
-	if req.Len() > n.cfg.MaxBatch {
-		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("%d tags, limit %d", req.Len(), n.cfg.MaxBatch))
+	e, charged, ok := n.readRequest(w, r, &req)
+	if !ok {
 		return
 	}
 	// A partner confirms at most as many tags as it had evaluated: no

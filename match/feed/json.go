@@ -147,24 +147,37 @@ func (j *jsonReader) expect(c byte) error {
 	return nil
 }
 
+// enter reads the opening delimiter of an object or array and reports
+// whether it is empty (then also read whole). Otherwise it counts one more
+// level of nesting, which the caller undoes when it is done.
+func (j *jsonReader) enter(open, close byte) (empty bool, err error) {
+	if err := j.expect(open); err != nil {
+		return false, err
+	}
+	// The depth counts even an empty one, as encoding/json does.
+	if j.depth+1 > maxJSONDepth {
+		return false, j.syntax("nested too deep")
+	}
+	c, err := j.peek()
+	if err != nil {
+		return false, err
+	}
+	if c == close {
+		j.pos++
+		return true, nil
+	}
+	j.depth++
+	return false, nil
+}
+
 // object reads an object, calling member for each member with its key
 // (valid until the next read); member must consume the value.
 func (j *jsonReader) object(member func(key string) error) error {
-	if err := j.expect('{'); err != nil {
+	empty, err := j.enter('{', '}')
+	if err != nil || empty {
 		return err
-	}
-	if j.depth++; j.depth > maxJSONDepth {
-		return j.syntax("nested too deep")
 	}
 	defer func() { j.depth-- }()
-	c, err := j.peek()
-	if err != nil {
-		return err
-	}
-	if c == '}' {
-		j.pos++
-		return nil
-	}
 	for {
 		if c, err := j.peek(); err != nil {
 			return err
@@ -199,21 +212,11 @@ func (j *jsonReader) object(member func(key string) error) error {
 // array reads an array, calling elem for each element; elem must consume
 // it.
 func (j *jsonReader) array(elem func(i int) error) error {
-	if err := j.expect('['); err != nil {
+	empty, err := j.enter('[', ']')
+	if err != nil || empty {
 		return err
-	}
-	if j.depth++; j.depth > maxJSONDepth {
-		return j.syntax("nested too deep")
 	}
 	defer func() { j.depth-- }()
-	c, err := j.peek()
-	if err != nil {
-		return err
-	}
-	if c == ']' {
-		j.pos++
-		return nil
-	}
 	for i := 0; ; i++ {
 		if err := elem(i); err != nil {
 			return err
