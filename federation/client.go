@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -333,37 +334,39 @@ func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []mat
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	body, err := req.MarshalBinary()
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	_, data, err := c.do(ctx, http.MethodPost, "evaluate", body, nil)
-	if err != nil {
-		return nil, 0, 0, &stageError{"evaluate", err}
-	}
 	var resp match.EvalResponse
-	if err := resp.UnmarshalBinary(data); err != nil {
-		return nil, 0, 0, fmt.Errorf("federation: partner %s: evaluation: %w", c.p.ID, err)
+	if err := c.post(ctx, "evaluate", "evaluation", req, &resp); err != nil {
+		return nil, 0, 0, err
 	}
 	creq, err := qu.Finalize(&resp)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("federation: partner %s: %w", c.p.ID, err)
 	}
-	body, err = creq.MarshalBinary()
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	_, data, err = c.do(ctx, http.MethodPost, "confirm", body, nil)
-	if err != nil {
-		return nil, 0, 0, &stageError{"confirm", err}
-	}
 	var cresp match.ConfirmResponse
-	if err := cresp.UnmarshalBinary(data); err != nil {
-		return nil, 0, 0, fmt.Errorf("federation: partner %s: confirmation: %w", c.p.ID, err)
+	if err := c.post(ctx, "confirm", "confirmation", creq, &cresp); err != nil {
+		return nil, 0, 0, err
 	}
 	hits, err := qu.Hits(&cresp)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("federation: partner %s: %w", c.p.ID, err)
 	}
 	return hits, qu.Candidates(), q.Filter().Epoch(), nil
+}
+
+// post sends req to the endpoint and decodes the answer into resp; what
+// names the answer in a decoding error.
+func (c *partnerClient) post(ctx context.Context, endpoint, what string,
+	req encoding.BinaryMarshaler, resp encoding.BinaryUnmarshaler) error {
+	body, err := req.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	_, data, err := c.do(ctx, http.MethodPost, endpoint, body, nil)
+	if err != nil {
+		return &stageError{endpoint, err}
+	}
+	if err := resp.UnmarshalBinary(data); err != nil {
+		return fmt.Errorf("federation: partner %s: %s: %w", c.p.ID, what, err)
+	}
+	return nil
 }

@@ -194,17 +194,8 @@ func (j *jsonReader) object(member func(key string) error) error {
 		if err := member(key); err != nil {
 			return err
 		}
-		c, err := j.peek()
-		if err != nil {
+		if done, err := j.next('}', "want ',' or '}' in an object"); done || err != nil {
 			return err
-		}
-		j.pos++
-		switch c {
-		case ',':
-		case '}':
-			return nil
-		default:
-			return j.syntax("want ',' or '}' in an object")
 		}
 	}
 }
@@ -221,19 +212,27 @@ func (j *jsonReader) array(elem func(i int) error) error {
 		if err := elem(i); err != nil {
 			return err
 		}
-		c, err := j.peek()
-		if err != nil {
+		if done, err := j.next(']', "want ',' or ']' in an array"); done || err != nil {
 			return err
 		}
-		j.pos++
-		switch c {
-		case ',':
-		case ']':
-			return nil
-		default:
-			return j.syntax("want ',' or ']' in an array")
-		}
 	}
+}
+
+// next consumes the separator after a member or element: ',' to go on,
+// close to end the object or array (done), anything else is an error.
+func (j *jsonReader) next(close byte, want string) (done bool, err error) {
+	c, err := j.peek()
+	if err != nil {
+		return false, err
+	}
+	j.pos++
+	switch c {
+	case ',':
+		return false, nil
+	case close:
+		return true, nil
+	}
+	return false, j.syntax(want)
 }
 
 // skip reads and discards one value.
