@@ -525,23 +525,28 @@ func (p Publisher) String() string { return fmt.Sprint(p) }
 // GoString prints the suite, mode, key id and size.
 func (p Publisher) GoString() string { return fmt.Sprint(p) }
 
-// sparseStrings is a slice of strings by entry number that costs nothing
-// until a non-empty string is set.
-type sparseStrings struct{ s []string }
+// sparseStrings holds the non-empty strings of some entries, by entry
+// number, set in increasing order. It costs nothing for entries without
+// one, and its size follows the strings it holds, never the largest entry
+// number (a restored state cannot make it allocate for entries it does not
+// carry).
+type sparseStrings struct {
+	at []uint32 // entry numbers, increasing
+	s  []string
+}
 
+// set records v for entry i, which must be above every entry set before.
 func (ss *sparseStrings) set(i int, v string) {
 	if v == "" {
 		return
 	}
-	if len(ss.s) <= i {
-		ss.s = slices.Grow(ss.s, i+1-len(ss.s))[:i+1]
-	}
-	ss.s[i] = v
+	ss.at = append(ss.at, uint32(i))
+	ss.s = append(ss.s, v)
 }
 
 func (ss *sparseStrings) get(i int) string {
-	if i < len(ss.s) {
-		return ss.s[i]
+	if j, ok := slices.BinarySearch(ss.at, uint32(i)); ok {
+		return ss.s[j]
 	}
 	return ""
 }

@@ -3,7 +3,6 @@ package match
 import (
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -37,18 +36,9 @@ func (p *Publisher) MarshalBinary() ([]byte, error) {
 		b = binary.BigEndian.AppendUint32(b, e.entry)
 	}
 	for _, ss := range []*sparseStrings{&p.labels, &p.refs} {
-		count := 0
-		for _, s := range ss.s {
-			if s != "" {
-				count++
-			}
-		}
-		b = binary.BigEndian.AppendUint32(b, uint32(count))
+		b = binary.BigEndian.AppendUint32(b, uint32(len(ss.s)))
 		for i, s := range ss.s {
-			if s == "" {
-				continue
-			}
-			b = binary.BigEndian.AppendUint32(b, uint32(i))
+			b = binary.BigEndian.AppendUint32(b, ss.at[i])
 			b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
 			b = append(b, s...)
 		}
@@ -129,6 +119,7 @@ func readStrings(s *cryptobyte.String, ss *sparseStrings, entries uint64) error 
 		return fmt.Errorf("%w: %d labels or references", ErrTruncated, count)
 	}
 	last := -1
+	ss.at, ss.s = make([]uint32, 0, count), make([]string, 0, count)
 	for range count {
 		var e uint32
 		var v cryptobyte.String
@@ -144,6 +135,5 @@ func readStrings(s *cryptobyte.String, ss *sparseStrings, entries uint64) error 
 		last = int(e)
 		ss.set(int(e), string(v))
 	}
-	ss.s = slices.Clip(ss.s)
 	return nil
 }

@@ -119,3 +119,36 @@ func FuzzPublisherState(f *testing.F) {
 		checkReencode(t, data, q)
 	})
 }
+
+// TestPublisherStateLabelFarAway restores a state that declares the
+// largest entry count and labels only its last entry: the labels must cost
+// what they hold, not the entry number (a fuzz find: the dense label table
+// once allocated 64 GiB here).
+func TestPublisherStateLabelFarAway(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 11)
+	es := entriesOf(synthetic(t, 0, 3), nil)
+	es[2].Label = "last"
+	b, err := mustPublish(t, key, es, nil).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The state ends: label count 1, entry 2, length, "last", ref count 0.
+	at := len(b) - 4 - len("last") - 2 - 4
+	if binary.BigEndian.Uint32(b[at:]) != 2 {
+		t.Fatalf("layout: entry %d at the label", binary.BigEndian.Uint32(b[at:]))
+	}
+	binary.BigEndian.PutUint64(b[msgHeaderLen:], MaxEntries)
+	binary.BigEndian.PutUint32(b[at:], MaxEntries-1)
+	var q *Publisher
+	allocated := bytesAllocated(func() { q, err = RestorePublisher(key, b, 1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allocated > 1<<16 {
+		t.Errorf("restoring a %d-byte state allocated %d bytes", len(b), allocated)
+	}
+	if q.Entries() != MaxEntries || q.labels.get(MaxEntries-1) != "last" || q.labels.get(2) != "" {
+		t.Errorf("restored %d entries, labels %q %q", q.Entries(), q.labels.get(MaxEntries-1), q.labels.get(2))
+	}
+	checkReencode(t, b, q)
+}
