@@ -12,6 +12,7 @@ import (
 	"github.com/cloudflare/circl/oprf"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // BenchmarkMatch is the end-to-end query: a node matches 10,000
@@ -32,16 +33,16 @@ func BenchmarkMatch(b *testing.B) {
 	for _, size := range sizes {
 		list := make([]match.Entry, size)
 		for i := range list {
-			list[i] = match.Entry{Indicator: match.MustIndicator(match.KindEmail, fmt.Sprintf("p%d@example.org", i))}
+			list[i] = match.Entry{Indicator: indicator.MustNew(indicator.Email, fmt.Sprintf("p%d@example.org", i))}
 		}
 		tn := newTestNet(b, [][]match.Entry{list, nil}, nil)
 		tn.publishAll()
-		inds := make([]match.Indicator, queried)
+		inds := make([]indicator.Indicator, queried)
 		for i := range inds {
 			if i < shared {
 				inds[i] = list[i*(size/shared)].Indicator
 			} else {
-				inds[i] = match.MustIndicator(match.KindEmail, fmt.Sprintf("q%d@example.org", i))
+				inds[i] = indicator.MustNew(indicator.Email, fmt.Sprintf("q%d@example.org", i))
 			}
 		}
 		querier := tn.nodes[1].Node
@@ -75,7 +76,7 @@ func BenchmarkMatch(b *testing.B) {
 
 // circlFloor times circl's own POPRF operations for a batch: the client's
 // Blind and Finalize and the server's Evaluate, one after the other.
-func circlFloor(b *testing.B, inds []match.Indicator) time.Duration {
+func circlFloor(b *testing.B, inds []indicator.Indicator) time.Duration {
 	sk, err := oprf.GenerateKey(oprf.SuiteRistretto255, rand.Reader)
 	if err != nil {
 		b.Fatal(err)

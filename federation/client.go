@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // A RemoteError is an error answered by a partner's node.
@@ -254,10 +255,10 @@ func (c *partnerClient) refresh(ctx context.Context) (*match.Querier, error) {
 // evaluations, and confirms the candidates. A partner that fails does not
 // affect the others; its PartnerResult.Err says why. The results are in
 // the order of Config.Partners.
-func (m *Matcher) Match(ctx context.Context, inds []match.Indicator) []PartnerResult {
-	byKind := map[*match.Kind][]match.Indicator{}
-	var kinds []*match.Kind
-	seen := map[match.Indicator]bool{}
+func (m *Matcher) Match(ctx context.Context, inds []indicator.Indicator) []PartnerResult {
+	byKind := map[*indicator.Kind][]indicator.Indicator{}
+	var kinds []*indicator.Kind
+	seen := map[indicator.Indicator]bool{}
 	for _, ind := range inds {
 		if ind.IsZero() || seen[ind] {
 			continue
@@ -283,7 +284,7 @@ func (m *Matcher) Match(ctx context.Context, inds []match.Indicator) []PartnerRe
 	return results
 }
 
-func (m *Matcher) matchPartner(ctx context.Context, c *partnerClient, kinds []*match.Kind, byKind map[*match.Kind][]match.Indicator, res *PartnerResult) {
+func (m *Matcher) matchPartner(ctx context.Context, c *partnerClient, kinds []*indicator.Kind, byKind map[*indicator.Kind][]indicator.Indicator, res *PartnerResult) {
 	q, err := c.refresh(ctx)
 	if err != nil {
 		res.Err = err
@@ -329,7 +330,7 @@ func (e *stageError) Error() string { return e.stage + ": " + e.err.Error() }
 func (e *stageError) Unwrap() error { return e.err }
 
 // query runs one batch through evaluation and confirmation.
-func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []match.Indicator) ([]match.Hit, int, uint64, error) {
+func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []indicator.Indicator) ([]match.Hit, int, uint64, error) {
 	qu, req, err := q.Blind(batch)
 	if err != nil {
 		return nil, 0, 0, err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // Config configures a [Node]. It must not be modified after New.
@@ -204,7 +205,7 @@ func (c *Config) check(needState bool) (*Config, error) {
 			if k == "*" {
 				continue
 			}
-			if _, err := match.KindByName(k); err != nil && !strings.HasPrefix(k, "x-") {
+			if _, err := indicator.Lookup(k); err != nil && !strings.HasPrefix(k, "x-") {
 				return nil, fmt.Errorf("federation: partner %q: %w", p.ID, err)
 			}
 		}
@@ -220,7 +221,7 @@ func (p *Partner) allowsKind(kind string) bool {
 		if k == "*" || k == kind {
 			return true
 		}
-		if kk, err := match.KindByName(k); err == nil && kk.Name() == kind {
+		if kk, err := indicator.Lookup(k); err == nil && kk.Name() == kind {
 			return true
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // The crash test runs a node in a child process (this test binary, with
@@ -43,7 +44,7 @@ func crashConfig(dir string) *Config {
 	copy(seed, "fedmatch crash test identity")
 	list := make([]match.Entry, 1500)
 	for i := range list {
-		list[i] = match.Entry{Indicator: match.MustIndicator(match.KindEmail, fmt.Sprintf("c%d@example.org", i)), Label: "L", Ref: strconv.Itoa(i)}
+		list[i] = match.Entry{Indicator: indicator.MustNew(indicator.Email, fmt.Sprintf("c%d@example.org", i)), Label: "L", Ref: strconv.Itoa(i)}
 	}
 	peer := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 	return &Config{

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // Every decoder of bytes from outside (a partner's signed filter) or from
@@ -23,7 +24,7 @@ func sampleSignedFilter(t testing.TB) ([]byte, *Partner, time.Time) {
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	var es []match.Entry
 	for i := range 20 {
-		es = append(es, match.Entry{Indicator: match.MustIndicator(match.KindIPv4, "192.0.2."+string(rune('0'+i%10)))})
+		es = append(es, match.Entry{Indicator: indicator.MustNew(indicator.IPv4, "192.0.2."+string(rune('0'+i%10)))})
 	}
 	pub, err := match.Publish(mk, func(yield func(match.Entry) bool) {
 		for _, e := range es {

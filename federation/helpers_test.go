@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // clock is a settable time source shared by the nodes of a test.
@@ -133,15 +134,15 @@ func (tn *testNet) publishAll() {
 	}
 }
 
-func emails(t testing.TB, prefix string, from, n int) []match.Indicator {
-	out := make([]match.Indicator, n)
+func emails(t testing.TB, prefix string, from, n int) []indicator.Indicator {
+	out := make([]indicator.Indicator, n)
 	for i := range out {
-		out[i] = match.MustIndicator(match.KindEmail, fmt.Sprintf("%s%d@example.org", prefix, from+i))
+		out[i] = indicator.MustNew(indicator.Email, fmt.Sprintf("%s%d@example.org", prefix, from+i))
 	}
 	return out
 }
 
-func entries(inds []match.Indicator, label string) []match.Entry {
+func entries(inds []indicator.Indicator, label string) []match.Entry {
 	es := make([]match.Entry, len(inds))
 	for i, ind := range inds {
 		es[i] = match.Entry{Indicator: ind, Label: fmt.Sprintf("%s %d", label, i), Ref: fmt.Sprintf("ref-%d", i)}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // TestThreeNodes: three agencies, each with a list that overlaps the
@@ -64,7 +65,7 @@ func TestThreeNodes(t *testing.T) {
 	}
 	all1 := func(string) bool { return true }
 	for i, node := range tn.nodes {
-		var mine []match.Indicator
+		var mine []indicator.Indicator
 		for _, e := range lists[i] {
 			mine = append(mine, e.Indicator)
 		}

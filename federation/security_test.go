@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // rawClient is an HTTPS client presenting cert, not verifying the server
@@ -215,7 +216,7 @@ func TestMalformedRequests(t *testing.T) {
 	good := evalBody(t, target.Filter(), 3)
 	ipReq := func() []byte {
 		q, _ := match.NewQuerier(target.Filter(), nil)
-		_, req, _ := q.Blind([]match.Indicator{match.MustIndicator(match.KindIPv4, "192.0.2.1")})
+		_, req, _ := q.Blind([]indicator.Indicator{indicator.MustNew(indicator.IPv4, "192.0.2.1")})
 		b, _ := req.MarshalBinary()
 		return b
 	}()

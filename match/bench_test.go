@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/cloudflare/circl/oprf"
+
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // The benchmarks report, besides ns/op:
@@ -74,7 +76,7 @@ func report(b *testing.B, ours, raw time.Duration, n int) {
 func benchEntries(n int) []Entry {
 	es := make([]Entry, n)
 	for i := range es {
-		es[i] = Entry{Indicator: MustIndicator(KindEmail, fmt.Sprintf("user%d@example.org", i))}
+		es[i] = Entry{Indicator: indicator.MustNew(indicator.Email, fmt.Sprintf("user%d@example.org", i))}
 	}
 	return es
 }
@@ -82,7 +84,7 @@ func benchEntries(n int) []Entry {
 func inputsOf(es []Entry) [][]byte {
 	in := make([][]byte, len(es))
 	for i, e := range es {
-		in[i] = e.Indicator.appendInput(nil)
+		in[i] = appendInput(nil, e.Indicator)
 	}
 	return in
 }
@@ -98,7 +100,7 @@ func BenchmarkPublish(b *testing.B) {
 		es := benchEntries(c.n)
 		benchPublish(b, fmt.Sprintf("%v/n=%d", c.mode, c.n), c.mode, es)
 	}
-	if es := realEntries(b, "tweetfeed_domains.txt.gz", KindDomain, 10000); es != nil {
+	if es := realEntries(b, "tweetfeed_domains.txt.gz", indicator.Domain, 10000); es != nil {
 		benchPublish(b, "POPRF/tweetfeed_domains/n=10000", ModePOPRF, es)
 	}
 }
@@ -107,7 +109,7 @@ func benchPublish(b *testing.B, name string, mode Mode, es []Entry) {
 	key := testKey(b, SuiteRistretto255, 1)
 	srv := newCirclServer(b, key, mode)
 	inputs := inputsOf(es)
-	info := kindInfo(es[0].Indicator.kind.name)
+	info := kindInfo(es[0].Indicator.Kind().Name())
 	b.Run(name+"/cores=1", func(b *testing.B) {
 		var ours, raw time.Duration
 		for b.Loop() {
@@ -146,7 +148,7 @@ func benchPublish(b *testing.B, name string, mode Mode, es []Entry) {
 
 // realEntries reads up to n indicators from a list in ../shared/data, or
 // returns nil (and skips nothing) when the folder is absent.
-func realEntries(b *testing.B, file string, k *Kind, n int) []Entry {
+func realEntries(b *testing.B, file string, k *indicator.Kind, n int) []Entry {
 	fh, err := os.Open("../../shared/data/" + file)
 	if err != nil {
 		return nil
@@ -159,7 +161,7 @@ func realEntries(b *testing.B, file string, k *Kind, n int) []Entry {
 	var es []Entry
 	sc := bufio.NewScanner(zr)
 	for sc.Scan() && len(es) < n {
-		if ind, err := NewIndicator(k, sc.Text()); err == nil {
+		if ind, err := indicator.New(k, sc.Text()); err == nil {
 			es = append(es, Entry{Indicator: ind})
 		}
 	}
@@ -246,7 +248,7 @@ func BenchmarkQuery(b *testing.B) {
 		inds := synthetic(b, 9500, n)
 		inputs := make([][]byte, n)
 		for i, ind := range inds {
-			inputs[i] = ind.appendInput(nil)
+			inputs[i] = appendInput(nil, ind)
 		}
 		srv := newCirclServer(b, key, mode)
 		info := kindInfo("email")

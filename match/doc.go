@@ -41,12 +41,10 @@
 //	                                               indicators, with labels
 //
 // Start with [Publish] and [NewQuerier]; the package example runs the
-// whole exchange. Indicators are built with [NewIndicator], which
-// canonicalizes the value according to its [Kind]: e-mail addresses,
-// domains, URLs, IP addresses and networks, phone numbers, file hashes,
-// cryptocurrency addresses, IBANs, travel documents, vehicle plates, and
-// custom kinds ([NewKind]). Package feed, below this one, imports
-// watchlists from STIX 2.1, MISP, CSV and line lists.
+// whole exchange. Indicators come from package
+// [github.com/fedmatch/fedmatch/match/indicator], which canonicalizes
+// values by kind; package [github.com/fedmatch/fedmatch/match/feed]
+// imports watchlists from STIX 2.1, MISP, CSV and line lists.
 //
 // # Modes
 //

@@ -49,27 +49,7 @@ var (
 	// ErrResponseMismatch reports a response that does not answer the
 	// query it is given to: another count or chunking.
 	ErrResponseMismatch = errors.New("match: response does not match query")
-	// ErrInvalidIndicator reports an indicator value that is not valid for
-	// its kind. The error is an [*IndicatorError].
-	ErrInvalidIndicator = errors.New("match: invalid indicator")
-	// ErrUnknownKind reports a kind name that is not registered.
-	ErrUnknownKind = errors.New("match: unknown indicator kind")
 )
-
-// An IndicatorError reports a value that is not a valid indicator of its
-// kind. It names the kind and the reason, never the value: errors end up in
-// logs, and indicator values must not.
-type IndicatorError struct {
-	Kind   string // kind name
-	Reason string // what is wrong, such as "missing @"
-}
-
-func (e *IndicatorError) Error() string {
-	return fmt.Sprintf("match: invalid %s: %s", e.Kind, e.Reason)
-}
-
-// Unwrap returns [ErrInvalidIndicator].
-func (e *IndicatorError) Unwrap() error { return ErrInvalidIndicator }
 
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // Two agencies find the indicators they share. In a deployment each step's
@@ -17,9 +18,9 @@ func Example() {
 		log.Fatal(err)
 	}
 	watchlist := []match.Entry{
-		{Indicator: match.MustIndicator(match.KindEmail, "courier@example.org"), Label: "case 4711", Ref: "A-1"},
-		{Indicator: match.MustIndicator(match.KindEmail, "broker@example.net"), Label: "case 4712", Ref: "A-2"},
-		{Indicator: match.MustIndicator(match.KindEmail, "mule@example.com"), Label: "case 4713", Ref: "A-3"},
+		{Indicator: indicator.MustNew(indicator.Email, "courier@example.org"), Label: "case 4711", Ref: "A-1"},
+		{Indicator: indicator.MustNew(indicator.Email, "broker@example.net"), Label: "case 4712", Ref: "A-2"},
+		{Indicator: indicator.MustNew(indicator.Email, "mule@example.com"), Label: "case 4713", Ref: "A-3"},
 	}
 	pub, err := match.Publish(key, slices.Values(watchlist), nil)
 	if err != nil {
@@ -31,9 +32,9 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	mine := []match.Indicator{
-		match.MustIndicator(match.KindEmail, "Broker@Example.NET"),
-		match.MustIndicator(match.KindEmail, "someone@example.com"),
+	mine := []indicator.Indicator{
+		indicator.MustNew(indicator.Email, "Broker@Example.NET"),
+		indicator.MustNew(indicator.Email, "someone@example.com"),
 	}
 	query, evalReq, err := q.Blind(mine)
 	if err != nil {
@@ -71,34 +72,6 @@ func Example() {
 	// A learns: B also holds its entry A-2
 }
 
-func ExampleNewIndicator() {
-	for _, in := range []struct {
-		kind  *match.Kind
-		value string
-	}{
-		{match.KindDomain, "WWW.Bücher.Example."},
-		{match.KindEmail, " Alice@EXAMPLE.org"},
-		{match.KindIPv4, "::ffff:192.0.2.1"},
-		{match.KindIPv6, "2001:0DB8:0:0::1"},
-		{match.KindSHA256, "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"},
-		{match.KindIPv4, "192.0.2.010"},
-	} {
-		ind, err := match.NewIndicator(in.kind, in.value)
-		if err != nil {
-			fmt.Println(err)
-			continue
-		}
-		fmt.Println(ind)
-	}
-	// Output:
-	// domain:www.xn--bcher-kva.example
-	// email:alice@example.org
-	// ipv4:192.0.2.1
-	// ipv6:2001:db8::1
-	// sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-	// match: invalid ipv4: has a leading zero in a field (ambiguous: octal or decimal)
-}
-
 func ExamplePublish() {
 	key, err := match.DeriveKey(match.SuiteRistretto255, match.ModePOPRF, make([]byte, 32), []byte("example"))
 	if err != nil {
@@ -106,7 +79,7 @@ func ExamplePublish() {
 	}
 	entries := func(yield func(match.Entry) bool) {
 		for i := range 1000 {
-			ind := match.MustIndicator(match.KindIPv4, fmt.Sprintf("198.51.100.%d", i%256))
+			ind := indicator.MustNew(indicator.IPv4, fmt.Sprintf("198.51.100.%d", i%256))
 			if !yield(match.Entry{Indicator: ind}) {
 				return
 			}
@@ -148,39 +121,4 @@ func ExampleNewQuerier() {
 	// Output:
 	// match: unverifiable (base mode) filter refused
 	// true
-}
-
-func ExampleParsePhone() {
-	for _, in := range []struct{ number, region string }{
-		{"020 7946 0018", "GB"},
-		{"+44 (0)20 7946 0018", "DE"},
-		{"0044 20 7946 0018", ""},
-		{"(201) 555-0123", "US"},
-	} {
-		ind, err := match.ParsePhone(in.number, in.region)
-		if err != nil {
-			fmt.Println(err)
-			continue
-		}
-		fmt.Println(ind)
-	}
-	// Output:
-	// phone:+442079460018
-	// phone:+442079460018
-	// phone:+442079460018
-	// phone:+12015550123
-}
-
-func ExampleKindURL() {
-	for _, u := range []string{
-		"HTTP://Login.Example.COM:80/%7eadmin/../index.html#top",
-		"example.com/a//b/./c?q=1",
-		"http://3221225985/",
-	} {
-		fmt.Println(match.MustIndicator(match.KindURL, u).Value())
-	}
-	// Output:
-	// http://login.example.com/index.html
-	// http://example.com/a/b/c?q=1
-	// http://192.0.2.1/
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // testKey derives a fixed key so failures reproduce.
@@ -21,16 +23,16 @@ func testKey(t testing.TB, s Suite, seed byte) *PrivateKey {
 }
 
 // synthetic returns n distinct email indicators numbered from start.
-func synthetic(t testing.TB, start, n int) []Indicator {
+func synthetic(t testing.TB, start, n int) []indicator.Indicator {
 	t.Helper()
-	out := make([]Indicator, n)
+	out := make([]indicator.Indicator, n)
 	for i := range out {
-		out[i] = MustIndicator(KindEmail, fmt.Sprintf("user%d@example.org", start+i))
+		out[i] = indicator.MustNew(indicator.Email, fmt.Sprintf("user%d@example.org", start+i))
 	}
 	return out
 }
 
-func entriesOf(inds []Indicator, label func(i int) string) []Entry {
+func entriesOf(inds []indicator.Indicator, label func(i int) string) []Entry {
 	es := make([]Entry, len(inds))
 	for i, ind := range inds {
 		es[i] = Entry{Indicator: ind}
@@ -53,7 +55,7 @@ func mustPublish(t testing.TB, key *PrivateKey, es []Entry, opts *PublishOptions
 // roundTrip runs the whole protocol in process, through the wire
 // encodings, and returns the querier's hits, the publisher's confirmed
 // entries and the number of candidates.
-func roundTrip(t testing.TB, p *Publisher, qopts *QuerierOptions, inds []Indicator) ([]Hit, []ConfirmedEntry, int) {
+func roundTrip(t testing.TB, p *Publisher, qopts *QuerierOptions, inds []indicator.Indicator) ([]Hit, []ConfirmedEntry, int) {
 	t.Helper()
 	var f Filter
 	reencode(t, p.Filter(), &f)

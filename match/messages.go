@@ -8,6 +8,7 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 
 	"github.com/fedmatch/fedmatch/internal/wire"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // An EvalRequest is a querier's batch of blinded indicators of one kind,
@@ -73,7 +74,7 @@ func (r *EvalRequest) UnmarshalBinary(data []byte) error {
 	if !s.ReadUint8LengthPrefixed((*cryptobyte.String)(&kind)) {
 		return fmt.Errorf("%w: kind", ErrTruncated)
 	}
-	if err := checkKindName(string(kind)); err != nil {
+	if err := indicator.CheckKindName(string(kind)); err != nil {
 		return malformed("%v", err)
 	}
 	q.kind = string(kind)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/cloudflare/circl/group"
 	"github.com/cloudflare/circl/zk/dleq"
+
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // Domain-separation labels. They are part of the protocol (PROTOCOL.md);
@@ -42,11 +44,11 @@ func deriveTag(y []byte) (t tag) {
 // appendInput appends the OPRF input of an indicator:
 // "fedmatch-v1/" || kind || 0x00 || value. Kind names never contain 0x00,
 // so the encoding is injective.
-func appendInput(b []byte, kind, value string) []byte {
+func appendInput(b []byte, ind indicator.Indicator) []byte {
 	b = append(b, labelPrefix...)
-	b = append(b, kind...)
+	b = append(b, ind.Kind().Name()...)
 	b = append(b, 0)
-	return append(b, value...)
+	return append(b, ind.Value()...)
 }
 
 // kindInfo is the POPRF public input of a kind: "fedmatch-v1/" || kind.

@@ -14,11 +14,13 @@ import (
 
 	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/cloudflare/circl/group"
+
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // An Entry is one watchlist entry of a publisher.
 type Entry struct {
-	Indicator Indicator
+	Indicator indicator.Indicator
 	// Label is released to a querier that confirms a hit on this entry,
 	// such as "APT-X C2, contact desk 3". At most MaxLabelLen bytes of
 	// UTF-8; may be empty.
@@ -279,9 +281,9 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 			halt()
 			break
 		}
-		ev := evs[e.Indicator.kind.name]
+		ev := evs[e.Indicator.Kind().Name()]
 		cur.evs = append(cur.evs, ev)
-		cur.inputs = e.Indicator.appendInput(cur.inputs)
+		cur.inputs = appendInput(cur.inputs, e.Indicator)
 		cur.ends = append(cur.ends, len(cur.inputs))
 		n++
 		if len(cur.ends) == publishBatch {
@@ -332,7 +334,7 @@ func (p *Publisher) addEntry(e Entry, n int, evs map[string]*evaluator) error {
 	case n >= MaxEntries:
 		return fmt.Errorf("match: more than %d entries", uint64(MaxEntries))
 	case e.Indicator.IsZero():
-		return fmt.Errorf("%w: entry %d: zero Indicator", ErrInvalidIndicator, n)
+		return fmt.Errorf("%w: entry %d: zero Indicator", indicator.ErrInvalid, n)
 	case len(e.Label) > MaxLabelLen || len(e.Ref) > MaxLabelLen:
 		return fmt.Errorf("match: entry %d: label or reference longer than %d bytes", n, MaxLabelLen)
 	case !utf8.ValidString(e.Label) || !utf8.ValidString(e.Ref):
@@ -340,7 +342,7 @@ func (p *Publisher) addEntry(e Entry, n int, evs map[string]*evaluator) error {
 	}
 	p.labels.set(n, e.Label)
 	p.refs.set(n, e.Ref)
-	name := e.Indicator.kind.name
+	name := e.Indicator.Kind().Name()
 	if evs[name] == nil {
 		ev, err := newEvaluator(p.key, p.hdr.mode, kindInfo(name))
 		if err != nil {

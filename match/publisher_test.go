@@ -15,6 +15,7 @@ import (
 	"github.com/bits-and-blooms/bloom/v3"
 
 	"github.com/fedmatch/fedmatch/internal/wire"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 func TestPublishDeterministicAcrossWorkers(t *testing.T) {
@@ -102,25 +103,25 @@ func TestPublishRefusesBadEntries(t *testing.T) {
 
 func TestPublishDuplicatesAndLabels(t *testing.T) {
 	key := testKey(t, SuiteRistretto255, 7)
-	a := MustIndicator(KindIPv4, "192.0.2.1")
-	b := MustIndicator(KindEmail, "bob@example.org")
+	a := indicator.MustNew(indicator.IPv4, "192.0.2.1")
+	b := indicator.MustNew(indicator.Email, "bob@example.org")
 	es := []Entry{
 		{Indicator: a, Label: "first", Ref: "case-1"},
 		{Indicator: b, Ref: "case-2"},
-		{Indicator: MustIndicator(KindIPv4, "::ffff:192.0.2.1"), Label: "second", Ref: "case-3"},
+		{Indicator: indicator.MustNew(indicator.IPv4, "::ffff:192.0.2.1"), Label: "second", Ref: "case-3"},
 	}
 	p := mustPublish(t, key, es, nil)
 	if p.Entries() != 3 || p.Filter().Len() != 2 {
 		t.Fatalf("entries %d, distinct %d; want 3, 2", p.Entries(), p.Filter().Len())
 	}
-	hits, confirmed, _ := roundTrip(t, p, nil, []Indicator{a, MustIndicator(KindIPv4, "192.0.2.2")})
+	hits, confirmed, _ := roundTrip(t, p, nil, []indicator.Indicator{a, indicator.MustNew(indicator.IPv4, "192.0.2.2")})
 	if len(hits) != 1 || hits[0].Indicator != a || hits[0].Label != "first" {
 		t.Fatalf("hits %+v", hits)
 	}
 	if len(confirmed) != 1 || confirmed[0] != (ConfirmedEntry{Entry: 0, Label: "first", Ref: "case-1"}) {
 		t.Fatalf("confirmed %+v", confirmed)
 	}
-	hits, confirmed, _ = roundTrip(t, p, nil, []Indicator{b, b})
+	hits, confirmed, _ = roundTrip(t, p, nil, []indicator.Indicator{b, b})
 	if len(hits) != 1 || hits[0].Label != "" || confirmed[0].Ref != "case-2" {
 		t.Fatalf("hits %+v, confirmed %+v", hits, confirmed)
 	}
@@ -260,11 +261,11 @@ func TestQueryMisuse(t *testing.T) {
 	if _, _, err := q.Blind(nil); !errors.Is(err, ErrEmptyBatch) {
 		t.Errorf("empty batch: %v", err)
 	}
-	mixed := []Indicator{MustIndicator(KindIPv4, "192.0.2.1"), MustIndicator(KindEmail, "a@example.org")}
+	mixed := []indicator.Indicator{indicator.MustNew(indicator.IPv4, "192.0.2.1"), indicator.MustNew(indicator.Email, "a@example.org")}
 	if _, _, err := q.Blind(mixed); !errors.Is(err, ErrMixedKinds) {
 		t.Errorf("mixed kinds: %v", err)
 	}
-	if _, _, err := q.Blind([]Indicator{mixed[0], {}}); !errors.Is(err, ErrInvalidIndicator) {
+	if _, _, err := q.Blind([]indicator.Indicator{mixed[0], {}}); !errors.Is(err, indicator.ErrInvalid) {
 		t.Errorf("zero indicator: %v", err)
 	}
 	qu, req, err := q.Blind(slices.Concat(synthetic(t, 0, 4), synthetic(t, 0, 4)))

@@ -7,6 +7,8 @@ import (
 	"github.com/cloudflare/circl/group"
 	"github.com/cloudflare/circl/oprf"
 	"github.com/cloudflare/circl/zk/dleq"
+
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // QuerierOptions configure [NewQuerier]. The zero value is a safe default.
@@ -103,9 +105,9 @@ func (q *Querier) Filter() *Filter { return q.f }
 type Query struct {
 	q      *Querier
 	info   []byte
-	inds   []Indicator // distinct, in first-seen order
-	n      int         // number of inputs
-	chunk  int         // elements per proof
+	inds   []indicator.Indicator // distinct, in first-seen order
+	n      int                   // number of inputs
+	chunk  int                   // elements per proof
 	chunks []*oprf.FinalizeData
 	state  int
 	cands  []int // indexes into inds of the filter's positives
@@ -121,26 +123,26 @@ const (
 // publisher (RFC 9497 Section 3.3, Blind) and returns the query state and
 // the request to send. Repeated indicators are merged. The request
 // reveals the kind and the number of distinct indicators.
-func (q *Querier) Blind(inds []Indicator) (*Query, *EvalRequest, error) {
+func (q *Querier) Blind(inds []indicator.Indicator) (*Query, *EvalRequest, error) {
 	return q.blind(inds, nil)
 }
 
-func (q *Querier) blind(inds []Indicator, blinds []group.Scalar) (*Query, *EvalRequest, error) {
+func (q *Querier) blind(inds []indicator.Indicator, blinds []group.Scalar) (*Query, *EvalRequest, error) {
 	if len(inds) == 0 {
 		return nil, nil, ErrEmptyBatch
 	}
-	kind := inds[0].kind
+	kind := inds[0].Kind()
 	if kind == nil {
-		return nil, nil, fmt.Errorf("%w: indicator 0 is the zero Indicator", ErrInvalidIndicator)
+		return nil, nil, fmt.Errorf("%w: indicator 0 is the zero Indicator", indicator.ErrInvalid)
 	}
-	seen := make(map[Indicator]struct{}, len(inds))
-	uniq := make([]Indicator, 0, len(inds))
+	seen := make(map[indicator.Indicator]struct{}, len(inds))
+	uniq := make([]indicator.Indicator, 0, len(inds))
 	for i, ind := range inds {
-		if ind.kind != kind {
-			if ind.kind == nil {
-				return nil, nil, fmt.Errorf("%w: indicator %d is the zero Indicator", ErrInvalidIndicator, i)
+		if ind.Kind() != kind {
+			if ind.Kind() == nil {
+				return nil, nil, fmt.Errorf("%w: indicator %d is the zero Indicator", indicator.ErrInvalid, i)
 			}
-			return nil, nil, fmt.Errorf("%w: indicator %d is %s, batch is %s", ErrMixedKinds, i, ind.kind.name, kind.name)
+			return nil, nil, fmt.Errorf("%w: indicator %d is %s, batch is %s", ErrMixedKinds, i, ind.Kind().Name(), kind.Name())
 		}
 		if _, dup := seen[ind]; !dup {
 			seen[ind] = struct{}{}
@@ -152,9 +154,9 @@ func (q *Querier) blind(inds []Indicator, blinds []group.Scalar) (*Query, *EvalR
 	}
 	inputs := make([][]byte, len(uniq))
 	for i, ind := range uniq {
-		inputs[i] = ind.appendInput(nil)
+		inputs[i] = appendInput(nil, ind)
 	}
-	qu, req, err := q.blindInputs(kind.name, kindInfo(kind.name), inputs, blinds)
+	qu, req, err := q.blindInputs(kind.Name(), kindInfo(kind.Name()), inputs, blinds)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -312,7 +314,7 @@ func (qu *Query) Candidates() int { return len(qu.cands) }
 // A Hit is an indicator of the querier's that is on the publisher's list,
 // with the label the publisher released for it.
 type Hit struct {
-	Indicator Indicator
+	Indicator indicator.Indicator
 	Label     string
 }
 

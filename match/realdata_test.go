@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"os"
 	"testing"
+
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // sharedData is the folder of real public indicator lists next to the
@@ -45,20 +47,20 @@ func readGz(t *testing.T, name string, stride int) []string {
 // intersection of the canonical values.
 func TestRealLists(t *testing.T) {
 	for _, tc := range []struct {
-		kind          *Kind
+		kind          *indicator.Kind
 		pub, query    string
 		stride        int
 		wantRejectMax int
 	}{
-		{KindDomain, "tweetfeed_domains.txt.gz", "romainmarcoux_phishing_domains.txt.gz", 25, 50},
-		{KindIPv4, "maltrail_static_ipv4.txt.gz", "romainmarcoux_outgoing_ipv4.txt.gz", 30, 0},
+		{indicator.Domain, "tweetfeed_domains.txt.gz", "romainmarcoux_phishing_domains.txt.gz", 25, 50},
+		{indicator.IPv4, "maltrail_static_ipv4.txt.gz", "romainmarcoux_outgoing_ipv4.txt.gz", 30, 0},
 	} {
 		t.Run(tc.kind.Name(), func(t *testing.T) {
-			canon := func(lines []string) ([]Indicator, int) {
-				var inds []Indicator
+			canon := func(lines []string) ([]indicator.Indicator, int) {
+				var inds []indicator.Indicator
 				rejected := 0
 				for _, l := range lines {
-					ind, err := NewIndicator(tc.kind, l)
+					ind, err := indicator.New(tc.kind, l)
 					if err != nil {
 						rejected++
 						continue
@@ -74,11 +76,11 @@ func TestRealLists(t *testing.T) {
 			if r1+r2 > tc.wantRejectMax {
 				t.Errorf("%d + %d real values rejected, want at most %d", r1, r2, tc.wantRejectMax)
 			}
-			inPub := map[Indicator]bool{}
+			inPub := map[indicator.Indicator]bool{}
 			for _, ind := range pubInds {
 				inPub[ind] = true
 			}
-			want := map[Indicator]bool{}
+			want := map[indicator.Indicator]bool{}
 			for _, ind := range qInds {
 				if inPub[ind] {
 					want[ind] = true
@@ -86,7 +88,7 @@ func TestRealLists(t *testing.T) {
 			}
 			p := mustPublish(t, testKey(t, SuiteRistretto255, 8), entriesOf(pubInds, nil), nil)
 			hits, confirmed, _ := roundTrip(t, p, nil, qInds)
-			got := map[Indicator]bool{}
+			got := map[indicator.Indicator]bool{}
 			for _, h := range hits {
 				got[h.Indicator] = true
 			}

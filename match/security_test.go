@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // exchange publishes a small list under key and blinds a query against it.
@@ -86,13 +88,13 @@ func TestProofSwappedChunks(t *testing.T) {
 // cannot be dodged by mislabelling a batch.
 func TestKindIsBound(t *testing.T) {
 	key := testKey(t, SuiteRistretto255, 4)
-	email := MustIndicator(KindEmail, "alice@example.org")
+	email := indicator.MustNew(indicator.Email, "alice@example.org")
 	p := mustPublish(t, key, []Entry{{Indicator: email}}, nil)
 	q, err := NewQuerier(p.Filter(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	qu, req, err := q.Blind([]Indicator{email})
+	qu, req, err := q.Blind([]indicator.Indicator{email})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +120,7 @@ func TestKindIsBound(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		y, err := ev.evaluate(sc, email.appendInput(nil))
+		y, err := ev.evaluate(sc, appendInput(nil, email))
 		if err != nil {
 			t.Fatal(err)
 		}

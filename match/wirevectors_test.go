@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/cloudflare/circl/group"
+
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/wire_vectors.json")
@@ -81,19 +83,19 @@ func makeWireVector(t *testing.T, suite Suite, mode Mode) wireVector {
 	v.SkS, v.PkS, v.KeyID = hex.EncodeToString(sk), hex.EncodeToString(key.Public().Bytes()), key.KeyID().String()
 
 	list := []Entry{
-		{Indicator: MustIndicator(KindEmail, "courier@example.org"), Label: "case 1"},
-		{Indicator: MustIndicator(KindEmail, "broker@example.net"), Label: "case 2"},
-		{Indicator: MustIndicator(KindIPv4, "192.0.2.44"), Label: ""},
+		{Indicator: indicator.MustNew(indicator.Email, "courier@example.org"), Label: "case 1"},
+		{Indicator: indicator.MustNew(indicator.Email, "broker@example.net"), Label: "case 2"},
+		{Indicator: indicator.MustNew(indicator.IPv4, "192.0.2.44"), Label: ""},
 	}
 	p := mustPublish(t, key, list, &PublishOptions{Mode: mode, FalsePositiveRate: v.FPR, Epoch: v.Epoch})
 	sc := newScratch(suite.params())
 	for _, e := range list {
-		info := kindInfo(e.Indicator.kind.name)
+		info := kindInfo(e.Indicator.Kind().Name())
 		ev, err := newEvaluator(key, mode, info)
 		if err != nil {
 			t.Fatal(err)
 		}
-		in := e.Indicator.appendInput(nil)
+		in := appendInput(nil, e.Indicator)
 		y, err := ev.evaluate(sc, in)
 		if err != nil {
 			t.Fatal(err)
@@ -103,7 +105,7 @@ func makeWireVector(t *testing.T, suite Suite, mode Mode) wireVector {
 		if mode != ModePOPRF {
 			info = nil
 		}
-		v.Entries = append(v.Entries, wireEntry{e.Indicator.kind.name, e.Indicator.value, e.Label,
+		v.Entries = append(v.Entries, wireEntry{e.Indicator.Kind().Name(), e.Indicator.Value(), e.Label,
 			hex.EncodeToString(in), hex.EncodeToString(info), hex.EncodeToString(y), hex.EncodeToString(tg[:]), locs})
 	}
 	v.Filter = hexOf(t, p.Filter())
@@ -114,20 +116,20 @@ func makeWireVector(t *testing.T, suite Suite, mode Mode) wireVector {
 	}
 	// 20 indicators in two chunks (16 + 4), two of them shared, one in
 	// each chunk.
-	var query []Indicator
+	var query []indicator.Indicator
 	for i := range 20 {
 		switch i {
 		case 5:
-			query = append(query, MustIndicator(KindEmail, "broker@example.net"))
+			query = append(query, indicator.MustNew(indicator.Email, "broker@example.net"))
 		case 17:
-			query = append(query, MustIndicator(KindEmail, "courier@example.org"))
+			query = append(query, indicator.MustNew(indicator.Email, "courier@example.org"))
 		default:
-			query = append(query, MustIndicator(KindEmail, fmt.Sprintf("someone%d@example.com", i)))
+			query = append(query, indicator.MustNew(indicator.Email, fmt.Sprintf("someone%d@example.com", i)))
 		}
 	}
 	var blinds []group.Scalar
 	for i, ind := range query {
-		v.Query = append(v.Query, ind.value)
+		v.Query = append(v.Query, ind.Value())
 		s := scalarOf(suite, uint64(1000+i))
 		b, _ := s.MarshalBinary()
 		v.Blinds = append(v.Blinds, hex.EncodeToString(b))

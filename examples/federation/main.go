@@ -24,6 +24,7 @@ import (
 
 	"github.com/fedmatch/fedmatch/federation"
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // The agencies and their watchlists (documentation values: RFC 5737,
@@ -147,7 +148,7 @@ func run(w io.Writer) error {
 
 	// Each matches its whole list against the other two, concurrently.
 	for _, a := range as {
-		var mine []match.Indicator
+		var mine []indicator.Indicator
 		for _, e := range a.entries {
 			mine = append(mine, e.Indicator)
 		}
@@ -213,13 +214,13 @@ func run(w io.Writer) error {
 	return nil
 }
 
-func parseLine(line string) (match.Indicator, string, error) {
+func parseLine(line string) (indicator.Indicator, string, error) {
 	spec, label, _ := strings.Cut(line, "|")
 	kind, value, _ := strings.Cut(spec, ":")
-	k, err := match.KindByName(kind)
+	k, err := indicator.Lookup(kind)
 	if err != nil {
-		return match.Indicator{}, "", err
+		return indicator.Indicator{}, "", err
 	}
-	ind, err := match.NewIndicator(k, value)
+	ind, err := indicator.New(k, value)
 	return ind, label, err
 }

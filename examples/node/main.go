@@ -33,6 +33,7 @@ import (
 	"github.com/fedmatch/fedmatch/federation"
 	"github.com/fedmatch/fedmatch/match"
 	"github.com/fedmatch/fedmatch/match/feed"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // fileConfig is the JSON configuration file. Paths are relative to the
@@ -292,7 +293,7 @@ func feedOptions(format, kind, region string) (*feed.Options, error) {
 	}
 	o := &feed.Options{Format: f, PhoneRegion: region}
 	if kind != "" {
-		if o.Kind, err = match.KindByName(kind); err != nil {
+		if o.Kind, err = indicator.Lookup(kind); err != nil {
 			return nil, err
 		}
 	}
@@ -338,7 +339,7 @@ func matchIndicators(ctx context.Context, cfg *federation.Config, path, format, 
 	}
 	defer f.Close()
 	rd := feed.NewReader(f, opts)
-	var inds []match.Indicator
+	var inds []indicator.Indicator
 	for e := range rd.Entries() {
 		inds = append(inds, e.Indicator)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // The demonstration's agencies and their watchlists. The values are
@@ -38,12 +39,12 @@ var (
 
 type demoEntry struct{ kind, value, label string }
 
-func (e demoEntry) indicator() match.Indicator {
-	k, err := match.KindByName(e.kind)
+func (e demoEntry) indicator() indicator.Indicator {
+	k, err := indicator.Lookup(e.kind)
 	if err != nil {
 		panic(err)
 	}
-	return match.MustIndicator(k, e.value)
+	return indicator.MustNew(k, e.value)
 }
 
 func demo(w io.Writer) error {
@@ -77,7 +78,7 @@ func demo(w io.Writer) error {
 
 	// B queries kind by kind: each batch declares its kind, which A's
 	// policy can authorise.
-	byKind := map[string][]match.Indicator{}
+	byKind := map[string][]indicator.Indicator{}
 	var kinds []string
 	for _, e := range agencyB {
 		if byKind[e.kind] == nil {

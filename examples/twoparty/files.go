@@ -10,13 +10,14 @@ import (
 
 	"github.com/fedmatch/fedmatch/match"
 	"github.com/fedmatch/fedmatch/match/feed"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // fileConfig is what the flags say about a file-to-file match.
 type fileConfig struct {
 	pathA, pathB string
 	format       feed.Format
-	kind         *match.Kind
+	kind         *indicator.Kind
 	region       string
 	fpr          float64
 	maxRejects   int
@@ -102,9 +103,9 @@ func matchFiles(c *fileConfig, out, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	byKind := map[*match.Kind][]match.Indicator{}
-	var kinds []*match.Kind
-	seen := map[match.Indicator]bool{}
+	byKind := map[*indicator.Kind][]indicator.Indicator{}
+	var kinds []*indicator.Kind
+	seen := map[indicator.Indicator]bool{}
 	for e := range b.r.Entries() {
 		if seen[e.Indicator] {
 			continue

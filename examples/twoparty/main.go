@@ -24,6 +24,7 @@ import (
 
 	"github.com/fedmatch/fedmatch/match"
 	"github.com/fedmatch/fedmatch/match/feed"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -67,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	if *kind != "" {
-		if cfg.kind, err = match.KindByName(*kind); err != nil {
+		if cfg.kind, err = indicator.Lookup(*kind); err != nil {
 			fmt.Fprintf(stderr, "twoparty: %v (known kinds: %s)\n", err, kindNames())
 			return 2
 		}
@@ -101,7 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func kindNames() string {
 	var names []string
-	for _, k := range match.Kinds() {
+	for _, k := range indicator.Kinds() {
 		names = append(names, k.Name())
 	}
 	return strings.Join(names, ", ")
@@ -113,7 +114,7 @@ type traffic struct{ toPublisher, toQuerier int }
 // exchange runs one query of indicators (all of one kind) against pub,
 // passing every message through its encoding, and returns the querier's
 // hits, the publisher's confirmed entries and the number of candidates.
-func exchange(pub *match.Publisher, q *match.Querier, inds []match.Indicator, t *traffic) ([]match.Hit, []match.ConfirmedEntry, int, error) {
+func exchange(pub *match.Publisher, q *match.Querier, inds []indicator.Indicator, t *traffic) ([]match.Hit, []match.ConfirmedEntry, int, error) {
 	query, req, err := q.Blind(inds)
 	if err != nil {
 		return nil, nil, 0, err

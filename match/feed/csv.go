@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 var (
@@ -131,7 +131,7 @@ func (r *Reader) readCSV(emit emitFunc) error {
 			r.reject(where, "empty value", false)
 			continue
 		}
-		var ind match.Indicator
+		var ind indicator.Indicator
 		if kindCol >= 0 && field(kindCol) != "" {
 			ind, err = r.byKindName(field(kindCol), value)
 		} else if r.opts.Kind != nil {
@@ -140,7 +140,7 @@ func (r *Reader) readCSV(emit emitFunc) error {
 			r.reject(where, "no kind", false)
 			continue
 		}
-		if errors.Is(err, match.ErrUnknownKind) {
+		if errors.Is(err, indicator.ErrUnknownKind) {
 			r.reject(where, fmt.Sprintf("kind %q is not supported", truncateName(field(kindCol))), true)
 			continue
 		}
@@ -160,13 +160,13 @@ func (r *Reader) readCSV(emit emitFunc) error {
 }
 
 // byKindName canonicalizes value as the kind a CSV or MISP type names.
-func (r *Reader) byKindName(kind, value string) (match.Indicator, error) {
+func (r *Reader) byKindName(kind, value string) (indicator.Indicator, error) {
 	if slices.Contains(ipKindNames, strings.ToLower(kind)) {
-		return match.ParseIP(value)
+		return indicator.ParseIP(value)
 	}
-	k, err := match.KindByName(kind)
+	k, err := indicator.Lookup(kind)
 	if err != nil {
-		return match.Indicator{}, err
+		return indicator.Indicator{}, err
 	}
 	return r.valueOf(k, value)
 }

@@ -46,7 +46,7 @@
 // # CSV and line lists
 //
 // CSV has a header row naming a value column and, unless [Options.Kind]
-// is set, a kind column (kind names as match.KindByName knows them, and
+// is set, a kind column (kind names as indicator.Lookup knows them, and
 // "ip" for either family); reference and label columns are optional. The
 // delimiter is ',', ';' or tab, whichever the header uses most. A line
 // list has one value per line, all of [Options.Kind]. In both, lines

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // A Format is an input format.
@@ -63,9 +64,9 @@ type Options struct {
 	Format Format
 	// Kind is the kind of every value of a line list, and of a CSV file
 	// without a kind column.
-	Kind *match.Kind
+	Kind *indicator.Kind
 	// PhoneRegion, an ISO 3166-1 alpha-2 code, reads national-format phone
-	// numbers as numbers of that country (see match.ParsePhone). Without
+	// numbers as numbers of that country (see indicator.ParsePhone). Without
 	// it such numbers are rejected.
 	PhoneRegion string
 	// CSV column names, matched without regard to case. The defaults are
@@ -182,7 +183,7 @@ func (r *Reader) Entries() iter.Seq[match.Entry] {
 			}
 		}
 		r.sum.Format = f
-		emit := func(src Source, ind match.Indicator, label string) bool {
+		emit := func(src Source, ind indicator.Indicator, label string) bool {
 			if r.opts.Label != nil {
 				label = r.opts.Label(src)
 			}
@@ -220,7 +221,7 @@ func (r *Reader) Entries() iter.Seq[match.Entry] {
 var errStopped = errors.New("feed: stopped")
 
 // emitFunc hands an entry to the consumer; false means stop.
-type emitFunc func(src Source, ind match.Indicator, label string) bool
+type emitFunc func(src Source, ind indicator.Indicator, label string) bool
 
 func (r *Reader) fail(err error) {
 	if r.err == nil {
@@ -254,7 +255,7 @@ func (r *Reader) reject(where, reason string, unsupported bool) {
 // rejectErr records an invalid value, keeping only the reason of an
 // indicator error (which never quotes the value).
 func (r *Reader) rejectErr(where string, err error) {
-	var ie *match.IndicatorError
+	var ie *indicator.Error
 	if errors.As(err, &ie) {
 		r.reject(where, "invalid "+ie.Kind+": "+ie.Reason, false)
 		return

@@ -1,9 +1,9 @@
 package feed
 
-import "github.com/fedmatch/fedmatch/match"
+import "github.com/fedmatch/fedmatch/match/indicator"
 
-func mustKind(name string) *match.Kind {
-	k, err := match.KindByName(name)
+func mustKind(name string) *indicator.Kind {
+	k, err := indicator.Lookup(name)
 	if err != nil {
 		panic(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // maxLineBytes bounds one line of a text format.
@@ -42,11 +42,11 @@ func (r *Reader) readLine() (line []byte, long, ok bool, err error) {
 
 // valueOf canonicalizes a value of kind k, understanding phone numbers in
 // national format when a region is set.
-func (r *Reader) valueOf(k *match.Kind, v string) (match.Indicator, error) {
-	if k == match.KindPhone && r.opts.PhoneRegion != "" {
-		return match.ParsePhone(v, r.opts.PhoneRegion)
+func (r *Reader) valueOf(k *indicator.Kind, v string) (indicator.Indicator, error) {
+	if k == indicator.Phone && r.opts.PhoneRegion != "" {
+		return indicator.ParsePhone(v, r.opts.PhoneRegion)
 	}
-	return match.NewIndicator(k, v)
+	return indicator.New(k, v)
 }
 
 func (r *Reader) readLines(emit emitFunc) error {

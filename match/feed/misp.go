@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 type mispAttribute struct {
@@ -24,30 +24,30 @@ type mispObject struct {
 
 // mispConverter turns the value of one (part of a) MISP attribute type
 // into an indicator.
-type mispConverter func(r *Reader, v string) (match.Indicator, error)
+type mispConverter func(r *Reader, v string) (indicator.Indicator, error)
 
-func kindConverter(k *match.Kind) mispConverter {
-	return func(r *Reader, v string) (match.Indicator, error) { return r.valueOf(k, v) }
+func kindConverter(k *indicator.Kind) mispConverter {
+	return func(r *Reader, v string) (indicator.Indicator, error) { return r.valueOf(k, v) }
 }
 
-func ipConverter(_ *Reader, v string) (match.Indicator, error) { return match.ParseIP(v) }
+func ipConverter(_ *Reader, v string) (indicator.Indicator, error) { return indicator.ParseIP(v) }
 
 // mispTypes maps the MISP attribute types that hold indicators to
 // converters. Types not here are reported as unsupported.
 var mispTypes = map[string]mispConverter{
 	"ip-src": ipConverter, "ip-dst": ipConverter, "ip": ipConverter, // "ip" as in domain|ip
-	"domain": kindConverter(match.KindDomain), "hostname": kindConverter(match.KindDomain),
-	"url":   kindConverter(match.KindURL),
-	"email": kindConverter(match.KindEmail), "email-src": kindConverter(match.KindEmail),
-	"email-dst": kindConverter(match.KindEmail), "email-reply-to": kindConverter(match.KindEmail),
-	"target-email": kindConverter(match.KindEmail), "whois-registrant-email": kindConverter(match.KindEmail),
-	"md5": kindConverter(match.KindMD5), "sha1": kindConverter(match.KindSHA1),
-	"sha256": kindConverter(match.KindSHA256), "sha512": kindConverter(match.KindSHA512),
-	"ssdeep": kindConverter(match.KindSSDEEP), "tlsh": kindConverter(match.KindTLSH),
-	"btc":          kindConverter(match.KindBTC),
-	"iban":         kindConverter(match.KindIBAN),
-	"phone-number": kindConverter(match.KindPhone), "whois-registrant-phone": kindConverter(match.KindPhone),
-	"passport-number": kindConverter(match.KindDocument),
+	"domain": kindConverter(indicator.Domain), "hostname": kindConverter(indicator.Domain),
+	"url":   kindConverter(indicator.URL),
+	"email": kindConverter(indicator.Email), "email-src": kindConverter(indicator.Email),
+	"email-dst": kindConverter(indicator.Email), "email-reply-to": kindConverter(indicator.Email),
+	"target-email": kindConverter(indicator.Email), "whois-registrant-email": kindConverter(indicator.Email),
+	"md5": kindConverter(indicator.MD5), "sha1": kindConverter(indicator.SHA1),
+	"sha256": kindConverter(indicator.SHA256), "sha512": kindConverter(indicator.SHA512),
+	"ssdeep": kindConverter(indicator.SSDEEP), "tlsh": kindConverter(indicator.TLSH),
+	"btc":          kindConverter(indicator.BTC),
+	"iban":         kindConverter(indicator.IBAN),
+	"phone-number": kindConverter(indicator.Phone), "whois-registrant-phone": kindConverter(indicator.Phone),
+	"passport-number": kindConverter(indicator.Document),
 }
 
 // mispParts are the parts of composite types that are not indicators

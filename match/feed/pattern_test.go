@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 func TestParsePattern(t *testing.T) {
@@ -67,7 +68,7 @@ func TestSTIXHashSpellings(t *testing.T) {
 	const h = "d41d8cd98f00b204e9800998ecf8427e"
 	for _, path := range []string{"file:hashes.MD5", "file:hashes.'MD5'", "file:hashes.md5", "file:hashes.'md5'", "artifact:hashes.MD5"} {
 		ind, err := stixValue(path, h)
-		if err != nil || ind.Kind() != match.KindMD5 {
+		if err != nil || ind.Kind() != indicator.MD5 {
 			t.Errorf("%s: %v, %v", path, ind, err)
 		}
 	}
@@ -97,12 +98,12 @@ func FuzzReader(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, format byte, data []byte) {
-		opts := &Options{Format: Format(format % 5), Kind: match.KindDomain, PhoneRegion: "DE"}
+		opts := &Options{Format: Format(format % 5), Kind: indicator.Domain, PhoneRegion: "DE"}
 		r := NewReader(bytes.NewReader(data), opts)
 		n := 0
 		for e := range r.Entries() {
 			n++
-			again, err := match.NewIndicator(e.Indicator.Kind(), e.Indicator.Value())
+			again, err := indicator.New(e.Indicator.Kind(), e.Indicator.Value())
 			if err != nil || again != e.Indicator {
 				t.Fatalf("entry %v is not canonical: %v", e.Indicator, err)
 			}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // stixObject holds the members of a STIX object that the importer reads.
@@ -16,9 +16,9 @@ type stixObject struct {
 
 // stixHashKinds maps the hash names of STIX file and artifact objects, in
 // every spelling seen in feeds (upper case, without '-' and '_'), to kinds.
-var stixHashKinds = map[string]*match.Kind{
-	"MD5": match.KindMD5, "SHA1": match.KindSHA1, "SHA256": match.KindSHA256,
-	"SHA512": match.KindSHA512, "SSDEEP": match.KindSSDEEP, "TLSH": match.KindTLSH,
+var stixHashKinds = map[string]*indicator.Kind{
+	"MD5": indicator.MD5, "SHA1": indicator.SHA1, "SHA256": indicator.SHA256,
+	"SHA512": indicator.SHA512, "SSDEEP": indicator.SSDEEP, "TLSH": indicator.TLSH,
 }
 
 // An unsupportedError marks a record or part of one of a type or pattern
@@ -33,39 +33,39 @@ func unsupported(format string, args ...any) error {
 
 // stixValue canonicalizes the value of a comparison on path. A path this
 // package does not import is an *unsupportedError.
-func stixValue(path, value string) (match.Indicator, error) {
+func stixValue(path, value string) (indicator.Indicator, error) {
 	obj, prop, found := strings.Cut(path, ":")
 	if !found {
-		return match.Indicator{}, errors.New("malformed object path")
+		return indicator.Indicator{}, errors.New("malformed object path")
 	}
 	obj = strings.ToLower(obj)
 	switch p := strings.ToLower(prop); {
 	case p == "value" && (obj == "ipv4-addr" || obj == "ipv6-addr"):
-		ind, err := match.ParseIP(value)
+		ind, err := indicator.ParseIP(value)
 		if err != nil {
 			return ind, err
 		}
 		fam := ind.Kind().Name()
 		if obj == "ipv4-addr" && fam != "ipv4" && fam != "ipv4-cidr" || obj == "ipv6-addr" && fam != "ipv6" && fam != "ipv6-cidr" {
-			return match.Indicator{}, fmt.Errorf("an %s value of the other IP family", obj)
+			return indicator.Indicator{}, fmt.Errorf("an %s value of the other IP family", obj)
 		}
 		return ind, nil
 	case p == "value" && obj == "domain-name":
-		return match.NewIndicator(match.KindDomain, value)
+		return indicator.New(indicator.Domain, value)
 	case p == "value" && obj == "url":
-		return match.NewIndicator(match.KindURL, value)
+		return indicator.New(indicator.URL, value)
 	case p == "value" && obj == "email-addr",
 		obj == "email-message" && (p == "from_ref.value" || p == "sender_ref.value"):
-		return match.NewIndicator(match.KindEmail, value)
+		return indicator.New(indicator.Email, value)
 	case (obj == "file" || obj == "artifact") && strings.HasPrefix(p, "hashes."):
 		name := strings.Trim(prop[len("hashes."):], "'")
 		name = strings.NewReplacer("-", "", "_", "").Replace(strings.ToUpper(name))
 		if k := stixHashKinds[name]; k != nil {
-			return match.NewIndicator(k, value)
+			return indicator.New(k, value)
 		}
-		return match.Indicator{}, unsupported("hash algorithm %s is not supported", truncateName(name))
+		return indicator.Indicator{}, unsupported("hash algorithm %s is not supported", truncateName(name))
 	}
-	return match.Indicator{}, unsupported("object path %s is not supported", truncateName(path))
+	return indicator.Indicator{}, unsupported("object path %s is not supported", truncateName(path))
 }
 
 // readSTIX streams a bundle ({"objects": [...]}), an array of objects, or
@@ -206,10 +206,10 @@ func (r *Reader) stixObject(o *stixObject, emit emitFunc) bool {
 		r.reject(where, "pattern uses "+pp.unsupported, true)
 		return true
 	}
-	var inds []match.Indicator
+	var inds []indicator.Indicator
 	var problems []Reject // comparisons that cannot be imported
 	for i, c := range pp.comparisons {
-		var ind match.Indicator
+		var ind indicator.Indicator
 		var err error
 		switch {
 		case c.op != "=":
@@ -252,7 +252,7 @@ func comparisonReject(where string, i int, err error) Reject {
 		return Reject{Where: where, Reason: ue.reason, Unsupported: true}
 	}
 	reason := err.Error()
-	var ie *match.IndicatorError
+	var ie *indicator.Error
 	if errors.As(err, &ie) {
 		reason = "invalid " + ie.Kind + ": " + ie.Reason
 	}

@@ -5,7 +5,7 @@
 // (metadata.min.json): per region the calling code, the international
 // prefix, the national prefix and the possible national lengths.
 
-package match
+package indicator
 
 // phoneRegions holds, for each ISO 3166-1 alpha-2 region: its country
 // calling code, its international call prefix when it is a fixed digit

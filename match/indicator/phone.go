@@ -1,4 +1,4 @@
-package match
+package indicator
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// KindPhone is a telephone number.
+// Phone is a telephone number.
 //
 // Canonical form: E.164, "+" and the digits of the country calling code and
 // the national significant number, at most 15 digits ("+442079460018").
@@ -20,7 +20,7 @@ import (
 // National-format numbers ("020 7946 0018") need a default country: use
 // [ParsePhone]; this kind alone refuses them. Letters (vanity numbers) and
 // extensions are refused.
-var KindPhone = register("phone", func(s string) (string, error) { return canonicalPhone(s, "") })
+var Phone = register("phone", func(s string) (string, error) { return canonicalPhone(s, "") })
 
 // phoneRegion is a region's numbering plan, as far as canonicalization
 // needs it (see phone_table.go).
@@ -35,17 +35,17 @@ type phoneRegion struct {
 // number ("030 1234567") as a number of region, an ISO 3166-1 alpha-2 code
 // such as "DE". In region's own international prefix (such as "011" in
 // the United States) is understood too. International numbers do not
-// depend on region, and an empty region reads only them, as [KindPhone].
+// depend on region, and an empty region reads only them, as [Phone].
 func ParsePhone(s, region string) (Indicator, error) {
 	region = strings.ToUpper(region)
 	if _, ok := phoneRegions[region]; !ok && region != "" {
-		return Indicator{}, fmt.Errorf("match: unknown phone region %q (want an ISO 3166-1 alpha-2 code)", region)
+		return Indicator{}, fmt.Errorf("indicator: unknown phone region %q (want an ISO 3166-1 alpha-2 code)", region)
 	}
 	c, err := canonicalPhone(s, region)
 	if err != nil {
-		return Indicator{}, &IndicatorError{Kind: KindPhone.name, Reason: err.Error()}
+		return Indicator{}, &Error{Kind: Phone.name, Reason: err.Error()}
 	}
-	return NewIndicator(KindPhone, c)
+	return New(Phone, c)
 }
 
 func canonicalPhone(s, region string) (string, error) {

@@ -1,4 +1,4 @@
-package match
+package indicator
 
 import (
 	"fmt"
@@ -12,8 +12,8 @@ import (
 // indicator only if they write it the same way, so each kind documents its
 // canonicalization rules; matching is exact on the canonical form.
 //
-// The built-in kinds are package variables such as [KindEmail]; look them
-// up by name with [KindByName]. [NewKind] makes a custom kind.
+// The built-in kinds are package variables such as [Email]; look them
+// up by name with [Lookup]. [NewKind] makes a custom kind.
 type Kind struct {
 	name  string
 	canon func(string) (string, error)
@@ -34,18 +34,19 @@ const maxRawValueLen = 4 * MaxValueLen
 var builtin = map[string]*Kind{}
 
 func register(name string, canon func(string) (string, error)) *Kind {
-	if err := checkKindName(name); err != nil || strings.HasPrefix(name, "x-") || builtin[name] != nil {
-		panic("match: bad built-in kind " + name)
+	if err := CheckKindName(name); err != nil || strings.HasPrefix(name, "x-") || builtin[name] != nil {
+		panic("indicator: bad built-in kind " + name)
 	}
 	k := &Kind{name: name, canon: canon}
 	builtin[name] = k
 	return k
 }
 
-// checkKindName reports whether name is a valid kind name: 1 to 32 bytes
-// of a-z, 0-9 and '-', starting with a letter or digit. Kind names appear
-// in the OPRF input, in POPRF info and on the wire.
-func checkKindName(name string) error {
+// CheckKindName returns an error unless name is a valid kind name: 1 to
+// 32 bytes of a-z, 0-9 and '-', starting with a letter or digit. Kind
+// names appear in the OPRF input, in POPRF info and on the wire, where a
+// decoder checks them with this function; most users never need it.
+func CheckKindName(name string) error {
 	if name == "" || len(name) > MaxKindNameLen {
 		return fmt.Errorf("kind name must be 1 to %d bytes", MaxKindNameLen)
 	}
@@ -69,25 +70,25 @@ func checkKindName(name string) error {
 // (canon(canon(v)) == canon(v)), and every party that matches this kind
 // must use the same function. canon's errors should not quote the value.
 func NewKind(name string, canon func(string) (string, error)) (*Kind, error) {
-	if err := checkKindName(name); err != nil {
-		return nil, fmt.Errorf("match: custom kind: %v", err)
+	if err := CheckKindName(name); err != nil {
+		return nil, fmt.Errorf("indicator: custom kind: %v", err)
 	}
 	if !strings.HasPrefix(name, "x-") || len(name) < 3 {
-		return nil, fmt.Errorf("match: custom kind name %q must start with \"x-\"", name)
+		return nil, fmt.Errorf("indicator: custom kind name %q must start with \"x-\"", name)
 	}
 	if canon == nil {
-		return nil, fmt.Errorf("match: custom kind %q: nil canonicalizer", name)
+		return nil, fmt.Errorf("indicator: custom kind %q: nil canonicalizer", name)
 	}
 	return &Kind{name: name, canon: canon}, nil
 }
 
-// KindByName returns the built-in kind with the given name, or with one
+// Lookup returns the built-in kind with the given name, or with one
 // of the other names in use for it in MISP attribute types, STIX object
 // types and CSV headers ("hostname", "domain-name", "email-addr",
 // "sha-256", "phone-number", "bitcoin", ...). Case does not matter. A name
 // that can mean either IP family ("ip", "ip-dst") is not a kind: use
 // [ParseIP].
-func KindByName(name string) (*Kind, error) {
+func Lookup(name string) (*Kind, error) {
 	n := strings.ToLower(strings.TrimSpace(name))
 	if a, ok := kindAliases[n]; ok {
 		n = a
@@ -126,26 +127,26 @@ func (k *Kind) Name() string { return k.name }
 
 func (k *Kind) String() string { return k.name }
 
-// Canonicalize returns the canonical form of v, or an [*IndicatorError]
+// Canonicalize returns the canonical form of v, or an [*Error]
 // saying why v is not a valid value of this kind.
 func (k *Kind) Canonicalize(v string) (string, error) {
 	if len(v) > maxRawValueLen {
-		return "", &IndicatorError{Kind: k.name, Reason: fmt.Sprintf("longer than %d bytes before canonicalization", maxRawValueLen)}
+		return "", &Error{Kind: k.name, Reason: fmt.Sprintf("longer than %d bytes before canonicalization", maxRawValueLen)}
 	}
 	if !utf8.ValidString(v) {
-		return "", &IndicatorError{Kind: k.name, Reason: "not valid UTF-8"}
+		return "", &Error{Kind: k.name, Reason: "not valid UTF-8"}
 	}
 	c, err := k.canon(v)
 	if err != nil {
-		return "", &IndicatorError{Kind: k.name, Reason: err.Error()}
+		return "", &Error{Kind: k.name, Reason: err.Error()}
 	}
 	switch {
 	case c == "":
-		return "", &IndicatorError{Kind: k.name, Reason: "empty"}
+		return "", &Error{Kind: k.name, Reason: "empty"}
 	case len(c) > MaxValueLen:
-		return "", &IndicatorError{Kind: k.name, Reason: fmt.Sprintf("longer than %d bytes", MaxValueLen)}
+		return "", &Error{Kind: k.name, Reason: fmt.Sprintf("longer than %d bytes", MaxValueLen)}
 	case !utf8.ValidString(c):
-		return "", &IndicatorError{Kind: k.name, Reason: "canonical form is not valid UTF-8"}
+		return "", &Error{Kind: k.name, Reason: "canonical form is not valid UTF-8"}
 	}
 	return c, nil
 }

@@ -1,4 +1,4 @@
-package match
+package indicator
 
 import (
 	"crypto/sha256"
@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// KindBTC is a Bitcoin address.
+// BTC is a Bitcoin address.
 //
 // Canonical form: a Base58Check address (P2PKH "1…", P2SH "3…", testnet
 // "m…", "n…", "2…") exactly as written, since Base58 is case-sensitive, its
@@ -15,7 +15,7 @@ import (
 // 16; "bc1…", testnet "tb1…", regtest "bcrt1…") in lower case, its
 // checksum, witness version and program length verified. Bech32 addresses
 // may be written all upper case (as in QR codes) but not in mixed case.
-var KindBTC = register("btc", canonicalBTC)
+var BTC = register("btc", canonicalBTC)
 
 const base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 

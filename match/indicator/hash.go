@@ -1,4 +1,4 @@
-package match
+package indicator
 
 import (
 	"errors"
@@ -12,10 +12,10 @@ import (
 // case hexadecimal of exactly the digest length (32, 40, 64 or 128
 // digits); no prefix such as "0x" or "sha256:".
 var (
-	KindMD5    = register("md5", hexDigest(16))
-	KindSHA1   = register("sha1", hexDigest(20))
-	KindSHA256 = register("sha256", hexDigest(32))
-	KindSHA512 = register("sha512", hexDigest(64))
+	MD5    = register("md5", hexDigest(16))
+	SHA1   = register("sha1", hexDigest(20))
+	SHA256 = register("sha256", hexDigest(32))
+	SHA512 = register("sha512", hexDigest(64))
 )
 
 func hexDigest(size int) func(string) (string, error) {
@@ -34,21 +34,21 @@ func hexDigest(size int) func(string) (string, error) {
 	}
 }
 
-// KindSSDEEP is an ssdeep context-triggered piecewise hash, matched
+// SSDEEP is an ssdeep context-triggered piecewise hash, matched
 // exactly (fuzzy comparison cannot be done under the OPRF).
 //
 // Canonical form: "blocksize:hash:hash" as ssdeep prints it, blocksize a
 // decimal 3·2^n, each hash 1 to 64 base64 characters (case matters),
 // white space around removed. A trailing ",\"filename\"" is refused.
-var KindSSDEEP = register("ssdeep", canonicalSSDEEP)
+var SSDEEP = register("ssdeep", canonicalSSDEEP)
 
-// KindTLSH is a TLSH locality-sensitive hash, matched exactly.
+// TLSH is a TLSH locality-sensitive hash, matched exactly.
 //
 // Canonical form: upper-case hex; the version prefix "T1" is kept when
 // present (70 or 134 hex digits follow it) and a legacy digest without it
 // (70 or 134 hex digits) stays without it, as the two encode different
 // things.
-var KindTLSH = register("tlsh", canonicalTLSH)
+var TLSH = register("tlsh", canonicalTLSH)
 
 func canonicalSSDEEP(s string) (string, error) {
 	s = strings.TrimSpace(s)

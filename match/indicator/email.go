@@ -1,4 +1,4 @@
-package match
+package indicator
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// KindEmail is an e-mail address.
+// Email is an e-mail address.
 //
 // Canonical form: surrounding white space removed; local part and domain
 // split at the last '@'; the local part lower-cased (RFC 5321 lets it be
@@ -17,9 +17,9 @@ import (
 // NFC, 1 to 64 bytes, without white space,
 // control characters, quotes or the specials ()<>[]:;@\, and without
 // leading, trailing or doubled dots; the domain canonicalized as
-// [KindDomain]. Provider-specific rewriting (dropping "+tag" or Gmail's
+// [Domain]. Provider-specific rewriting (dropping "+tag" or Gmail's
 // dots) is not done: it would merge addresses that are distinct elsewhere.
-var KindEmail = register("email", canonicalEmail)
+var Email = register("email", canonicalEmail)
 
 func canonicalEmail(s string) (string, error) {
 	s = strings.TrimSpace(s)

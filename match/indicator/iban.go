@@ -1,4 +1,4 @@
-package match
+package indicator
 
 import (
 	"errors"
@@ -6,14 +6,14 @@ import (
 	"strings"
 )
 
-// KindIBAN is an International Bank Account Number (ISO 13616).
+// IBAN is an International Bank Account Number (ISO 13616).
 //
 // Canonical form: the electronic format, upper case without spaces
 // ("DE89370400440532013000"). An "IBAN" prefix and spaces, '-' and '.' are
 // removed. The country code must be one that issues IBANs, the length the
 // one that country uses, and the ISO 7064 mod-97 check digits must verify
 // (the remainder is 1).
-var KindIBAN = register("iban", canonicalIBAN)
+var IBAN = register("iban", canonicalIBAN)
 
 // ibanLengths is the IBAN length of each country that issues IBANs: the
 // SWIFT IBAN registry and the national formats in use outside it, as

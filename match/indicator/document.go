@@ -1,4 +1,4 @@
-package match
+package indicator
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// KindDocument is a travel or identity document: passport, identity card,
+// Document is a travel or identity document: passport, identity card,
 // visa, residence permit.
 //
 // Canonical form: "ISS:NUMBER", the issuing country as an ISO 3166-1
@@ -24,18 +24,18 @@ import (
 // XEC, XES, XMP, XOM, XPO, XXA, XXB, XXC, XXX). The number loses spaces,
 // '-', '.', '/' and the MRZ filler '<', and must then be 1 to 32 letters
 // A-Z and digits.
-var KindDocument = register("document", func(s string) (string, error) {
+var Document = register("document", func(s string) (string, error) {
 	return countryAndNumber(s, documentNumber)
 })
 
-// KindPlate is a vehicle registration plate.
+// Plate is a vehicle registration plate.
 //
 // Canonical form: "CCC:PLATE", the registering country as an ISO 3166-1
-// alpha-3 code (given as for [KindDocument]) and the plate in upper case
+// alpha-3 code (given as for [Document]) and the plate in upper case
 // (Unicode), in NFC, without separators ("DEU:BAB1234" for "DE B-AB 1234").
 // Spaces, '-', '.', '·' and '_' are removed; what remains must be 1 to 16
 // letters and digits of any script.
-var KindPlate = register("plate", func(s string) (string, error) {
+var Plate = register("plate", func(s string) (string, error) {
 	return countryAndNumber(s, plateNumber)
 })
 

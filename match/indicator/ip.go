@@ -1,4 +1,4 @@
-package match
+package indicator
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// KindIPv4 is an IPv4 address.
+// IPv4 is an IPv4 address.
 //
 // Canonical form: dotted decimal without leading zeros ("192.0.2.1").
 // An IPv4-mapped IPv6 address ("::ffff:192.0.2.1") is the IPv4 address it
@@ -15,14 +15,14 @@ import (
 // kind, whatever its notation. Leading zeros are refused as ambiguous
 // (octal in some parsers, decimal in others), as are prefixes (CIDR) and
 // zones.
-var KindIPv4 = register("ipv4", canonicalIPv4)
+var IPv4 = register("ipv4", canonicalIPv4)
 
-// KindIPv6 is an IPv6 address.
+// IPv6 is an IPv6 address.
 //
 // Canonical form: RFC 5952 text (lower case, zeros compressed). IPv4-mapped
-// addresses are refused with a pointer to [KindIPv4], so that each address
+// addresses are refused with a pointer to [IPv4], so that each address
 // has exactly one kind; prefixes (CIDR) and zones are refused.
-var KindIPv6 = register("ipv6", canonicalIPv6)
+var IPv6 = register("ipv6", canonicalIPv6)
 
 func parseIP(s string) (netip.Addr, error) {
 	s = strings.TrimSpace(s)
@@ -84,21 +84,21 @@ func canonicalIPv6(s string) (string, error) {
 	return a.String(), nil
 }
 
-// KindIPv4CIDR is an IPv4 network in CIDR notation, its own kind: a
+// IPv4CIDR is an IPv4 network in CIDR notation, its own kind: a
 // network is never expanded into addresses, and matches only the same
 // network.
 //
 // Canonical form: the network address and prefix length, host bits
 // cleared ("192.0.2.0/24" for "192.0.2.77/24"). Leading zeros are refused
-// as for [KindIPv4]; a /32 stays a network of this kind.
-var KindIPv4CIDR = register("ipv4-cidr", canonicalIPv4CIDR)
+// as for [IPv4]; a /32 stays a network of this kind.
+var IPv4CIDR = register("ipv4-cidr", canonicalIPv4CIDR)
 
-// KindIPv6CIDR is an IPv6 network in CIDR notation, its own kind.
+// IPv6CIDR is an IPv6 network in CIDR notation, its own kind.
 //
 // Canonical form: RFC 5952 network address and prefix length, host bits
 // cleared ("2001:db8::/32"). IPv4-mapped prefixes are refused with a
-// pointer to [KindIPv4CIDR].
-var KindIPv6CIDR = register("ipv6-cidr", canonicalIPv6CIDR)
+// pointer to [IPv4CIDR].
+var IPv6CIDR = register("ipv6-cidr", canonicalIPv6CIDR)
 
 func parsePrefix(s string) (netip.Prefix, error) {
 	s = strings.TrimSpace(s)
@@ -149,24 +149,24 @@ func canonicalIPv6CIDR(s string) (string, error) {
 }
 
 // ParseIP returns the indicator of an IP address or network, of the kind
-// its form calls for: [KindIPv4] (also for IPv4-mapped IPv6 addresses),
-// [KindIPv6], [KindIPv4CIDR] or [KindIPv6CIDR]. Importers use it for
+// its form calls for: [IPv4] (also for IPv4-mapped IPv6 addresses),
+// [IPv6], [IPv4CIDR] or [IPv6CIDR]. Importers use it for
 // fields that hold either family, such as MISP's ip-dst.
 func ParseIP(s string) (Indicator, error) {
 	t := strings.TrimSpace(s)
 	var k *Kind
 	switch a, err := parseIP(strings.SplitN(t, "/", 2)[0]); {
 	case err != nil:
-		return Indicator{}, &IndicatorError{Kind: "ip", Reason: err.Error()}
+		return Indicator{}, &Error{Kind: "ip", Reason: err.Error()}
 	case strings.Contains(t, "/"):
-		k = KindIPv6CIDR
+		k = IPv6CIDR
 		if a.Is4() || a.Is4In6() {
-			k = KindIPv4CIDR
+			k = IPv4CIDR
 		}
 	case a.Is4() || a.Is4In6():
-		k = KindIPv4
+		k = IPv4
 	default:
-		k = KindIPv6
+		k = IPv6
 	}
-	return NewIndicator(k, t)
+	return New(k, t)
 }

@@ -1,4 +1,4 @@
-package match
+package indicator
 
 import (
 	"fmt"
@@ -12,9 +12,9 @@ type Indicator struct {
 	value string
 }
 
-// NewIndicator canonicalizes value as kind k. An invalid value returns an
-// [*IndicatorError] naming the kind and the reason.
-func NewIndicator(k *Kind, value string) (Indicator, error) {
+// New canonicalizes value as kind k. An invalid value returns an
+// [*Error] naming the kind and the reason.
+func New(k *Kind, value string) (Indicator, error) {
 	if k == nil {
 		return Indicator{}, fmt.Errorf("%w: nil kind", ErrUnknownKind)
 	}
@@ -25,28 +25,28 @@ func NewIndicator(k *Kind, value string) (Indicator, error) {
 	return Indicator{kind: k, value: c}, nil
 }
 
-// MustIndicator is like [NewIndicator] but panics on an invalid value. It
+// MustNew is like [New] but panics on an invalid value. It
 // is for constants in programs and tests, never for outside input.
-func MustIndicator(k *Kind, value string) Indicator {
-	ind, err := NewIndicator(k, value)
+func MustNew(k *Kind, value string) Indicator {
+	ind, err := New(k, value)
 	if err != nil {
 		panic(err)
 	}
 	return ind
 }
 
-// ParseIndicator parses "kind:value" with a built-in kind, such as
+// Parse parses "kind:value" with a built-in kind, such as
 // "email:Alice@Example.org".
-func ParseIndicator(s string) (Indicator, error) {
+func Parse(s string) (Indicator, error) {
 	name, value, ok := strings.Cut(s, ":")
 	if !ok {
-		return Indicator{}, fmt.Errorf("%w: missing \"kind:\" prefix", ErrInvalidIndicator)
+		return Indicator{}, fmt.Errorf("%w: missing \"kind:\" prefix", ErrInvalid)
 	}
-	k, err := KindByName(name)
+	k, err := Lookup(name)
 	if err != nil {
 		return Indicator{}, err
 	}
-	return NewIndicator(k, value)
+	return New(k, value)
 }
 
 // Kind returns the indicator's kind.
@@ -65,6 +65,3 @@ func (i Indicator) String() string {
 	}
 	return i.kind.name + ":" + i.value
 }
-
-// input returns the OPRF input of the indicator.
-func (i Indicator) appendInput(b []byte) []byte { return appendInput(b, i.kind.name, i.value) }

@@ -1,4 +1,4 @@
-package match
+package indicator
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 )
 
 func TestKindURL(t *testing.T) {
-	testKind(t, KindURL, []canonCase{
+	testKind(t, URL, []canonCase{
 		{"http://www.example.com/", "http://www.example.com/", ""},
 		{"HTTP://WWW.Example.COM/Path", "http://www.example.com/Path", ""},
 		{"www.example.com", "http://www.example.com/", ""},
@@ -49,7 +49,7 @@ func TestKindURL(t *testing.T) {
 }
 
 func TestKindPhone(t *testing.T) {
-	testKind(t, KindPhone, []canonCase{
+	testKind(t, Phone, []canonCase{
 		{"+44 20 7946 0018", "+442079460018", ""},
 		{"+44 (0)20 7946 0018", "+442079460018", ""},
 		{"0044 20 7946 0018", "+442079460018", ""},
@@ -88,7 +88,7 @@ func TestKindPhone(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || got.Value() != c.want || got.Kind() != KindPhone {
+		if err != nil || got.Value() != c.want || got.Kind() != Phone {
 			t.Errorf("ParsePhone(%q, %s) = %v, %v; want %s", c.in, c.region, got, err, c.want)
 		}
 	}
@@ -98,7 +98,7 @@ func TestKindPhone(t *testing.T) {
 }
 
 func TestKindCIDR(t *testing.T) {
-	testKind(t, KindIPv4CIDR, []canonCase{
+	testKind(t, IPv4CIDR, []canonCase{
 		{"192.0.2.0/24", "192.0.2.0/24", ""},
 		{"192.0.2.77/24", "192.0.2.0/24", ""},
 		{" 10.1.2.3/8 ", "10.0.0.0/8", ""},
@@ -113,7 +113,7 @@ func TestKindCIDR(t *testing.T) {
 		{"192.000.2.0/24", "", "leading zero"},
 		{"2001:db8::/32", "", "ipv6-cidr"},
 	})
-	testKind(t, KindIPv6CIDR, []canonCase{
+	testKind(t, IPv6CIDR, []canonCase{
 		{"2001:db8::/32", "2001:db8::/32", ""},
 		{"2001:DB8::1/32", "2001:db8::/32", ""},
 		{"2001:0db8:0000::/48", "2001:db8::/48", ""},
@@ -140,7 +140,7 @@ func TestKindCIDR(t *testing.T) {
 }
 
 func TestKindFuzzyHashes(t *testing.T) {
-	testKind(t, KindSSDEEP, []canonCase{
+	testKind(t, SSDEEP, []canonCase{
 		{"3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C", "3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C", ""},
 		{" 96:s4Ud1Lj96tHHlZDrwciQmA+4uy1I0G4HYuL8N3TzS8QsO/wqWXLcMSx:sF1LjEtHHlZDrJzrhuyZvHYm8tKp/RWO ", "96:s4Ud1Lj96tHHlZDrwciQmA+4uy1I0G4HYuL8N3TzS8QsO/wqWXLcMSx:sF1LjEtHHlZDrJzrhuyZvHYm8tKp/RWO", ""},
 		{"6144:abc:def", "6144:abc:def", ""},
@@ -153,7 +153,7 @@ func TestKindFuzzyHashes(t *testing.T) {
 		{"3:" + strings.Repeat("a", 65) + ":b", "", "64"},
 	})
 	hexs := strings.Repeat("0123456789ABCDEF", 5)[:70]
-	testKind(t, KindTLSH, []canonCase{
+	testKind(t, TLSH, []canonCase{
 		{"T1" + hexs, "T1" + hexs, ""},
 		{"t1" + strings.ToLower(hexs), "T1" + hexs, ""},
 		{hexs, hexs, ""},
@@ -168,7 +168,7 @@ func TestKindFuzzyHashes(t *testing.T) {
 }
 
 func TestKindBTC(t *testing.T) {
-	testKind(t, KindBTC, []canonCase{
+	testKind(t, BTC, []canonCase{
 		{"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", ""},
 		{"3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy", ""},
 		{"mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn", "mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn", ""},
@@ -188,7 +188,7 @@ func TestKindBTC(t *testing.T) {
 }
 
 func TestKindETH(t *testing.T) {
-	testKind(t, KindETH, []canonCase{
+	testKind(t, ETH, []canonCase{
 		// EIP-55's own examples.
 		{"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", ""},
 		{"0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359", "0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359", ""},
@@ -206,7 +206,7 @@ func TestKindETH(t *testing.T) {
 }
 
 func TestKindIBAN(t *testing.T) {
-	testKind(t, KindIBAN, []canonCase{
+	testKind(t, IBAN, []canonCase{
 		{"DE89 3704 0044 0532 0130 00", "DE89370400440532013000", ""},
 		{"DE89370400440532013000", "DE89370400440532013000", ""},
 		{"de89-3704.0044 0532 0130 00", "DE89370400440532013000", ""},
@@ -228,7 +228,7 @@ func TestKindIBAN(t *testing.T) {
 }
 
 func TestKindDocumentAndPlate(t *testing.T) {
-	testKind(t, KindDocument, []canonCase{
+	testKind(t, Document, []canonCase{
 		{"DEU:C01X00T47", "DEU:C01X00T47", ""},
 		{"D C01X00T47", "DEU:C01X00T47", ""},
 		{"de:c01x-00t47", "DEU:C01X00T47", ""},
@@ -246,7 +246,7 @@ func TestKindDocumentAndPlate(t *testing.T) {
 		{"DEUC01X00T47", "", "COUNTRY:NUMBER"},
 		{"DEU:" + strings.Repeat("A", 33), "", "1 to 32"},
 	})
-	testKind(t, KindPlate, []canonCase{
+	testKind(t, Plate, []canonCase{
 		{"DE:B-AB 1234", "DEU:BAB1234", ""},
 		{"DEU:bab1234", "DEU:BAB1234", ""},
 		{"D M AB 12", "DEU:MAB12", ""},
@@ -266,14 +266,14 @@ func TestKindDocumentAndPlate(t *testing.T) {
 
 func TestURLNesting(t *testing.T) {
 	// "%" "25"×n "41" decodes to "A" in n+1 rounds.
-	if got := MustIndicator(KindURL, "http://example.com/%"+strings.Repeat("25", 15)+"41").Value(); got != "http://example.com/A" {
+	if got := MustNew(URL, "http://example.com/%"+strings.Repeat("25", 15)+"41").Value(); got != "http://example.com/A" {
 		t.Errorf("16 rounds: %s", got)
 	}
 	nested := "http://example.com/%" + strings.Repeat("25", 16) + "41"
-	if _, err := NewIndicator(KindURL, nested); err == nil || !strings.Contains(err.Error(), "nested") {
+	if _, err := New(URL, nested); err == nil || !strings.Contains(err.Error(), "nested") {
 		t.Errorf("17 levels of escapes: %v", err)
 	}
-	if _, err := NewIndicator(KindURL, "http://example.com/"+strings.Repeat("a", 4*MaxValueLen)); err == nil {
+	if _, err := New(URL, "http://example.com/"+strings.Repeat("a", 4*MaxValueLen)); err == nil {
 		t.Error("oversized raw URL accepted")
 	}
 }

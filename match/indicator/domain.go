@@ -1,4 +1,4 @@
-package match
+package indicator
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"golang.org/x/net/idna"
 )
 
-// KindDomain is a DNS domain or host name.
+// Domain is a DNS domain or host name.
 //
 // Canonical form: surrounding white space and one trailing dot removed;
 // IDNA 2008 (UTS #46 nontransitional lookup mapping, which lower-cases and
@@ -17,9 +17,9 @@ import (
 // so a Unicode name and its punycode match; every label 1 to 63 bytes of
 // a-z, 0-9, '-' and '_' (underscore appears in real DNS names), not
 // starting or ending with '-'; the whole name at most 253 bytes with at
-// least two labels. IP addresses are refused: use [KindIPv4] or
-// [KindIPv6].
-var KindDomain = register("domain", canonicalDomain)
+// least two labels. IP addresses are refused: use [IPv4] or
+// [IPv6].
+var Domain = register("domain", canonicalDomain)
 
 var domainProfile = idna.New(
 	idna.MapForLookup(),
@@ -50,7 +50,7 @@ func canonicalDomain(s string) (string, error) {
 }
 
 // asciiHost converts a host name to its IDNA 2008 ASCII form and checks the
-// label rules of [KindDomain], except that it accepts a single label.
+// label rules of [Domain], except that it accepts a single label.
 func asciiHost(s string) (string, error) {
 	errIDNA := errors.New("not a valid internationalized domain name (IDNA 2008: disallowed character, bad punycode or Bidi rule)")
 	if !utf8.ValidString(s) {

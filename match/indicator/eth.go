@@ -1,4 +1,4 @@
-package match
+package indicator
 
 import (
 	"errors"
@@ -7,12 +7,12 @@ import (
 	"golang.org/x/crypto/sha3"
 )
 
-// KindETH is an Ethereum (EVM) account address.
+// ETH is an Ethereum (EVM) account address.
 //
 // Canonical form: "0x" and 40 lower-case hex digits. The "0x" prefix may be
 // missing or upper case. An address in mixed case carries an EIP-55
 // checksum, which is verified; all lower or all upper case carries none.
-var KindETH = register("eth", canonicalETH)
+var ETH = register("eth", canonicalETH)
 
 func canonicalETH(s string) (string, error) {
 	s = strings.TrimSpace(s)

@@ -1,4 +1,4 @@
-package match
+package indicator
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// KindURL is a URL with an authority (scheme://host...).
+// URL is a URL with an authority (scheme://host...).
 //
 // Canonical form, in the spirit of Google Safe Browsing's URL
 // canonicalization:
@@ -22,7 +22,7 @@ import (
 //     an IPv4 host in any form browsers accept (decimal "3221225985",
 //     hex "0xc0.0.2.1", octal "0300.0.2.1", fewer parts "192.2.1") becomes
 //     dotted decimal; an IPv6 host is RFC 5952 in brackets; a name becomes
-//     IDNA 2008 ASCII with the label rules of [KindDomain] (one label is
+//     IDNA 2008 ASCII with the label rules of [Domain] (one label is
 //     allowed);
 //   - the port is kept unless it is the scheme's default (http 80, https
 //     443, ftp 21, ws 80, wss 443); an empty port is dropped;
@@ -35,7 +35,7 @@ import (
 // Decoding every escape can merge URLs a server would tell apart (an
 // escaped '/' or '?'); for matching, both parties do the same, which is
 // what counts.
-var KindURL = register("url", canonicalURL)
+var URL = register("url", canonicalURL)
 
 var defaultPorts = map[string]string{"http": "80", "https": "443", "ftp": "21", "ws": "80", "wss": "443"}
 
