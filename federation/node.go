@@ -335,7 +335,7 @@ func (n *Node) loadEpoch(ref *epochRef) (*epoch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("federation: epoch %d: %w", ref.number, err)
 	}
-	pub, err := match.RestorePublisher(key, pb, 0)
+	pub, err := match.RestorePublisher(key, pb, &match.PublishOptions{Mode: n.cfg.Mode})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorruptState, pubFile(ref.number), err)
 	}

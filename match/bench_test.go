@@ -299,8 +299,8 @@ func BenchmarkQuery(b *testing.B) {
 					if cores > 1 {
 						one += query(q1)
 					}
-					opk, err := q.circlKey()
-					if err != nil {
+					opk := new(oprf.PublicKey)
+					if err := opk.UnmarshalBinary(key.suite.params().circl, key.pub.enc); err != nil {
 						b.Fatal(err)
 					}
 					raw += circlQuery(b, key.suite, mode, opk, srv, inputs, info)

@@ -151,6 +151,24 @@ func (f *Filter) check(maxFPR float64) error {
 	return nil
 }
 
+// checkFilterParams checks a filter's declared entries n, bits m and hash
+// functions k against the limits, before anything is allocated for them.
+// Every decoder of a filter or of a publisher's state calls it, so that
+// both refuse the same values with the same errors.
+func checkFilterParams(n, m uint64, k uint8) error {
+	switch {
+	case m == 0:
+		return malformed("filter of zero bits")
+	case m > MaxFilterBits:
+		return fmt.Errorf("%w: filter of %d bits, limit %d", ErrOversized, m, MaxFilterBits)
+	case k == 0 || k > MaxFilterHashes:
+		return malformed("filter with %d hash functions (want 1 to %d)", k, MaxFilterHashes)
+	case n > MaxEntries:
+		return fmt.Errorf("%w: filter of %d entries, limit %d", ErrOversized, n, uint64(MaxEntries))
+	}
+	return nil
+}
+
 func unixTime(s int64) time.Time {
 	if s == 0 {
 		return time.Time{}
@@ -210,16 +228,10 @@ func (f *Filter) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("%w: filter parameters", ErrTruncated)
 	}
 	g.notBefore, g.notAfter = int64(nb), int64(na)
-	switch {
-	case m == 0:
-		return malformed("filter of zero bits")
-	case m > MaxFilterBits:
-		return fmt.Errorf("%w: filter of %d bits, limit %d", ErrOversized, m, MaxFilterBits)
-	case k == 0 || k > MaxFilterHashes:
-		return malformed("filter with %d hash functions (want 1 to %d)", k, MaxFilterHashes)
-	case g.n > MaxEntries:
-		return fmt.Errorf("%w: filter of %d entries, limit %d", ErrOversized, g.n, uint64(MaxEntries))
-	case g.notBefore != 0 && g.notAfter != 0 && g.notAfter < g.notBefore:
+	if err := checkFilterParams(g.n, m, k); err != nil {
+		return err
+	}
+	if g.notBefore != 0 && g.notAfter != 0 && g.notAfter < g.notBefore {
 		return malformed("validity window ends before it starts")
 	}
 	nw := int((m + 63) / 64)

@@ -197,11 +197,11 @@ func (r *EvalResponse) UnmarshalBinary(data []byte) error {
 // A ConfirmRequest carries the confirm tags of a querier's candidate hits.
 type ConfirmRequest struct {
 	hdr  msgHeader
-	tags []byte // count × TagSize
+	tags []byte // count × tagSize
 }
 
 // Len returns the number of tags.
-func (r *ConfirmRequest) Len() int { return len(r.tags) / TagSize }
+func (r *ConfirmRequest) Len() int { return len(r.tags) / tagSize }
 
 // KeyID returns the id of the key the tags were computed under.
 func (r *ConfirmRequest) KeyID() KeyID { return r.hdr.keyID }
@@ -227,7 +227,7 @@ func (r *ConfirmRequest) UnmarshalBinary(data []byte) error {
 	if err != nil {
 		return err
 	}
-	if q.tags, err = readFixed(&s, n, TagSize, "tags"); err != nil {
+	if q.tags, err = readFixed(&s, n, tagSize, "tags"); err != nil {
 		return err
 	}
 	if err := checkEmpty(s, "confirm request"); err != nil {
@@ -261,17 +261,6 @@ func (r *ConfirmResponse) Redact(release func(label string) bool) {
 			r.results[i].label = ""
 		}
 	}
-}
-
-// Hits returns the number of tags confirmed as hits.
-func (r *ConfirmResponse) Hits() int {
-	n := 0
-	for _, c := range r.results {
-		if c.hit {
-			n++
-		}
-	}
-	return n
 }
 
 // MarshalBinary encodes the response (PROTOCOL.md, "Confirm response"):

@@ -90,7 +90,7 @@ func NewQuerier(f *Filter, opts *QuerierOptions) (*Querier, error) {
 		return nil, err
 	}
 	q := &Querier{f: f, chunk: chunk, workers: defaultWorkers(opts.Workers)}
-	if _, err := q.circlKey(); err != nil {
+	if _, err := q.client(); err != nil {
 		return nil, err
 	}
 	return q, nil
@@ -179,13 +179,11 @@ func (q *Querier) blindInputs(kind string, info []byte, inputs [][]byte, blinds 
 		if err != nil {
 			return err
 		}
-		var fd *oprf.FinalizeData
-		var er *oprf.EvaluationRequest
+		var bl []group.Scalar
 		if blinds != nil {
-			fd, er, err = c.DeterministicBlind(inputs[lo:hi], blinds[lo:hi])
-		} else {
-			fd, er, err = c.Blind(inputs[lo:hi])
+			bl = blinds[lo:hi]
 		}
+		fd, er, err := c.blind(inputs[lo:hi], bl)
 		if err != nil {
 			return fmt.Errorf("match: blind: %w", err)
 		}
@@ -206,53 +204,9 @@ func (q *Querier) blindInputs(kind string, info []byte, inputs [][]byte, blinds 
 	return qu, req, nil
 }
 
-// blinder is what the circl clients of every mode share. Blinding hashes
-// to the group with a DST that names the mode, so the client must be the
-// filter's mode even though the arithmetic is the same.
-type blinder interface {
-	Blind(inputs [][]byte) (*oprf.FinalizeData, *oprf.EvaluationRequest, error)
-	DeterministicBlind(inputs [][]byte, blinds []oprf.Blind) (*oprf.FinalizeData, *oprf.EvaluationRequest, error)
-}
-
-func (q *Querier) client() (blinder, error) {
-	s := q.f.hdr.suite.params().circl
-	if q.f.hdr.mode == ModeOPRF {
-		return oprf.NewClient(s), nil
-	}
-	pk, err := q.circlKey()
-	if err != nil {
-		return nil, err
-	}
-	if q.f.hdr.mode == ModePOPRF {
-		return oprf.NewPartialObliviousClient(s, pk), nil
-	}
-	return oprf.NewVerifiableClient(s, pk), nil
-}
-
-// circlKey decodes the filter's public key for circl. Each call returns a
-// new value: circl's elements are not safe for concurrent use (see
-// evaluator.clone), and the verifier encodes the key.
-func (q *Querier) circlKey() (*oprf.PublicKey, error) {
-	pk := new(oprf.PublicKey)
-	if err := pk.UnmarshalBinary(q.f.hdr.suite.params().circl, q.f.pub.enc); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
-	}
-	return pk, nil
-}
-
-func (q *Querier) finalize(fd *oprf.FinalizeData, ev *oprf.Evaluation, info []byte) ([][]byte, error) {
-	s := q.f.hdr.suite.params().circl
-	if q.f.hdr.mode == ModeOPRF {
-		return oprf.NewClient(s).Finalize(fd, ev)
-	}
-	pk, err := q.circlKey()
-	if err != nil {
-		return nil, err
-	}
-	if q.f.hdr.mode == ModePOPRF {
-		return oprf.NewPartialObliviousClient(s, pk).Finalize(fd, ev, info)
-	}
-	return oprf.NewVerifiableClient(s, pk).Finalize(fd, ev)
+// client returns a new RFC 9497 client for the filter; one per goroutine.
+func (q *Querier) client() (*client, error) {
+	return newClient(q.f.hdr.suite, q.f.hdr.mode, q.f.pub)
 }
 
 // Len returns the number of distinct indicators in the query.
@@ -367,7 +321,11 @@ func (qu *Query) outputs(resp *EvalResponse, fn func(chunk, i int, y []byte)) er
 				return fmt.Errorf("%w: chunk %d: proof does not decode", ErrInvalidProof, ci)
 			}
 		}
-		ys, err := q.finalize(qu.chunks[ci], ev, qu.info)
+		c, err := q.client()
+		if err != nil {
+			return err
+		}
+		ys, err := c.finalize(qu.chunks[ci], ev, qu.info)
 		if errors.Is(err, oprf.ErrInvalidProof) {
 			return fmt.Errorf("%w: chunk %d", ErrInvalidProof, ci)
 		}

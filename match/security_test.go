@@ -303,7 +303,7 @@ func TestConfirmRefusesRepeatedHits(t *testing.T) {
 	}
 	// Repeated tags that are not entries cost one byte each and are
 	// answered.
-	creq.tags = append(bytes.Repeat(make([]byte, TagSize), 10), one...)
+	creq.tags = append(bytes.Repeat(make([]byte, tagSize), 10), one...)
 	cresp, hits, err := p.Confirm(creq)
 	if err != nil || cresp.Len() != 11 || len(hits) != 1 {
 		t.Fatalf("%v, %d answers, %d hits", err, cresp.Len(), len(hits))

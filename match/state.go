@@ -47,11 +47,17 @@ func (p *Publisher) MarshalBinary() ([]byte, error) {
 }
 
 // RestorePublisher rebuilds a Publisher from [Publisher.MarshalBinary]'s
-// encoding and the key it was built with. It checks every length against
-// the limits before allocating, the key, the order of the index and the
-// labels, and rebuilds the filter from the index (so a filter can never
-// disagree with its index). workers is as in [PublishOptions].
-func RestorePublisher(key *PrivateKey, data []byte, workers int) (*Publisher, error) {
+// encoding and the key it was built with, as [Publish] would have built
+// it with opts. The filter's size, epoch and validity window come from
+// the state; of opts it reads Mode, and refuses a state of another mode
+// (ErrWrongMode: one key never serves two modes), and Workers. It checks
+// every length against the limits before allocating, the key, the order
+// of the index and the labels, and rebuilds the filter from the index
+// (so a filter can never disagree with its index).
+func RestorePublisher(key *PrivateKey, data []byte, opts *PublishOptions) (*Publisher, error) {
+	if opts == nil {
+		opts = &PublishOptions{}
+	}
 	if key == nil || key.k == nil || key.pub == nil {
 		return nil, fmt.Errorf("%w: nil or zero key", ErrInvalidKey)
 	}
@@ -60,7 +66,7 @@ func RestorePublisher(key *PrivateKey, data []byte, workers int) (*Publisher, er
 	if err := h.read(&s, wire.TypePublisherState); err != nil {
 		return nil, err
 	}
-	if err := h.check(&msgHeader{suite: key.suite, mode: h.mode, keyID: key.KeyID()}); err != nil {
+	if err := h.check(&msgHeader{suite: key.suite, mode: opts.Mode, keyID: key.KeyID()}); err != nil {
 		return nil, err
 	}
 	var entries, epoch, nb, na, m uint64
@@ -69,19 +75,14 @@ func RestorePublisher(key *PrivateKey, data []byte, workers int) (*Publisher, er
 		!s.ReadUint64(&m) || !s.ReadUint8(&k) {
 		return nil, fmt.Errorf("%w: publisher state parameters", ErrTruncated)
 	}
-	switch {
-	case entries > MaxEntries:
-		return nil, fmt.Errorf("%w: %d entries", ErrOversized, entries)
-	case m == 0 || m > MaxFilterBits:
-		return nil, fmt.Errorf("%w: filter of %d bits", ErrOversized, m)
-	case k == 0 || k > MaxFilterHashes:
-		return nil, malformed("filter with %d hash functions", k)
+	if err := checkFilterParams(entries, m, k); err != nil {
+		return nil, err
 	}
 	n, err := readCount(&s, "index entries", int(min(entries, MaxEntries)))
 	if err != nil {
 		return nil, err
 	}
-	if len(s) < n*(TagSize+4) {
+	if len(s) < n*(tagSize+4) {
 		return nil, fmt.Errorf("%w: %d index entries", ErrTruncated, n)
 	}
 	idx := make([]indexEntry, n)
@@ -95,7 +96,7 @@ func RestorePublisher(key *PrivateKey, data []byte, workers int) (*Publisher, er
 			return nil, malformed("index not sorted at %d", i)
 		}
 	}
-	p := &Publisher{key: key, hdr: h, index: idx, entries: int(entries), workers: defaultWorkers(workers)}
+	p := &Publisher{key: key, hdr: h, index: idx, entries: int(entries), workers: defaultWorkers(opts.Workers)}
 	for _, ss := range []*sparseStrings{&p.labels, &p.refs} {
 		if err := readStrings(&s, ss, entries); err != nil {
 			return nil, err

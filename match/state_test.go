@@ -33,7 +33,7 @@ func TestPublisherStateRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := RestorePublisher(key, b, 0)
+	q, err := RestorePublisher(key, b, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,8 +55,18 @@ func TestPublisherStateRoundTrip(t *testing.T) {
 	if c1[0].Entry != 285 || c1[0].Label != "label 285" || c1[0].Ref != "ref-285" {
 		t.Fatalf("confirmed %+v", c1[0])
 	}
-	if _, err := RestorePublisher(testKey(t, SuiteRistretto255, 12), b, 0); !errors.Is(err, ErrWrongKey) {
+	if _, err := RestorePublisher(testKey(t, SuiteRistretto255, 12), b, nil); !errors.Is(err, ErrWrongKey) {
 		t.Errorf("another key: %v", err)
+	}
+	// A state is restored only in the mode the caller expects: one key
+	// never serves two modes.
+	v := mustPublish(t, key, entriesOf(synthetic(t, 0, 5), nil), &PublishOptions{Mode: ModeVOPRF})
+	vb, _ := v.MarshalBinary()
+	if _, err := RestorePublisher(key, vb, nil); !errors.Is(err, ErrWrongMode) {
+		t.Errorf("VOPRF state restored as POPRF: %v", err)
+	}
+	if r, err := RestorePublisher(key, vb, &PublishOptions{Mode: ModeVOPRF}); err != nil || r.Filter().Mode() != ModeVOPRF {
+		t.Errorf("VOPRF state restored as VOPRF: %v", err)
 	}
 }
 
@@ -64,17 +74,17 @@ func TestPublisherStateCorrupt(t *testing.T) {
 	key, p := statePublisher(t, 30)
 	b, _ := p.MarshalBinary()
 	for n := range len(b) {
-		if _, err := RestorePublisher(key, b[:n], 1); !errors.Is(err, ErrTruncated) {
+		if _, err := RestorePublisher(key, b[:n], &PublishOptions{Workers: 1}); !errors.Is(err, ErrTruncated) {
 			t.Fatalf("cut at %d of %d: %v", n, len(b), err)
 		}
 	}
-	if _, err := RestorePublisher(key, append(bytes.Clone(b), 0), 1); !errors.Is(err, ErrMalformed) {
+	if _, err := RestorePublisher(key, append(bytes.Clone(b), 0), &PublishOptions{Workers: 1}); !errors.Is(err, ErrMalformed) {
 		t.Errorf("trailing byte: %v", err)
 	}
 	for i := range 8 * len(b) {
 		c := bytes.Clone(b)
 		c[i/8] ^= 1 << (i % 8)
-		q, err := RestorePublisher(key, c, 1)
+		q, err := RestorePublisher(key, c, &PublishOptions{Workers: 1})
 		if err != nil {
 			continue
 		}
@@ -98,7 +108,7 @@ func TestPublisherStateCorrupt(t *testing.T) {
 	} {
 		x := bytes.Clone(b)
 		c.edit(x)
-		if _, err := RestorePublisher(key, x, 1); !errors.Is(err, c.want) {
+		if _, err := RestorePublisher(key, x, &PublishOptions{Workers: 1}); !errors.Is(err, c.want) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
 	}
@@ -112,7 +122,7 @@ func FuzzPublisherState(f *testing.F) {
 	e, _ := empty.MarshalBinary()
 	f.Add(e)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		q, err := RestorePublisher(key, data, 1)
+		q, err := RestorePublisher(key, data, &PublishOptions{Workers: 1})
 		if err != nil {
 			return
 		}
@@ -140,7 +150,7 @@ func TestPublisherStateLabelFarAway(t *testing.T) {
 	binary.BigEndian.PutUint64(b[msgHeaderLen:], MaxEntries)
 	binary.BigEndian.PutUint32(b[at:], MaxEntries-1)
 	var q *Publisher
-	allocated := bytesAllocated(func() { q, err = RestorePublisher(key, b, 1) })
+	allocated := bytesAllocated(func() { q, err = RestorePublisher(key, b, &PublishOptions{Workers: 1}) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -260,7 +260,7 @@ func checkFrozen(t *testing.T, v wireVector) {
 	cresp.UnmarshalBinary(b)
 	var hits []string
 	for i := range creq.Len() {
-		e, ok := tagOf[hex.EncodeToString(creq.tags[i*TagSize:(i+1)*TagSize])]
+		e, ok := tagOf[hex.EncodeToString(creq.tags[i*tagSize:(i+1)*tagSize])]
 		if !ok || !cresp.results[i].hit || cresp.results[i].label != e.Label {
 			t.Errorf("%s: confirm answer %d does not match the entries", v.Suite, i)
 			continue

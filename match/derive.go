@@ -1,0 +1,48 @@
+package match
+
+import (
+	"crypto/sha256"
+
+	"github.com/fedmatch/fedmatch/match/indicator"
+)
+
+// Domain-separation labels. They are part of the protocol (PROTOCOL.md);
+// a change is a new format version.
+const (
+	labelPrefix = "fedmatch-v1/"            // OPRF input and POPRF info prefix
+	labelKeyID  = "fedmatch-v1 key id"      // KeyID derivation
+	labelTag    = "fedmatch-v1 confirm tag" // confirm tag from the OPRF output
+	labelPos    = "fedmatch-v1 filter bits" // Bloom-filter bit positions from the tag
+)
+
+// tagSize is the length of a confirm tag.
+const tagSize = 16
+
+// tag is a confirm tag: the first 16 bytes of
+// SHA-256("fedmatch-v1 confirm tag" || y) for an OPRF output y. The
+// filter's bit positions are derived from the tag (see [positioner]), so
+// a publisher can size the filter exactly once every tag is known and
+// rebuild it from its tag index without the key.
+type tag [tagSize]byte
+
+func deriveTag(y []byte) (t tag) {
+	var buf [len(labelTag) + 64]byte
+	n := copy(buf[:], labelTag)
+	n += copy(buf[n:], y)
+	sum := sha256.Sum256(buf[:n])
+	copy(t[:], sum[:])
+	return t
+}
+
+// appendInput appends the OPRF input of an indicator:
+// "fedmatch-v1/" || kind || 0x00 || value. Kind names never contain 0x00,
+// so the encoding is injective.
+func appendInput(b []byte, ind indicator.Indicator) []byte {
+	b = append(b, labelPrefix...)
+	b = append(b, ind.Kind().Name()...)
+	b = append(b, 0)
+	return append(b, ind.Value()...)
+}
+
+// kindInfo is the POPRF public input of a kind: "fedmatch-v1/" || kind.
+func kindInfo(kind string) []byte { return []byte(labelPrefix + kind) }

@@ -1,0 +1,412 @@
+package match
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bits-and-blooms/bloom/v3"
+
+	"github.com/fedmatch/fedmatch/match/indicator"
+)
+
+// An Entry is one watchlist entry of a publisher.
+type Entry struct {
+	Indicator indicator.Indicator
+	// Label is released to a querier that confirms a hit on this entry,
+	// such as "APT-X C2, contact desk 3". At most MaxLabelLen bytes of
+	// UTF-8; may be empty.
+	Label string
+	// Ref is the publisher's own reference for the entry (a case number,
+	// a MISP attribute UUID). It is never sent; the publisher gets it back
+	// when a partner confirms a hit. At most MaxLabelLen bytes.
+	Ref string
+}
+
+// PublishOptions configure [Publish]. The zero value is a safe default.
+type PublishOptions struct {
+	// Mode is the protocol mode. The zero value is ModePOPRF.
+	Mode Mode
+	// FalsePositiveRate is the target false-positive rate of the filter,
+	// in (0, 0.5]. Zero means DefaultFalsePositiveRate.
+	FalsePositiveRate float64
+	// Epoch, NotBefore and NotAfter are carried in the filter for the
+	// federation layer; this package does not read a clock.
+	Epoch               uint64
+	NotBefore, NotAfter time.Time
+	// Workers is the number of goroutines evaluating entries; zero means
+	// GOMAXPROCS.
+	Workers int
+	// Progress, if not nil, is called on the goroutine that called
+	// Publish as entries are evaluated, with the number done so far, and a
+	// last time with the total. If it returns an error, the build stops
+	// and Publish returns that error (wrapped): return ctx.Err() to make a
+	// build cancellable.
+	Progress func(done int) error
+}
+
+// Publish evaluates every entry with key, builds the filter and the tag
+// index, and returns the Publisher. It streams entries: beyond the filter,
+// it keeps 20 bytes per entry (a confirm tag and an entry number; repeated
+// indicators are merged once all are evaluated), 16 bytes per entry for
+// labels and for references once any entry has one, plus their text, and
+// a bounded number of entries in flight. Entries repeating an indicator
+// are merged into the first; [Publisher.Entries] counts them all, [Filter.Len] the distinct
+// ones. A nil entries publishes an empty list.
+func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*Publisher, error) {
+	if opts == nil {
+		opts = &PublishOptions{}
+	}
+	fpr := opts.FalsePositiveRate
+	if fpr == 0 {
+		fpr = DefaultFalsePositiveRate
+	}
+	switch {
+	case key == nil || key.k == nil || key.pub == nil:
+		return nil, fmt.Errorf("%w: nil or zero key", ErrInvalidKey)
+	case !opts.Mode.valid():
+		return nil, fmt.Errorf("%w: %v", ErrWrongMode, opts.Mode)
+	case !(fpr > 0 && fpr <= 0.5):
+		return nil, fmt.Errorf("match: false-positive rate %v not in (0, 0.5]", fpr)
+	case !opts.NotBefore.IsZero() && !opts.NotAfter.IsZero() && opts.NotAfter.Before(opts.NotBefore):
+		return nil, errors.New("match: NotAfter before NotBefore")
+	}
+	p := &Publisher{
+		key:     key,
+		hdr:     msgHeader{suite: key.suite, mode: opts.Mode, keyID: key.KeyID()},
+		workers: defaultWorkers(opts.Workers),
+	}
+	if entries == nil {
+		entries = func(func(Entry) bool) {}
+	}
+	if err := p.build(entries, opts); err != nil {
+		return nil, err
+	}
+	f, err := buildFilter(p.index, fpr)
+	if err != nil {
+		return nil, err
+	}
+	f.hdr, f.pub, f.epoch = p.hdr, key.pub, opts.Epoch
+	if !opts.NotBefore.IsZero() {
+		f.notBefore = opts.NotBefore.Unix()
+	}
+	if !opts.NotAfter.IsZero() {
+		f.notAfter = opts.NotAfter.Unix()
+	}
+	p.filter = f
+	return p, nil
+}
+
+// publishBatch is the number of entries handed to a worker at a time.
+const publishBatch = 256
+
+type publishJob struct {
+	base   uint32
+	evs    []*evaluator
+	inputs []byte
+	ends   []int
+	out    []indexEntry
+	err    error
+}
+
+// run evaluates the job's entries. own maps the shared evaluators to this
+// goroutine's clones.
+func (j *publishJob) run(sc *scratch, own map[*evaluator]*evaluator) {
+	j.out = j.out[:0]
+	start := 0
+	for i, end := range j.ends {
+		ev := own[j.evs[i]]
+		if ev == nil {
+			ev = j.evs[i].clone()
+			own[j.evs[i]] = ev
+		}
+		y, err := ev.evaluate(sc, j.inputs[start:end])
+		if err != nil {
+			j.err = fmt.Errorf("entry %d: %w", j.base+uint32(i), err)
+			return
+		}
+		j.out = append(j.out, indexEntry{tag: deriveTag(y), entry: j.base + uint32(i)})
+		start = end
+	}
+}
+
+// A builder runs Publish's evaluations. The caller's goroutine reads the
+// entries and calls Progress, so that a panic in either reaches the
+// caller (after the workers are told to stop); workers evaluate batches
+// of entries (jobs); a collector gathers their tags in the publisher's
+// index. Jobs are recycled, so what is in flight is bounded by the number
+// of workers, whatever the number of entries.
+type builder struct {
+	p          *Publisher
+	progressFn func(done int) error
+	evs        map[string]*evaluator // by kind name
+
+	jobs      chan *publishJob // to the workers
+	results   chan *publishJob // to the collector
+	free      chan *publishJob // for reuse
+	collected chan error       // the collector's verdict
+	tick      chan struct{}    // the collector made progress
+	stop      chan struct{}    // closed to stop early
+	stopOnce  sync.Once
+	jobsOpen  bool
+	done      atomic.Int64 // entries evaluated and collected
+	reported  int64        // what Progress was last told
+}
+
+// build evaluates the entries and fills p.index, sorted.
+func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
+	w := p.workers
+	b := &builder{
+		p: p, progressFn: opts.Progress, evs: map[string]*evaluator{},
+		jobs: make(chan *publishJob, w), results: make(chan *publishJob, w),
+		free: make(chan *publishJob, 3*w+2), collected: make(chan error, 1),
+		tick: make(chan struct{}, 1), stop: make(chan struct{}), jobsOpen: true,
+	}
+	defer func() { b.halt(); b.closeJobs() }() // on every return and panic
+	b.start()
+	n, err := b.feed(entries)
+	if err != nil {
+		b.halt()
+	}
+	b.closeJobs()
+	collectErr, progErr := b.wait(err == nil)
+	if err == nil {
+		err = progErr
+	}
+	if err == nil && collectErr == nil {
+		err = b.progress() // the total
+	}
+	if err == nil {
+		err = collectErr
+	}
+	if err != nil {
+		return err
+	}
+	p.entries = n
+	p.index = sortIndex(p.index)
+	return nil
+}
+
+func (b *builder) halt() { b.stopOnce.Do(func() { close(b.stop) }) }
+
+func (b *builder) closeJobs() {
+	if b.jobsOpen {
+		b.jobsOpen = false
+		close(b.jobs)
+	}
+}
+
+// start starts the workers and the collector.
+func (b *builder) start() {
+	var wg sync.WaitGroup
+	for range b.p.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.work()
+		}()
+	}
+	go func() { wg.Wait(); close(b.results) }()
+	go b.collect()
+}
+
+// work evaluates jobs until there are no more; once the build is
+// stopped it passes them on without evaluating them.
+func (b *builder) work() {
+	sc := newScratch(b.p.key.suite.params())
+	own := map[*evaluator]*evaluator{}
+	for j := range b.jobs {
+		select {
+		case <-b.stop:
+		default:
+			j.run(sc, own)
+		}
+		b.results <- j
+	}
+}
+
+// collect appends the jobs' tags to the index until the first error,
+// which stops the build and is the collector's verdict.
+func (b *builder) collect() {
+	var err error
+	for j := range b.results {
+		if err == nil {
+			if j.err != nil {
+				err = j.err
+				b.halt()
+			} else {
+				b.p.index = append(b.p.index, j.out...)
+				b.done.Add(int64(len(j.out)))
+				select {
+				case b.tick <- struct{}{}:
+				default:
+				}
+			}
+		}
+		select {
+		case b.free <- j:
+		default:
+		}
+	}
+	b.collected <- err
+}
+
+// feed reads the entries, checks them and sends them to the workers in
+// jobs of publishBatch. It returns the number of entries read and the
+// first error of an entry or of Progress; when a worker failed it stops
+// early, and the collector has the error.
+func (b *builder) feed(entries iter.Seq[Entry]) (int, error) {
+	n := 0
+	cur := b.newJob(0)
+	for e := range entries {
+		if err := b.p.addEntry(e, n, b.evs); err != nil {
+			return n, err
+		}
+		cur.evs = append(cur.evs, b.evs[e.Indicator.Kind().Name()])
+		cur.inputs = appendInput(cur.inputs, e.Indicator)
+		cur.ends = append(cur.ends, len(cur.inputs))
+		n++
+		if len(cur.ends) == publishBatch {
+			if sent, err := b.send(cur); !sent {
+				return n, err
+			}
+			cur = b.newJob(uint32(n))
+		}
+	}
+	if len(cur.ends) > 0 {
+		if sent, err := b.send(cur); !sent {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (b *builder) newJob(base uint32) *publishJob {
+	var j *publishJob
+	select {
+	case j = <-b.free:
+		j.evs, j.inputs, j.ends, j.err = j.evs[:0], j.inputs[:0], j.ends[:0], nil
+	default:
+		j = &publishJob{}
+	}
+	j.base = base
+	return j
+}
+
+// send hands j to the workers, reporting progress while it waits. It
+// reports false if the build stopped, with Progress's error if that is
+// why.
+func (b *builder) send(j *publishJob) (bool, error) {
+	for {
+		select {
+		case b.jobs <- j:
+			return true, nil
+		case <-b.stop:
+			return false, nil
+		case <-b.tick:
+			if err := b.progress(); err != nil {
+				return false, err
+			}
+		}
+	}
+}
+
+// wait waits for the collector's verdict; while it waits it reports
+// progress, if reporting, and returns the first error of Progress.
+func (b *builder) wait(reporting bool) (collectErr, progErr error) {
+	for {
+		select {
+		case err := <-b.collected:
+			return err, progErr
+		case <-b.tick:
+			if reporting && progErr == nil {
+				progErr = b.progress()
+			}
+		}
+	}
+}
+
+// progress calls Progress if more entries are done than it was last
+// told; an error from it stops the build.
+func (b *builder) progress() error {
+	if b.progressFn == nil {
+		return nil
+	}
+	d := b.done.Load()
+	if d == b.reported {
+		return nil
+	}
+	b.reported = d
+	if err := b.progressFn(int(d)); err != nil {
+		b.halt()
+		return fmt.Errorf("match: publish stopped after %d entries: %w", d, err)
+	}
+	return nil
+}
+
+// addEntry validates entry number n, records its label and reference, and
+// makes sure evs holds an evaluator for its kind.
+func (p *Publisher) addEntry(e Entry, n int, evs map[string]*evaluator) error {
+	switch {
+	case n >= MaxEntries:
+		return fmt.Errorf("match: more than %d entries", uint64(MaxEntries))
+	case e.Indicator.IsZero():
+		return fmt.Errorf("%w: entry %d: zero Indicator", indicator.ErrInvalid, n)
+	case len(e.Label) > MaxLabelLen || len(e.Ref) > MaxLabelLen:
+		return fmt.Errorf("match: entry %d: label or reference longer than %d bytes", n, MaxLabelLen)
+	case !utf8.ValidString(e.Label) || !utf8.ValidString(e.Ref):
+		return fmt.Errorf("match: entry %d: label or reference is not valid UTF-8", n)
+	}
+	p.labels.set(n, e.Label)
+	p.refs.set(n, e.Ref)
+	name := e.Indicator.Kind().Name()
+	if evs[name] == nil {
+		ev, err := newEvaluator(p.key, p.hdr.mode, kindInfo(name))
+		if err != nil {
+			return fmt.Errorf("match: entry %d: kind %s: %w", n, name, err)
+		}
+		evs[name] = ev
+	}
+	return nil
+}
+
+// sortIndex sorts by tag and keeps, for each tag, the lowest entry number.
+func sortIndex(idx []indexEntry) []indexEntry {
+	slices.SortFunc(idx, func(a, b indexEntry) int {
+		if c := bytes.Compare(a.tag[:], b.tag[:]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.entry, b.entry)
+	})
+	idx = slices.CompactFunc(idx, func(a, b indexEntry) bool { return a.tag == b.tag })
+	return slices.Clip(idx)
+}
+
+func buildFilter(idx []indexEntry, fpr float64) (*Filter, error) {
+	m, k := uint(64), uint(1) // an empty list: one word, nothing set
+	if len(idx) > 0 {
+		m, k = bloom.EstimateParameters(uint(len(idx)), fpr)
+	}
+	if m > MaxFilterBits || k > MaxFilterHashes {
+		return nil, fmt.Errorf("match: %d entries at false-positive rate %v need a filter of %d bits and %d hashes, above the limits", len(idx), fpr, m, k)
+	}
+	return filterOf(idx, m, k), nil
+}
+
+// filterOf builds the filter of m bits and k hashes over the index.
+func filterOf(idx []indexEntry, m, k uint) *Filter {
+	f := &Filter{n: uint64(len(idx)), bf: bloom.New(m, k)}
+	pos := newPositioner()
+	for _, e := range idx {
+		f.add(pos, e.tag)
+	}
+	f.setBits = uint64(f.bf.BitSet().Count())
+	return f
+}
