@@ -8,6 +8,7 @@ import (
 	"iter"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -153,7 +154,7 @@ func entries(inds []indicator.Indicator, label string) []match.Entry {
 func hitSet(hits []match.Hit) map[string]string {
 	m := map[string]string{}
 	for _, h := range hits {
-		m[h.Indicator.String()] = h.Label
+		m[h.Indicator.String()] = strings.Join(h.Labels, "; ")
 	}
 	return m
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -47,8 +48,9 @@ func keyDecoder(parse func([]byte) (binaryCodec, error)) func([]byte) (func() ([
 func samples(t testing.TB, s Suite) []sample {
 	t.Helper()
 	key := testKey(t, s, 3)
-	p := mustPublish(t, key, entriesOf(synthetic(t, 0, 20), func(i int) string { return fmt.Sprint("label ", i) }),
-		&PublishOptions{Epoch: 7})
+	es := entriesOf(synthetic(t, 0, 20), func(i int) string { return fmt.Sprint("label ", i) })
+	es = append(es, Entry{Indicator: es[16].Indicator, Label: "another case"}) // an answer with two labels
+	p := mustPublish(t, key, es, &PublishOptions{Epoch: 7})
 	q, err := NewQuerier(p.Filter(), &QuerierOptions{ChunkSize: MinChunkSize})
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +248,8 @@ func TestDecodeFieldErrors(t *testing.T) {
 		{"Filter", func(b []byte) { b[msgHeaderLen+32+40] = 65 }, ErrMalformed},                               // k > 64
 		{"EvalRequest", func(b []byte) { b[msgHeaderLen+1] = 'E' }, ErrMalformed},                             // kind name charset
 		{"EvalRequest", func(b []byte) { b[msgHeaderLen+6] = 0; b[msgHeaderLen+7] = 0 }, ErrMalformed},        // chunk 0
-		{"ConfirmResponse", func(b []byte) { b[msgHeaderLen+4] = 2 }, ErrMalformed},                           // answer flag
+		{"ConfirmResponse", func(b []byte) { b[msgHeaderLen+4] = 2 }, ErrMalformed},                           // a list of labels, but of 0
+		{"ConfirmResponse", func(b []byte) { b[msgHeaderLen+4] = 3 }, ErrMalformed},                           // answer flag
 	}
 	for _, c := range cases {
 		b := bytes.Clone(byName[c.msg])
@@ -262,6 +265,60 @@ func TestDecodeFieldErrors(t *testing.T) {
 		}
 		if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
 			t.Errorf("%s: got %v, want %v", c.msg, err, c.want)
+		}
+	}
+}
+
+// TestConfirmAnswers encodes each form of a confirm answer and checks
+// its bytes, then the decoder's refusal of every malformed variant of
+// the list form.
+func TestConfirmAnswers(t *testing.T) {
+	hdr := msgHeader{suite: SuiteRistretto255, mode: ModePOPRF}
+	r := &ConfirmResponse{hdr: hdr, results: []confirmResult{
+		{},
+		{hit: true},
+		{hit: true, labels: []string{"C2"}},
+		{hit: true, labels: []string{"case 1", "case 2"}},
+	}}
+	b, err := r.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "00000004" + "00" + "01" + "0000" + "01" + "0002" + "4332" +
+		"02" + "02" + "0006" + "636173652031" + "0006" + "636173652032"
+	if got := fmt.Sprintf("%x", b[msgHeaderLen:]); got != want {
+		t.Fatalf("answers encode as %s, want %s", got, want)
+	}
+	var d ConfirmResponse
+	if err := d.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(d.results) != fmt.Sprint(r.results) {
+		t.Fatalf("decoded %v, want %v", d.results, r.results)
+	}
+	list := msgHeaderLen + 4 + 1 + 3 + 5 // the last answer
+	if b[list] != answerLabels {
+		t.Fatalf("layout: 0x%02x at the list answer", b[list])
+	}
+	long := strings.Repeat("x", MaxLabelLen+1)
+	for _, c := range []struct {
+		name string
+		tail []byte // replaces the list answer
+		want error
+	}{
+		{"list of one", []byte{2, 1, 0, 1, 'a'}, ErrMalformed},
+		{"list of MaxRepeats+1", append([]byte{2, MaxRepeats + 1}, bytes.Repeat([]byte{0, 1, 'a'}, MaxRepeats+1)...), ErrMalformed},
+		{"empty label in a list", []byte{2, 2, 0, 1, 'a', 0, 0}, ErrMalformed},
+		{"list cut short", []byte{2, 3, 0, 1, 'a', 0, 1, 'b'}, ErrTruncated},
+		{"no count", []byte{2}, ErrTruncated},
+		{"label too long", append([]byte{2, 2, 0, 1, 'a', (MaxLabelLen + 1) >> 8, (MaxLabelLen + 1) & 0xff}, long...), ErrOversized},
+		{"label not UTF-8", []byte{2, 2, 0, 1, 'a', 0, 1, 0xff}, ErrMalformed},
+		{"list of MaxRepeats", append([]byte{2, MaxRepeats}, bytes.Repeat([]byte{0, 1, 'a'}, MaxRepeats)...), nil},
+	} {
+		x := append(bytes.Clone(b[:list]), c.tail...)
+		err := new(ConfirmResponse).UnmarshalBinary(x)
+		if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, err, c.want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log"
 	"slices"
+	"strings"
 
 	"github.com/fedmatch/fedmatch/match"
 	"github.com/fedmatch/fedmatch/match/indicator"
@@ -62,7 +63,7 @@ func Example() {
 	}
 
 	for _, h := range hits {
-		fmt.Printf("B learns: %v is on A's list (%s)\n", h.Indicator, h.Label)
+		fmt.Printf("B learns: %v is on A's list (%s)\n", h.Indicator, strings.Join(h.Labels, "; "))
 	}
 	for _, c := range confirmed {
 		fmt.Printf("A learns: B also holds its entry %s\n", c.Ref)

@@ -3,6 +3,7 @@ package match
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fedmatch/fedmatch/match/indicator"
@@ -113,3 +114,7 @@ func reencode(t testing.TB, src binaryCodec, dst binaryDecoder) []byte {
 	}
 	return b
 }
+
+// oneLabel returns the label of a hit where at most one is expected; a hit
+// with several gives them all, joined, which no single label equals.
+func oneLabel(h Hit) string { return strings.Join(h.Labels, " | ") }

@@ -28,6 +28,12 @@ const (
 	// MaxLabelLen is the longest label or reference of a watchlist entry,
 	// in bytes.
 	MaxLabelLen = 1024
+	// MaxRepeats is the largest number of a watchlist's entries that may
+	// hold one indicator (two cases that share an IP address are two
+	// entries). A confirmed hit releases the labels of all of them, so
+	// the bound also bounds what one answer carries: MaxRepeats labels of
+	// MaxLabelLen bytes.
+	MaxRepeats = 64
 	// MaxFilterBits is the largest filter, in bits (4 GiB).
 	MaxFilterBits = 1 << 35
 	// MaxFilterHashes is the largest number of hash functions of a filter.

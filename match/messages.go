@@ -3,6 +3,8 @@ package match
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -237,57 +239,74 @@ func (r *ConfirmRequest) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
-// A ConfirmResponse answers a [ConfirmRequest] tag by tag: hit or not, and
-// for a hit the label the publisher releases.
+// A ConfirmResponse answers a [ConfirmRequest] tag by tag: hit or not,
+// and for a hit the labels the publisher releases.
 type ConfirmResponse struct {
 	hdr     msgHeader
 	results []confirmResult
 }
 
 type confirmResult struct {
-	hit   bool
-	label string
+	hit    bool
+	labels []string // non-empty labels; at most MaxRepeats
 }
+
+// Answers in a confirm response; the values are on the wire, do not
+// reorder. An answer with one label or none is answerLabel, so that a
+// list without repeated indicators encodes as it always has.
+const (
+	answerNo     = 0x00 // not an entry: a Bloom false positive
+	answerLabel  = 0x01 // an entry; one label, or none (empty)
+	answerLabels = 0x02 // an entry held by several entries; 2 to MaxRepeats labels
+)
 
 // Len returns the number of answers.
 func (r *ConfirmResponse) Len() int { return len(r.results) }
 
-// Redact blanks the label of every hit for which release returns false:
-// the querier still learns the hit, without the label. A publisher uses it
-// to apply a partner's label policy.
+// Redact removes from every hit the labels for which release returns
+// false: the querier still learns the hit, without them. A publisher uses
+// it to apply a partner's label policy.
 func (r *ConfirmResponse) Redact(release func(label string) bool) {
 	for i := range r.results {
-		if r.results[i].hit && !release(r.results[i].label) {
-			r.results[i].label = ""
-		}
+		r.results[i].labels = slices.DeleteFunc(r.results[i].labels, func(l string) bool { return !release(l) })
 	}
 }
 
 // MarshalBinary encodes the response (PROTOCOL.md, "Confirm response"):
 //
 //	header(type 0x05) suite mode keyID[16] count:u32
-//	count × (0x00 | 0x01 labelLen:u16 label)
+//	count × (0x00 | 0x01 labelLen:u16 label | 0x02 n:u8 n × (labelLen:u16 label))
 func (r *ConfirmResponse) MarshalBinary() ([]byte, error) {
 	size := msgHeaderLen + 4
 	for _, c := range r.results {
-		size += 1
-		if c.hit {
-			size += 2 + len(c.label)
+		size += 2
+		for _, l := range c.labels {
+			size += 2 + len(l)
 		}
 	}
 	b := make([]byte, 0, size)
 	b = r.hdr.append(b, wire.TypeConfirmResponse)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(r.results)))
 	for _, c := range r.results {
-		if !c.hit {
-			b = append(b, 0)
-			continue
+		switch {
+		case !c.hit:
+			b = append(b, answerNo)
+		case len(c.labels) <= 1:
+			b = append(b, answerLabel)
+			b = appendLabel(b, strings.Join(c.labels, ""))
+		default:
+			b = append(b, answerLabels, byte(len(c.labels)))
+			for _, l := range c.labels {
+				b = appendLabel(b, l)
+			}
 		}
-		b = append(b, 1)
-		b = binary.BigEndian.AppendUint16(b, uint16(len(c.label)))
-		b = append(b, c.label...)
 	}
 	return b, nil
+}
+
+func appendLabel(b []byte, l string) []byte {
+	b = binary.BigEndian.AppendUint16(b, uint16(len(l)))
+	return append(b, l...)
 }
 
 // UnmarshalBinary decodes a confirm response.
@@ -306,32 +325,69 @@ func (r *ConfirmResponse) UnmarshalBinary(data []byte) error {
 	}
 	q.results = make([]confirmResult, n)
 	for i := range q.results {
-		var flag uint8
-		if !s.ReadUint8(&flag) {
-			return fmt.Errorf("%w: answer %d", ErrTruncated, i)
+		if q.results[i], err = readAnswer(&s, i); err != nil {
+			return err
 		}
-		switch flag {
-		case 0:
-			continue
-		case 1:
-		default:
-			return malformed("answer %d has flag 0x%02x", i, flag)
-		}
-		var label []byte
-		if !s.ReadUint16LengthPrefixed((*cryptobyte.String)(&label)) {
-			return fmt.Errorf("%w: label of answer %d", ErrTruncated, i)
-		}
-		if len(label) > MaxLabelLen {
-			return fmt.Errorf("%w: label of %d bytes, limit %d", ErrOversized, len(label), MaxLabelLen)
-		}
-		if !utf8.Valid(label) {
-			return malformed("label of answer %d is not UTF-8", i)
-		}
-		q.results[i] = confirmResult{hit: true, label: string(label)}
 	}
 	if err := checkEmpty(s, "confirm response"); err != nil {
 		return err
 	}
 	*r = q
 	return nil
+}
+
+// readAnswer reads answer i of a confirm response.
+func readAnswer(s *cryptobyte.String, i int) (confirmResult, error) {
+	var flag, count uint8
+	if !s.ReadUint8(&flag) {
+		return confirmResult{}, fmt.Errorf("%w: answer %d", ErrTruncated, i)
+	}
+	switch flag {
+	case answerNo:
+		return confirmResult{}, nil
+	case answerLabel:
+		l, err := readLabel(s, i)
+		switch {
+		case err != nil:
+			return confirmResult{}, err
+		case l == "":
+			return confirmResult{hit: true}, nil
+		}
+		return confirmResult{hit: true, labels: []string{l}}, nil
+	case answerLabels:
+		if !s.ReadUint8(&count) {
+			return confirmResult{}, fmt.Errorf("%w: label count of answer %d", ErrTruncated, i)
+		}
+		if count < 2 || count > MaxRepeats {
+			return confirmResult{}, malformed("answer %d has %d labels (want 2 to %d)", i, count, MaxRepeats)
+		}
+	default:
+		return confirmResult{}, malformed("answer %d has flag 0x%02x", i, flag)
+	}
+	r := confirmResult{hit: true, labels: make([]string, count)}
+	for j := range r.labels {
+		l, err := readLabel(s, i)
+		if err != nil {
+			return confirmResult{}, err
+		}
+		if l == "" {
+			return confirmResult{}, malformed("answer %d has an empty label in a list", i)
+		}
+		r.labels[j] = l
+	}
+	return r, nil
+}
+
+func readLabel(s *cryptobyte.String, i int) (string, error) {
+	var label []byte
+	if !s.ReadUint16LengthPrefixed((*cryptobyte.String)(&label)) {
+		return "", fmt.Errorf("%w: label of answer %d", ErrTruncated, i)
+	}
+	if len(label) > MaxLabelLen {
+		return "", fmt.Errorf("%w: label of %d bytes, limit %d", ErrOversized, len(label), MaxLabelLen)
+	}
+	if !utf8.Valid(label) {
+		return "", malformed("label of answer %d is not UTF-8", i)
+	}
+	return string(label), nil
 }

@@ -54,12 +54,13 @@ type PublishOptions struct {
 
 // Publish evaluates every entry with key, builds the filter and the tag
 // index, and returns the Publisher. It streams entries: beyond the filter,
-// it keeps 20 bytes per entry (a confirm tag and an entry number; repeated
-// indicators are merged once all are evaluated), 16 bytes per entry for
-// labels and for references once any entry has one, plus their text, and
-// a bounded number of entries in flight. Entries repeating an indicator
-// are merged into the first; [Publisher.Entries] counts them all, [Filter.Len] the distinct
-// ones. A nil entries publishes an empty list.
+// it keeps 20 bytes per entry (a confirm tag and an entry number), 20
+// bytes per label and per reference besides their text, and a bounded
+// number of entries in flight. Several entries may hold the same
+// indicator (two cases that share an IP address), up to [MaxRepeats]: a
+// hit on it releases the labels of all of them and confirms all of them
+// to the publisher. [Publisher.Entries] counts every entry, [Filter.Len]
+// the distinct indicators. A nil entries publishes an empty list.
 func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*Publisher, error) {
 	if opts == nil {
 		opts = &PublishOptions{}
@@ -190,8 +191,8 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 		return err
 	}
 	p.entries = n
-	p.index = sortIndex(p.index)
-	return nil
+	p.index, err = sortIndex(p.index)
+	return err
 }
 
 func (b *builder) halt() { b.stopOnce.Do(func() { close(b.stop) }) }
@@ -377,35 +378,67 @@ func (p *Publisher) addEntry(e Entry, n int, evs map[string]*evaluator) error {
 	return nil
 }
 
-// sortIndex sorts by tag and keeps, for each tag, the lowest entry number.
-func sortIndex(idx []indexEntry) []indexEntry {
-	slices.SortFunc(idx, func(a, b indexEntry) int {
-		if c := bytes.Compare(a.tag[:], b.tag[:]); c != 0 {
-			return c
+// sortIndex sorts the index by tag, then entry, and checks that no
+// indicator is held by more than MaxRepeats entries. Entries repeating an
+// indicator stay, so that a hit releases every entry's label.
+func sortIndex(idx []indexEntry) ([]indexEntry, error) {
+	slices.SortFunc(idx, compareIndex)
+	for i := 0; i < len(idx); {
+		j := endOfTag(idx, i)
+		if j-i > MaxRepeats {
+			return nil, fmt.Errorf("match: entries %d, %d, ... hold the same indicator, %d entries in all; at most %d entries may share one (merge their labels)",
+				idx[i].entry, idx[i+1].entry, j-i, MaxRepeats)
 		}
-		return cmp.Compare(a.entry, b.entry)
-	})
-	idx = slices.CompactFunc(idx, func(a, b indexEntry) bool { return a.tag == b.tag })
-	return slices.Clip(idx)
+		i = j
+	}
+	return slices.Clip(idx), nil
+}
+
+func compareIndex(a, b indexEntry) int {
+	if c := bytes.Compare(a.tag[:], b.tag[:]); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.entry, b.entry)
+}
+
+// endOfTag returns the end of the run of index entries with the tag of
+// idx[i].
+func endOfTag(idx []indexEntry, i int) int {
+	j := i + 1
+	for j < len(idx) && idx[j].tag == idx[i].tag {
+		j++
+	}
+	return j
+}
+
+// distinctTags returns the number of distinct tags of a sorted index.
+func distinctTags(idx []indexEntry) int {
+	n := 0
+	for i := 0; i < len(idx); i = endOfTag(idx, i) {
+		n++
+	}
+	return n
 }
 
 func buildFilter(idx []indexEntry, fpr float64) (*Filter, error) {
+	n := distinctTags(idx)
 	m, k := uint(64), uint(1) // an empty list: one word, nothing set
-	if len(idx) > 0 {
-		m, k = bloom.EstimateParameters(uint(len(idx)), fpr)
+	if n > 0 {
+		m, k = bloom.EstimateParameters(uint(n), fpr)
 	}
 	if m > MaxFilterBits || k > MaxFilterHashes {
-		return nil, fmt.Errorf("match: %d entries at false-positive rate %v need a filter of %d bits and %d hashes, above the limits", len(idx), fpr, m, k)
+		return nil, fmt.Errorf("match: %d indicators at false-positive rate %v need a filter of %d bits and %d hashes, above the limits", n, fpr, m, k)
 	}
 	return filterOf(idx, m, k), nil
 }
 
-// filterOf builds the filter of m bits and k hashes over the index.
+// filterOf builds the filter of m bits and k hashes over the sorted index.
 func filterOf(idx []indexEntry, m, k uint) *Filter {
-	f := &Filter{n: uint64(len(idx)), bf: bloom.New(m, k)}
+	f := &Filter{bf: bloom.New(m, k)}
 	pos := newPositioner()
-	for _, e := range idx {
-		f.add(pos, e.tag)
+	for i := 0; i < len(idx); i = endOfTag(idx, i) {
+		f.add(pos, idx[i].tag)
+		f.n++
 	}
 	f.setBits = uint64(f.bf.BitSet().Count())
 	return f

@@ -114,44 +114,51 @@ func (p *Publisher) evaluate(req *EvalRequest, info []byte, proofR []group.Scala
 }
 
 // A ConfirmedEntry is what a publisher learns of a partner's confirmed
-// hit: which of its own entries it was.
+// hit: which of its own entries it was. A hit on an indicator that
+// several entries hold confirms each of them.
 type ConfirmedEntry struct {
 	Entry int    // position of the entry in the sequence given to Publish
-	Label string // the label released to the querier
+	Label string // the entry's label
 	Ref   string // the entry's reference
 }
 
-// Confirm answers a querier's confirm tags: for each, whether it is one of
-// the publisher's entries and, if so, the entry's label. It returns the
-// response to send and the entries that were hit. Tags the publisher does
-// not hold (Bloom false positives) are answered "no". A request that
-// repeats a tag of an entry is refused (ErrMalformed): a querier never
+// Confirm answers a querier's confirm tags: for each, whether it is the
+// tag of an indicator on the publisher's list and, if so, the labels of
+// the entries that hold it (non-empty ones, each once, in entry order).
+// It returns the response to send and the entries that were hit. Tags
+// the publisher does not hold (Bloom false positives) are answered "no".
+// A request that repeats a tag is refused (ErrMalformed): a querier never
 // needs to, and a querier that knows one tag must not be able to make the
-// publisher send its label a million times.
+// publisher send its labels a million times.
 func (p *Publisher) Confirm(req *ConfirmRequest) (*ConfirmResponse, []ConfirmedEntry, error) {
 	if err := req.hdr.check(&p.hdr); err != nil {
 		return nil, nil, err
 	}
 	resp := &ConfirmResponse{hdr: p.hdr, results: make([]confirmResult, req.Len())}
 	var hits []ConfirmedEntry
-	seen := map[uint32]int{} // entry -> index of the tag that hit it
+	seen := map[int]int{} // start of a tag's entries in the index -> the request's tag
 	for i := range resp.results {
 		var t tag
 		copy(t[:], req.tags[i*tagSize:])
-		j, found := slices.BinarySearchFunc(p.index, t, func(e indexEntry, t tag) int {
+		lo, found := slices.BinarySearchFunc(p.index, t, func(e indexEntry, t tag) int {
 			return bytes.Compare(e.tag[:], t[:])
 		})
 		if !found {
 			continue
 		}
-		n := p.index[j].entry
-		if first, dup := seen[n]; dup {
+		if first, dup := seen[lo]; dup {
 			return nil, nil, malformed("confirm tag %d repeats tag %d", i, first)
 		}
-		seen[n] = i
-		ce := ConfirmedEntry{Entry: int(n), Label: p.labels.get(int(n)), Ref: p.refs.get(int(n))}
-		resp.results[i] = confirmResult{hit: true, label: ce.Label}
-		hits = append(hits, ce)
+		seen[lo] = i
+		r := confirmResult{hit: true}
+		for _, e := range p.index[lo:endOfTag(p.index, lo)] {
+			ce := ConfirmedEntry{Entry: int(e.entry), Label: p.labels.get(int(e.entry)), Ref: p.refs.get(int(e.entry))}
+			if ce.Label != "" && !slices.Contains(r.labels, ce.Label) {
+				r.labels = append(r.labels, ce.Label)
+			}
+			hits = append(hits, ce)
+		}
+		resp.results[i] = r
 	}
 	return resp, hits, nil
 }

@@ -101,7 +101,11 @@ func TestPublishRefusesBadEntries(t *testing.T) {
 	}
 }
 
-func TestPublishDuplicatesAndLabels(t *testing.T) {
+// Entries repeating an indicator keep their labels and references: a hit
+// releases every label and confirms every entry. (Once a repeated
+// indicator was merged into its first entry, and two cases sharing an IP
+// address lost one case.)
+func TestPublishRepeatedIndicators(t *testing.T) {
 	key := testKey(t, SuiteRistretto255, 7)
 	a := indicator.MustNew(indicator.IPv4, "192.0.2.1")
 	b := indicator.MustNew(indicator.Email, "bob@example.org")
@@ -109,21 +113,44 @@ func TestPublishDuplicatesAndLabels(t *testing.T) {
 		{Indicator: a, Label: "first", Ref: "case-1"},
 		{Indicator: b, Ref: "case-2"},
 		{Indicator: indicator.MustNew(indicator.IPv4, "::ffff:192.0.2.1"), Label: "second", Ref: "case-3"},
+		{Indicator: a, Ref: "case-4"},                 // no label
+		{Indicator: a, Label: "first", Ref: "case-5"}, // a label already released
 	}
 	p := mustPublish(t, key, es, nil)
-	if p.Entries() != 3 || p.Filter().Len() != 2 {
-		t.Fatalf("entries %d, distinct %d; want 3, 2", p.Entries(), p.Filter().Len())
+	if p.Entries() != 5 || p.Filter().Len() != 2 {
+		t.Fatalf("entries %d, distinct %d; want 5, 2", p.Entries(), p.Filter().Len())
 	}
 	hits, confirmed, _ := roundTrip(t, p, nil, []indicator.Indicator{a, indicator.MustNew(indicator.IPv4, "192.0.2.2")})
-	if len(hits) != 1 || hits[0].Indicator != a || hits[0].Label != "first" {
+	if len(hits) != 1 || hits[0].Indicator != a || !slices.Equal(hits[0].Labels, []string{"first", "second"}) {
 		t.Fatalf("hits %+v", hits)
 	}
-	if len(confirmed) != 1 || confirmed[0] != (ConfirmedEntry{Entry: 0, Label: "first", Ref: "case-1"}) {
-		t.Fatalf("confirmed %+v", confirmed)
+	want := []ConfirmedEntry{{0, "first", "case-1"}, {2, "second", "case-3"}, {3, "", "case-4"}, {4, "first", "case-5"}}
+	if !slices.Equal(confirmed, want) {
+		t.Fatalf("confirmed %+v, want %+v", confirmed, want)
 	}
 	hits, confirmed, _ = roundTrip(t, p, nil, []indicator.Indicator{b, b})
-	if len(hits) != 1 || hits[0].Label != "" || confirmed[0].Ref != "case-2" {
+	if len(hits) != 1 || hits[0].Labels != nil || len(confirmed) != 1 || confirmed[0].Ref != "case-2" {
 		t.Fatalf("hits %+v, confirmed %+v", hits, confirmed)
+	}
+}
+
+// At most MaxRepeats entries may hold one indicator; past that, Publish
+// names the entries without quoting the indicator.
+func TestPublishTooManyRepeats(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 7)
+	ind := indicator.MustNew(indicator.Email, "shared@example.org")
+	es := entriesOf(synthetic(t, 0, 3), nil)
+	for i := range MaxRepeats {
+		es = append(es, Entry{Indicator: ind, Label: fmt.Sprint("case ", i)})
+	}
+	p := mustPublish(t, key, es, nil)
+	hits, confirmed, _ := roundTrip(t, p, nil, []indicator.Indicator{ind})
+	if len(hits) != 1 || len(hits[0].Labels) != MaxRepeats || len(confirmed) != MaxRepeats {
+		t.Fatalf("%d hits, %d confirmed", len(hits), len(confirmed))
+	}
+	_, err := Publish(key, slices.Values(append(es, Entry{Indicator: ind})), nil)
+	if err == nil || !strings.Contains(err.Error(), "entries 3, 4, ...") || strings.Contains(err.Error(), "shared@") {
+		t.Fatalf("%d repeats: %v", MaxRepeats+1, err)
 	}
 }
 
@@ -199,7 +226,10 @@ func randomFilter(t *testing.T, n int, fpr float64) (*Filter, []indexEntry) {
 	for i := range idx {
 		idx[i].tag = randomTag()
 	}
-	idx = sortIndex(idx)
+	idx, err := sortIndex(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	f, err := buildFilter(idx, fpr)
 	if err != nil {
 		t.Fatal(err)

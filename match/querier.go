@@ -266,10 +266,12 @@ func (qu *Query) Finalize(resp *EvalResponse) (*ConfirmRequest, error) {
 func (qu *Query) Candidates() int { return len(qu.cands) }
 
 // A Hit is an indicator of the querier's that is on the publisher's list,
-// with the label the publisher released for it.
+// with the labels the publisher released for it: one per entry that
+// holds the indicator (two cases that share an IP address give two),
+// without empty or repeated ones; none if the publisher released none.
 type Hit struct {
 	Indicator indicator.Indicator
-	Label     string
+	Labels    []string
 }
 
 // Hits reads the publisher's confirm response and returns the confirmed
@@ -292,7 +294,7 @@ func (qu *Query) Hits(resp *ConfirmResponse) ([]Hit, error) {
 	var hits []Hit
 	for i, r := range resp.results {
 		if r.hit {
-			hits = append(hits, Hit{Indicator: qu.inds[qu.cands[i]], Label: r.label})
+			hits = append(hits, Hit{Indicator: qu.inds[qu.cands[i]], Labels: r.labels})
 		}
 	}
 	return hits, nil

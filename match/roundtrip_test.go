@@ -21,8 +21,8 @@ func TestRoundTripSmall(t *testing.T) {
 				}
 				for i, h := range hits {
 					want := query[i]
-					if h.Indicator != want || h.Label != fmt.Sprint("label", 40+i) {
-						t.Errorf("hit %d = %v %q, want %v label%d", i, h.Indicator, h.Label, want, 40+i)
+					if h.Indicator != want || oneLabel(h) != fmt.Sprint("label", 40+i) {
+						t.Errorf("hit %d = %v %q, want %v label%d", i, h.Indicator, oneLabel(h), want, 40+i)
 					}
 				}
 			})
@@ -73,8 +73,8 @@ func TestRoundTripLarge(t *testing.T) {
 		if h.Indicator != query[i] {
 			t.Fatalf("hit %d is %v, want %v", i, h.Indicator, query[i])
 		}
-		if want := fmt.Sprint("L", nPub-shared+i); h.Label != want {
-			t.Fatalf("hit %d label %q, want %q", i, h.Label, want)
+		if want := fmt.Sprint("L", nPub-shared+i); oneLabel(h) != want {
+			t.Fatalf("hit %d label %q, want %q", i, oneLabel(h), want)
 		}
 	}
 	seen := map[int]bool{}

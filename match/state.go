@@ -18,7 +18,8 @@ import (
 //
 //	header(type 0x08) suite mode keyID[16]
 //	entries:u64 epoch:u64 notBefore:i64 notAfter:i64 m:u64 k:u8
-//	n:u32 n × (tag[16] entry:u32)        sorted by tag, one per tag
+//	n:u32 n × (tag[16] entry:u32)        sorted by tag and entry, a tag
+//	                                      at most MaxRepeats times
 //	labels:u32 × (entry:u32 len:u16 label)  entries increasing, len ≥ 1
 //	refs:u32   × (entry:u32 len:u16 ref)
 func (p *Publisher) MarshalBinary() ([]byte, error) {
@@ -86,14 +87,21 @@ func RestorePublisher(key *PrivateKey, data []byte, opts *PublishOptions) (*Publ
 		return nil, fmt.Errorf("%w: %d index entries", ErrTruncated, n)
 	}
 	idx := make([]indexEntry, n)
+	run := 0 // entries of idx[i]'s tag up to i
 	for i := range idx {
 		s.CopyBytes(idx[i].tag[:])
 		s.ReadUint32(&idx[i].entry)
 		if uint64(idx[i].entry) >= entries {
 			return nil, malformed("index entry %d names entry %d of %d", i, idx[i].entry, entries)
 		}
-		if i > 0 && string(idx[i-1].tag[:]) >= string(idx[i].tag[:]) {
+		if i > 0 && compareIndex(idx[i-1], idx[i]) >= 0 {
 			return nil, malformed("index not sorted at %d", i)
+		}
+		if i == 0 || idx[i-1].tag != idx[i].tag {
+			run = 0
+		}
+		if run++; run > MaxRepeats {
+			return nil, malformed("index entry %d: more than %d entries hold one indicator", i, MaxRepeats)
 		}
 	}
 	p := &Publisher{key: key, hdr: h, index: idx, entries: int(entries), workers: defaultWorkers(opts.Workers)}

@@ -104,12 +104,42 @@ func TestPublisherStateCorrupt(t *testing.T) {
 		{"entries", func(b []byte) { binary.BigEndian.PutUint64(b[off:], MaxEntries+1) }, ErrOversized},
 		{"m", func(b []byte) { binary.BigEndian.PutUint64(b[off+32:], MaxFilterBits+1) }, ErrOversized},
 		{"index count", func(b []byte) { binary.BigEndian.PutUint32(b[off+41:], 1<<31) }, ErrOversized},
-		{"index order", func(b []byte) { copy(b[off+45:off+61], b[off+65:off+81]) }, ErrMalformed},
+		{"index order", func(b []byte) {
+			e0 := bytes.Clone(b[off+45 : off+65])
+			copy(b[off+45:off+65], b[off+65:off+85])
+			copy(b[off+65:off+85], e0)
+		}, ErrMalformed},
+		{"index entry twice", func(b []byte) { copy(b[off+45:off+65], b[off+65:off+85]) }, ErrMalformed},
 	} {
 		x := bytes.Clone(b)
 		c.edit(x)
 		if _, err := RestorePublisher(key, x, &PublishOptions{Workers: 1}); !errors.Is(err, c.want) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+}
+
+// A state in which more than MaxRepeats entries hold one indicator is
+// refused, as Publish refuses to build one.
+func TestPublisherStateTooManyRepeats(t *testing.T) {
+	key, p := statePublisher(t, 10)
+	t0 := randomTag()
+	for _, n := range []int{MaxRepeats, MaxRepeats + 1} {
+		idx := make([]indexEntry, n)
+		for i := range idx {
+			idx[i] = indexEntry{tag: t0, entry: uint32(i)}
+		}
+		q := &Publisher{key: key, hdr: p.hdr, filter: p.filter, index: idx, entries: n}
+		b, err := q.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := RestorePublisher(key, b, nil)
+		switch {
+		case n <= MaxRepeats && (err != nil || r.Filter().Len() != 1):
+			t.Errorf("%d entries of one indicator: %v", n, err)
+		case n > MaxRepeats && !errors.Is(err, ErrMalformed):
+			t.Errorf("%d entries of one indicator: %v", n, err)
 		}
 	}
 }

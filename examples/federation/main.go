@@ -166,7 +166,7 @@ func run(w io.Writer) error {
 			fmt.Fprintln(w)
 			sort.Slice(r.Hits, func(i, j int) bool { return r.Hits[i].Indicator.String() < r.Hits[j].Indicator.String() })
 			for _, h := range r.Hits {
-				fmt.Fprintf(w, "    %-45s their label: %s\n", h.Indicator, h.Label)
+				fmt.Fprintf(w, "    %-45s their label: %s\n", h.Indicator, strings.Join(h.Labels, "; "))
 			}
 		}
 	}

@@ -27,6 +27,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -357,7 +358,7 @@ func matchIndicators(ctx context.Context, cfg *federation.Config, path, format, 
 		}
 		sort.Slice(r.Hits, func(i, j int) bool { return r.Hits[i].Indicator.String() < r.Hits[j].Indicator.String() })
 		for _, h := range r.Hits {
-			fmt.Fprintf(out, "%s\t%s\t%s\n", r.Partner, h.Indicator, h.Label)
+			fmt.Fprintf(out, "%s\t%s\t%s\n", r.Partner, h.Indicator, strings.Join(h.Labels, "; "))
 		}
 		fmt.Fprintf(errw, "%s: epoch %d, %d queried, %d candidates, %d hits\n", r.Partner, r.Epoch, r.Queried, r.Candidates, len(r.Hits))
 	}

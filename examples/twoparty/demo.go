@@ -24,6 +24,7 @@ var (
 		{"ipv4", "198.51.100.7", "scanner, case CERT-2325"},
 		{"ipv6", "2001:DB8:0:0:0:0:0:1f", "C2 server, case CERT-2320"},
 		{"sha256", "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08", "loader, case CERT-2320"},
+		{"ipv4", "192.0.2.44", "botnet C2, case CERT-2331"}, // a second case on the same address
 	}
 	agencyB = []demoEntry{ // a financial-intelligence unit; queries
 		{"email", "broker@EXAMPLE.NET", ""},
@@ -65,7 +66,8 @@ func demo(w io.Writer) error {
 		return err
 	}
 	f := pub.Filter()
-	fmt.Fprintf(w, "A publishes %d entries: %v, %v, key %v\n", f.Len(), f.Suite(), f.Mode(), f.KeyID())
+	fmt.Fprintf(w, "A publishes %d entries (%d distinct indicators): %v, %v, key %v\n",
+		pub.Entries(), f.Len(), f.Suite(), f.Mode(), f.KeyID())
 	fmt.Fprintf(w, "  filter of %d bits, %d hashes, %d bytes; estimated false-positive rate %.1g\n",
 		f.Bits(), f.Hashes(), f.Size(), f.EstimatedFalsePositiveRate())
 
@@ -95,7 +97,7 @@ func demo(w io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(w, "  %-7s B sends %d blinded; A evaluates; %d pass the filter; A confirms %d\n",
-			kind+":", len(byKind[kind]), cands, len(confirmed))
+			kind+":", len(byKind[kind]), cands, len(hits))
 		learnedB = append(learnedB, hits...)
 		learnedA = append(learnedA, confirmed...)
 		asked = append(asked, fmt.Sprintf("%d %s", len(byKind[kind]), kind))
@@ -104,7 +106,19 @@ func demo(w io.Writer) error {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "What B learned (%d of its %d indicators are on A's list):\n", len(learnedB), len(agencyB))
 	for _, h := range learnedB {
-		fmt.Fprintf(w, "  %-40s A's label: %s\n", h.Indicator, h.Label)
+		// Several of A's entries may hold the indicator: B gets each
+		// one's label.
+		head := "A's label: "
+		if len(h.Labels) > 1 {
+			head = "A's labels: "
+		}
+		col := h.Indicator.String()
+		for i, l := range h.Labels {
+			if i > 0 {
+				col, head = "", strings.Repeat(" ", len(head))
+			}
+			fmt.Fprintf(w, "  %-40s %s%s\n", col, head, l)
+		}
 		for _, e := range agencyB {
 			if e.indicator() == h.Indicator && e.value != h.Indicator.Value() {
 				fmt.Fprintf(w, "  %-40s (B wrote %q)\n", "", e.value)

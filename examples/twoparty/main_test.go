@@ -22,6 +22,10 @@ func TestDemo(t *testing.T) {
 		"ipv4:192.0.2.44",
 		"ipv6:2001:db8::1f",
 		"B asked about 2 email, 2 domain, 2 ipv4, 1 ipv6, 1 sha256",
+		// Two of A's cases share an address: B gets both labels, A
+		// learns both entries.
+		"A's labels: C2 server, case CERT-2320\n" + strings.Repeat(" ", 55) + "botnet C2, case CERT-2331\n",
+		"B also holds A's entry 5: ipv4:192.0.2.44\n  B also holds A's entry 9: ipv4:192.0.2.44\n",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
