@@ -22,6 +22,12 @@ import (
 // extensions are refused.
 var Phone = register("phone", func(s string) (string, error) { return canonicalPhone(s, "") })
 
+// phone_table.go is generated from a pinned release of libphonenumber-js,
+// which gen_phone.go downloads from the npm registry; offline, pass the
+// tarball: go run gen_phone.go -tgz libphonenumber-js-VERSION.tgz.
+//
+//go:generate go run gen_phone.go
+
 // phoneRegion is a region's numbering plan, as far as canonicalization
 // needs it (see phone_table.go).
 type phoneRegion struct {
