@@ -1,9 +1,12 @@
 package match
 
 import (
+	"bytes"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fedmatch/fedmatch/match/indicator"
@@ -118,3 +121,61 @@ func reencode(t testing.TB, src binaryCodec, dst binaryDecoder) []byte {
 // oneLabel returns the label of a hit where at most one is expected; a hit
 // with several gives them all, joined, which no single label equals.
 func oneLabel(h Hit) string { return strings.Join(h.Labels, " | ") }
+
+func bytesAllocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// fuzzFixture is shared by the fuzz targets, one beside each decoder
+// (FuzzFilter in filter_test.go, FuzzEvalRequest and the other messages in
+// messages_test.go, the keys in keys_test.go, FuzzPublisherState in
+// state_test.go). Each checks that the decoder does not panic and that
+// whatever it accepts re-encodes to the same bytes; the protocol messages
+// are then also handed to the code that would use them (Evaluate,
+// Finalize, Confirm, Hits), which must not panic either.
+var fuzzFixture struct {
+	once sync.Once
+	p    *Publisher
+	q    *Querier
+	data map[string][][]byte
+}
+
+// fixture builds, once, a publisher and querier in each suite and the
+// seeds: valid encodings of every message from a real exchange.
+func fixture(f *testing.F) {
+	fuzzFixture.once.Do(func() {
+		fuzzFixture.data = map[string][][]byte{}
+		for _, s := range []Suite{SuiteRistretto255, SuiteP256} {
+			for _, sm := range samples(f, s) {
+				fuzzFixture.data[sm.name] = append(fuzzFixture.data[sm.name], sm.data)
+			}
+		}
+		key := testKey(f, SuiteRistretto255, 3)
+		fuzzFixture.p = mustPublish(f, key, entriesOf(synthetic(f, 0, 20), nil), &PublishOptions{Epoch: 7})
+		q, err := NewQuerier(fuzzFixture.p.Filter(), &QuerierOptions{ChunkSize: MinChunkSize})
+		if err != nil {
+			f.Fatal(err)
+		}
+		fuzzFixture.q = q
+	})
+	for _, seeds := range fuzzFixture.data {
+		for _, b := range seeds {
+			f.Add(bytes.Clone(b))
+		}
+	}
+}
+
+func checkReencode(t *testing.T, in []byte, m binaryCodec) {
+	out, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatalf("accepted, but does not re-encode: %v", err)
+	}
+	if !bytes.Equal(in, out) {
+		t.Fatalf("accepted, but re-encodes differently:\n in %x\nout %x", in, out)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -208,15 +207,6 @@ func TestDecodeHugeCountSmallBody(t *testing.T) {
 	})
 }
 
-func bytesAllocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 func TestDecodeFieldErrors(t *testing.T) {
 	sm := samples(t, SuiteRistretto255)
 	byName := map[string][]byte{}
@@ -321,4 +311,59 @@ func TestConfirmAnswers(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", c.name, err, c.want)
 		}
 	}
+}
+
+func FuzzEvalRequest(f *testing.F) {
+	fixture(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r EvalRequest
+		if r.UnmarshalBinary(b) != nil {
+			return
+		}
+		checkReencode(t, b, &r)
+		if r.Len() <= 64 { // keep each run fast
+			fuzzFixture.p.Evaluate(&r)
+		}
+	})
+}
+
+func FuzzEvalResponse(f *testing.F) {
+	fixture(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r EvalResponse
+		if r.UnmarshalBinary(b) != nil {
+			return
+		}
+		checkReencode(t, b, &r)
+		if r.Len() <= 64 {
+			qu, _, err := fuzzFixture.q.Blind(synthetic(t, 15, r.Len()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			qu.Finalize(&r)
+		}
+	})
+}
+
+func FuzzConfirmRequest(f *testing.F) {
+	fixture(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r ConfirmRequest
+		if r.UnmarshalBinary(b) != nil {
+			return
+		}
+		checkReencode(t, b, &r)
+		fuzzFixture.p.Confirm(&r)
+	})
+}
+
+func FuzzConfirmResponse(f *testing.F) {
+	fixture(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r ConfirmResponse
+		if r.UnmarshalBinary(b) != nil {
+			return
+		}
+		checkReencode(t, b, &r)
+	})
 }
