@@ -51,7 +51,8 @@ func GenerateKey(s Suite) (*PrivateKey, error) {
 }
 
 // DeriveKey derives a key deterministically from a 32-byte seed and an
-// optional info string, as DeriveKeyPair of RFC 9497 Section 3.2.1. The
+// optional info string, as DeriveKeyPair of RFC 9497 Section 3.2.1. Most
+// publishers use [GenerateKey] instead. The
 // derivation depends on the mode, as the RFC specifies. Use it for
 // reproducible tests and for keys held in an HSM-backed seed; anyone who
 // knows the seed knows the key.
@@ -227,7 +228,9 @@ func ParsePublicKey(b []byte) (*PublicKey, error) {
 }
 
 // NewPublicKey returns the public key of suite s whose SerializeElement
-// encoding is b, as another RFC 9497 implementation prints it.
+// encoding is b, as another RFC 9497 implementation prints it. Most
+// queriers get the key inside a [Filter] and pin it with
+// [QuerierOptions.PublicKey]; this is for keys exchanged out of band.
 func NewPublicKey(s Suite, b []byte) (*PublicKey, error) {
 	if !s.valid() {
 		return nil, fmt.Errorf("%w: %v", ErrWrongSuite, s)

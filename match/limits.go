@@ -2,7 +2,11 @@ package match
 
 // Limits enforced by every decoder before it allocates, and by the
 // functions that produce messages. They bound what a peer can make this
-// package allocate or compute.
+// package allocate or compute. Most users can ignore them: the defaults
+// stay within them, and a message beyond them is refused with
+// ErrOversized, ErrMalformed or ErrBatchTooLarge. They matter to
+// implementers in another language (PROTOCOL.md lists them) and to a
+// layer that sizes its own batches, as package federation does.
 const (
 	// MaxBatch is the largest number of indicators in one evaluation
 	// request, and of tags in one confirm request.

@@ -20,6 +20,10 @@ import (
 // The elements are divided into chunks of ChunkSize (the last may be
 // shorter); each chunk is an RFC 9497 batch with its own proof, so that
 // both sides can work on chunks in parallel.
+//
+// A publisher reads Kind and Len to authorise a request before
+// [Publisher.Evaluate]; the other accessors are for a layer that routes
+// requests to the key they name, and most users can ignore them.
 type EvalRequest struct {
 	hdr   msgHeader
 	kind  string

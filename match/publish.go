@@ -38,7 +38,8 @@ type PublishOptions struct {
 	// in (0, 0.5]. Zero means DefaultFalsePositiveRate.
 	FalsePositiveRate float64
 	// Epoch, NotBefore and NotAfter are carried in the filter for the
-	// federation layer; this package does not read a clock.
+	// federation layer, which sets them; this package does not read a
+	// clock, and a two-party exchange can leave them unset.
 	Epoch               uint64
 	NotBefore, NotAfter time.Time
 	// Workers is the number of goroutines evaluating entries; zero means

@@ -24,6 +24,9 @@ type QuerierOptions struct {
 	// no proof: the publisher could then evaluate with another key
 	// unnoticed.
 	InsecureAllowOPRF bool
+	// ChunkSize and Workers tune performance; most users leave them
+	// zero.
+	//
 	// ChunkSize is the number of elements under one proof, from
 	// MinChunkSize to MaxChunkSize. Zero means DefaultChunkSize for large
 	// batches and, for smaller ones, an even split between the workers

@@ -13,7 +13,9 @@ import (
 // MarshalBinary encodes the publisher's state without its key: the filter's
 // parameters, the tag index, and the labels and references, so that a
 // publisher can be restored after a restart with [RestorePublisher]
-// instead of evaluating its watchlist again. The encoding holds the
+// instead of evaluating its watchlist again. Package federation does this
+// for its nodes; other users need it only to keep a publisher on disk
+// themselves. The encoding holds the
 // confirm tags and labels: keep it as carefully as the watchlist itself.
 //
 //	header(type 0x08) suite mode keyID[16]
