@@ -30,11 +30,15 @@
 //
 // # Where to start
 //
-// Package [github.com/fedmatch/fedmatch/match] holds the protocol: indicators and their
-// canonical forms, keys, filters, and the query and confirm messages. Its
-// package example runs a whole two-party exchange. Package
+// Package [github.com/fedmatch/fedmatch/match] holds the protocol: keys,
+// filters, and the query and confirm messages; its package example runs a
+// whole two-party exchange. Package
+// [github.com/fedmatch/fedmatch/match/indicator] turns watchlist values
+// into canonical indicators, by kind. Package
 // [github.com/fedmatch/fedmatch/match/feed] imports watchlists from STIX
-// 2.1, MISP, CSV and line lists. The program
+// 2.1, MISP, CSV and line lists. Package
+// [github.com/fedmatch/fedmatch/federation] runs agency nodes that publish,
+// query and confirm over mutual TLS, with policy, budgets and audit. The program
 // examples/twoparty runs one between two agencies in one process, on
 // built-in data or on two files. PROTOCOL.md specifies the wire format
 // byte by byte, with test vectors, for implementations in other languages.
