@@ -81,136 +81,170 @@ func run(w io.Writer) error {
 	}
 	defer os.RemoveAll(base)
 
-	// Each agency: an identity key, a listening address, a watchlist.
+	as, err := newAgencies(base)
+	if err != nil {
+		return err
+	}
+	for _, a := range as {
+		err := a.start(ctx, w, as)
+		if a.node != nil {
+			defer a.node.Close()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w)
+	for _, a := range as {
+		if err := a.matchPartners(ctx, w); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "What each publisher's audit log records of the others' queries:")
+	for _, a := range as {
+		if err := a.printAudit(w); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w, "\nNothing else crossed: no publisher saw a querier's other indicators (they were")
+	fmt.Fprintln(w, "blinded), and no querier can test guesses against a filter without asking its publisher.")
+	return nil
+}
+
+// newAgencies gives each agency an identity key, a listening address on
+// localhost and its watchlist.
+func newAgencies(base string) ([]*agency, error) {
 	var as []*agency
 	for _, a := range agencies {
 		_, key, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		addr := ln.Addr().String()
-		ln.Close() // the node listens on it below
+		ln.Close() // the node listens on it in start
 		ag := &agency{id: a.id, key: key, addr: addr, dir: filepath.Join(base, a.id)}
 		for _, line := range a.list {
 			ind, label, err := parseLine(line)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			ag.entries = append(ag.entries, match.Entry{Indicator: ind, Label: label})
 		}
 		as = append(as, ag)
 	}
-	// Each knows the others by pinned key; all kinds, a budget, labels.
-	for _, a := range as {
-		var partners []federation.Partner
-		for _, b := range as {
-			if b == a {
-				continue
-			}
-			pub := b.key.Public().(ed25519.PublicKey)
-			partners = append(partners, federation.Partner{
-				ID: b.id, URL: "https://" + b.addr, SPKI: federation.IdentitySPKI(pub), Identity: pub,
-				Kinds: []string{"*"}, Budget: 1000, ReleaseLabels: []string{"*"},
-			})
+	return as, nil
+}
+
+// start runs a's node: every other agency is a partner, known by its
+// pinned key, allowed every kind, a budget, and every label. The node
+// publishes its filter and serves until ctx is cancelled.
+func (a *agency) start(ctx context.Context, w io.Writer, all []*agency) error {
+	var partners []federation.Partner
+	for _, b := range all {
+		if b == a {
+			continue
 		}
-		entries := a.entries
-		node, err := federation.New(&federation.Config{
-			ID: a.id, Identity: a.key, StateDir: a.dir, Partners: partners,
-			Watchlist: func() iter.Seq2[match.Entry, error] {
-				return func(yield func(match.Entry, error) bool) {
-					for _, e := range entries {
-						if !yield(e, nil) {
-							return
-						}
+		pub := b.key.Public().(ed25519.PublicKey)
+		partners = append(partners, federation.Partner{
+			ID: b.id, URL: "https://" + b.addr, SPKI: federation.IdentitySPKI(pub), Identity: pub,
+			Kinds: []string{"*"}, Budget: 1000, ReleaseLabels: []string{"*"},
+		})
+	}
+	node, err := federation.New(&federation.Config{
+		ID: a.id, Identity: a.key, StateDir: a.dir, Partners: partners,
+		Watchlist: func() iter.Seq2[match.Entry, error] {
+			return func(yield func(match.Entry, error) bool) {
+				for _, e := range a.entries {
+					if !yield(e, nil) {
+						return
 					}
 				}
-			},
-		})
-		if err != nil {
-			return err
-		}
-		defer node.Close()
-		a.node = node
-		if err := node.Publish(ctx); err != nil {
-			return err
-		}
-		ready := make(chan struct{})
-		go node.ListenAndServe(ctx, a.addr, func(net.Addr) { close(ready) })
-		<-ready
-		f := node.Filter()
-		fmt.Fprintf(w, "%-9s publishes %d entries (epoch %d, key %v), listens on %s\n", a.id, f.Len(), f.Epoch(), f.KeyID(), a.addr)
+			}
+		},
+	})
+	if err != nil {
+		return err
 	}
-	fmt.Fprintln(w)
+	a.node = node
+	if err := node.Publish(ctx); err != nil {
+		return err
+	}
+	ready := make(chan struct{})
+	go node.ListenAndServe(ctx, a.addr, func(net.Addr) { close(ready) })
+	<-ready
+	f := node.Filter()
+	fmt.Fprintf(w, "%-9s publishes %d entries (epoch %d, key %v), listens on %s\n", a.id, f.Len(), f.Epoch(), f.KeyID(), a.addr)
+	return nil
+}
 
-	// Each matches its whole list against the other two, concurrently.
-	for _, a := range as {
-		var mine []indicator.Indicator
-		for _, e := range a.entries {
-			mine = append(mine, e.Indicator)
+// matchPartners matches a's whole list against every partner at once and
+// prints what it learned from each.
+func (a *agency) matchPartners(ctx context.Context, w io.Writer) error {
+	var mine []indicator.Indicator
+	for _, e := range a.entries {
+		mine = append(mine, e.Indicator)
+	}
+	start := time.Now()
+	results := a.node.Match(ctx, mine)
+	fmt.Fprintf(w, "%s asks about its %d indicators (%v):\n", a.id, len(mine), time.Since(start).Round(time.Millisecond))
+	for _, r := range results {
+		if r.Err != nil {
+			return fmt.Errorf("%s vs %s: %w", a.id, r.Partner, r.Err)
 		}
-		start := time.Now()
-		results := a.node.Match(ctx, mine)
-		fmt.Fprintf(w, "%s asks about its %d indicators (%v):\n", a.id, len(mine), time.Since(start).Round(time.Millisecond))
-		for _, r := range results {
-			if r.Err != nil {
-				return fmt.Errorf("%s vs %s: %w", a.id, r.Partner, r.Err)
-			}
-			fmt.Fprintf(w, "  from %-9s %d shared:", r.Partner, len(r.Hits))
-			if len(r.Hits) == 0 {
-				fmt.Fprint(w, " none")
-			}
-			fmt.Fprintln(w)
-			sort.Slice(r.Hits, func(i, j int) bool { return r.Hits[i].Indicator.String() < r.Hits[j].Indicator.String() })
-			for _, h := range r.Hits {
-				fmt.Fprintf(w, "    %-45s their label: %s\n", h.Indicator, strings.Join(h.Labels, "; "))
-			}
+		fmt.Fprintf(w, "  from %-9s %d shared:", r.Partner, len(r.Hits))
+		if len(r.Hits) == 0 {
+			fmt.Fprint(w, " none")
+		}
+		fmt.Fprintln(w)
+		sort.Slice(r.Hits, func(i, j int) bool { return r.Hits[i].Indicator.String() < r.Hits[j].Indicator.String() })
+		for _, h := range r.Hits {
+			fmt.Fprintf(w, "    %-45s their label: %s\n", h.Indicator, strings.Join(h.Labels, "; "))
 		}
 	}
-	fmt.Fprintln(w)
+	return nil
+}
 
-	// What each publisher was told: its audit log, verified.
-	fmt.Fprintln(w, "What each publisher's audit log records of the others' queries:")
-	for _, a := range as {
-		recs, err := federation.ReadAudit(a.dir, a.id, a.key.Public().(ed25519.PublicKey))
-		if err != nil {
-			return err
+// printAudit reads a's audit log, verified, and prints what each partner
+// asked: counts and kinds, never a value.
+func (a *agency) printAudit(w io.Writer) error {
+	recs, err := federation.ReadAudit(a.dir, a.id, a.key.Public().(ed25519.PublicKey))
+	if err != nil {
+		return err
+	}
+	type seen struct {
+		kinds       []string
+		evaluations uint64
+		hits        uint64
+	}
+	byPartner := map[string]*seen{}
+	var order []string
+	for _, r := range recs {
+		if r.Type != federation.AuditEvaluation && r.Type != federation.AuditConfirmation {
+			continue
 		}
-		type seen struct {
-			kinds       []string
-			evaluations uint64
-			hits        uint64
+		s := byPartner[r.Partner]
+		if s == nil {
+			s = &seen{}
+			byPartner[r.Partner] = s
+			order = append(order, r.Partner)
 		}
-		byPartner := map[string]*seen{}
-		var order []string
-		for _, r := range recs {
-			if r.Type != federation.AuditEvaluation && r.Type != federation.AuditConfirmation {
-				continue
-			}
-			s := byPartner[r.Partner]
-			if s == nil {
-				s = &seen{}
-				byPartner[r.Partner] = s
-				order = append(order, r.Partner)
-			}
-			if r.Type == federation.AuditEvaluation {
-				s.evaluations += r.Count
-				s.kinds = append(s.kinds, fmt.Sprintf("%d %s", r.Count, strings.TrimPrefix(r.Detail, "kind ")))
-			} else {
-				s.hits += r.Hits
-			}
-		}
-		fmt.Fprintf(w, "  %s (%d records, chain and signatures verified):\n", a.id, len(recs))
-		for _, p := range order {
-			s := byPartner[p]
-			fmt.Fprintf(w, "    %-9s evaluated %d (%s), confirmed %d hit(s)\n", p, s.evaluations, strings.Join(s.kinds, ", "), s.hits)
+		if r.Type == federation.AuditEvaluation {
+			s.evaluations += r.Count
+			s.kinds = append(s.kinds, fmt.Sprintf("%d %s", r.Count, strings.TrimPrefix(r.Detail, "kind ")))
+		} else {
+			s.hits += r.Hits
 		}
 	}
-	fmt.Fprintln(w, "\nNothing else crossed: no publisher saw a querier's other indicators (they were")
-	fmt.Fprintln(w, "blinded), and no querier can test guesses against a filter without asking its publisher.")
+	fmt.Fprintf(w, "  %s (%d records, chain and signatures verified):\n", a.id, len(recs))
+	for _, p := range order {
+		s := byPartner[p]
+		fmt.Fprintf(w, "    %-9s evaluated %d (%s), confirmed %d hit(s)\n", p, s.evaluations, strings.Join(s.kinds, ", "), s.hits)
+	}
 	return nil
 }
 

@@ -106,24 +106,7 @@ func demo(w io.Writer) error {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "What B learned (%d of its %d indicators are on A's list):\n", len(learnedB), len(agencyB))
 	for _, h := range learnedB {
-		// Several of A's entries may hold the indicator: B gets each
-		// one's label.
-		head := "A's label: "
-		if len(h.Labels) > 1 {
-			head = "A's labels: "
-		}
-		col := h.Indicator.String()
-		for i, l := range h.Labels {
-			if i > 0 {
-				col, head = "", strings.Repeat(" ", len(head))
-			}
-			fmt.Fprintf(w, "  %-40s %s%s\n", col, head, l)
-		}
-		for _, e := range agencyB {
-			if e.indicator() == h.Indicator && e.value != h.Indicator.Value() {
-				fmt.Fprintf(w, "  %-40s (B wrote %q)\n", "", e.value)
-			}
-		}
+		printHit(w, h)
 	}
 	fmt.Fprintln(w, "What A learned:")
 	fmt.Fprintf(w, "  B asked about %s\n", strings.Join(asked, ", "))
@@ -134,4 +117,26 @@ func demo(w io.Writer) error {
 	fmt.Fprintln(w, "and B cannot test guesses against A's filter without asking A for each one.")
 	fmt.Fprintf(w, "Bytes: B -> A %d, A -> B %d (filter included).\n", t.toPublisher, t.toQuerier)
 	return nil
+}
+
+// printHit prints what B learned of one hit: A's labels (several of A's
+// entries may hold the indicator, and B gets each one's label) and how B
+// had written the indicator, if not canonically.
+func printHit(w io.Writer, h match.Hit) {
+	head := "A's label: "
+	if len(h.Labels) > 1 {
+		head = "A's labels: "
+	}
+	col := h.Indicator.String()
+	for i, l := range h.Labels {
+		if i > 0 {
+			col, head = "", strings.Repeat(" ", len(head))
+		}
+		fmt.Fprintf(w, "  %-40s %s%s\n", col, head, l)
+	}
+	for _, e := range agencyB {
+		if e.indicator() == h.Indicator && e.value != h.Indicator.Value() {
+			fmt.Fprintf(w, "  %-40s (B wrote %q)\n", "", e.value)
+		}
+	}
 }

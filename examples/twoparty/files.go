@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"slices"
 	"time"
@@ -103,20 +104,7 @@ func matchFiles(c *fileConfig, out, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	byKind := map[*indicator.Kind][]indicator.Indicator{}
-	var kinds []*indicator.Kind
-	seen := map[indicator.Indicator]bool{}
-	for e := range b.r.Entries() {
-		if seen[e.Indicator] {
-			continue
-		}
-		seen[e.Indicator] = true
-		k := e.Indicator.Kind()
-		if byKind[k] == nil {
-			kinds = append(kinds, k)
-		}
-		byKind[k] = append(byKind[k], e.Indicator)
-	}
+	kinds, byKind := byKind(b.r.Entries())
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -161,4 +149,24 @@ func matchFiles(c *fileConfig, out, log io.Writer) error {
 	fmt.Fprintf(log, "bytes: querier -> publisher %d, publisher -> querier %d (filter included)\n", t.toPublisher, t.toQuerier)
 	fmt.Fprintf(log, "time: %v (publish %v)\n", time.Since(start).Round(time.Millisecond), published.Round(time.Millisecond))
 	return nil
+}
+
+// byKind returns the distinct indicators of entries grouped by kind (a
+// batch is of one kind), and the kinds in the order they first appear.
+func byKind(entries iter.Seq[match.Entry]) ([]*indicator.Kind, map[*indicator.Kind][]indicator.Indicator) {
+	groups := map[*indicator.Kind][]indicator.Indicator{}
+	var kinds []*indicator.Kind
+	seen := map[indicator.Indicator]bool{}
+	for e := range entries {
+		if seen[e.Indicator] {
+			continue
+		}
+		seen[e.Indicator] = true
+		k := e.Indicator.Kind()
+		if groups[k] == nil {
+			kinds = append(kinds, k)
+		}
+		groups[k] = append(groups[k], e.Indicator)
+	}
+	return kinds, groups
 }
