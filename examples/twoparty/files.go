@@ -104,7 +104,7 @@ func matchFiles(c *fileConfig, out, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	kinds, byKind := byKind(b.r.Entries())
+	kinds, byKind := groupByKind(b.r.Entries())
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -151,9 +151,9 @@ func matchFiles(c *fileConfig, out, log io.Writer) error {
 	return nil
 }
 
-// byKind returns the distinct indicators of entries grouped by kind (a
+// groupByKind returns the distinct indicators of entries grouped by kind (a
 // batch is of one kind), and the kinds in the order they first appear.
-func byKind(entries iter.Seq[match.Entry]) ([]*indicator.Kind, map[*indicator.Kind][]indicator.Indicator) {
+func groupByKind(entries iter.Seq[match.Entry]) ([]*indicator.Kind, map[*indicator.Kind][]indicator.Indicator) {
 	groups := map[*indicator.Kind][]indicator.Indicator{}
 	var kinds []*indicator.Kind
 	seen := map[indicator.Indicator]bool{}
