@@ -138,7 +138,8 @@ func extract(tgz []byte, names ...string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tarball: %w", err)
 	}
-	tr := tar.NewReader(io.LimitReader(zr, maxUnpacked))
+	unpacked := &io.LimitedReader{R: zr, N: maxUnpacked + 1}
+	tr := tar.NewReader(unpacked)
 	files := make(map[string][]byte)
 	for {
 		h, err := tr.Next()
@@ -163,6 +164,15 @@ func extract(tgz []byte, names ...string) (map[string][]byte, error) {
 		if files[h.Name], err = readLimited(tr, maxFile, h.Name); err != nil {
 			return nil, fmt.Errorf("tarball: %w", err)
 		}
+	}
+	// tar stops at its end-of-archive blocks, before the end of the gzip
+	// stream: read on to the end, so that gzip checks its CRC and length
+	// and a cut or corrupted tarball is refused.
+	if _, err := io.Copy(io.Discard, unpacked); err != nil {
+		return nil, fmt.Errorf("tarball: %w", err)
+	}
+	if unpacked.N == 0 {
+		return nil, fmt.Errorf("tarball: more than %d bytes unpacked", maxUnpacked)
 	}
 	for _, n := range names {
 		if _, ok := files[n]; !ok {

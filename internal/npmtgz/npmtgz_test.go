@@ -18,7 +18,7 @@ type entry struct {
 	typ        byte // tar.TypeReg if zero
 }
 
-func makeTgz(t *testing.T, entries ...entry) []byte {
+func makeTgz(t testing.TB, entries ...entry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -117,4 +117,33 @@ func TestURL(t *testing.T) {
 	if got, want := r.URL(), "https://registry.npmjs.org/ibantools/-/ibantools-4.5.4.tgz"; got != want {
 		t.Errorf("URL = %q, want %q", got, want)
 	}
+}
+
+// TestExtractTruncated cuts a tarball at every length: extract refuses
+// each cut with an error (it never returns a file cut short).
+func TestExtractTruncated(t *testing.T) {
+	tgz := makeTgz(t, entry{name: "package/package.json", body: `{"name":"x","version":"1.0.0"}`},
+		entry{name: "package/data.json", body: strings.Repeat("0123456789", 100)})
+	for n := range len(tgz) {
+		if _, err := extract(tgz[:n], "package/data.json"); err == nil {
+			t.Fatalf("cut at %d of %d: accepted", n, len(tgz))
+		}
+	}
+}
+
+// FuzzExtract feeds extract arbitrary bytes (the integrity check comes
+// first in Files, so these bytes are pinned in practice; the reader must
+// still neither panic nor exceed its limits on any input).
+func FuzzExtract(f *testing.F) {
+	f.Add(makeTgz(f, entry{name: "package/package.json", body: `{"name":"x","version":"1.0.0"}`}))
+	f.Add(makeTgz(f, entry{name: "package/package.json", body: "ln", typ: tar.TypeSymlink}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		files, err := extract(b, "package/package.json")
+		if err != nil {
+			return
+		}
+		if len(files["package/package.json"]) > maxFile {
+			t.Fatalf("file of %d bytes returned", len(files["package/package.json"]))
+		}
+	})
 }
