@@ -30,6 +30,7 @@ func TestKindEmail(t *testing.T) {
 	})
 }
 
+// Regression: "jos\u00e9" and "jose\u0301" were two indicators before the local part was NFC-normalised (5520ab5).
 func TestEmailNFC(t *testing.T) {
 	composed := MustNew(Email, "jos\u00e9@example.org")
 	decomposed := MustNew(Email, "jose\u0301@example.org")

@@ -35,6 +35,8 @@ func TestKindPhone(t *testing.T) {
 		{"8 495 123-45-67", "RU", "+74951234567"},
 		{"+33 1 23 45 67 89", "DE", "+33123456789"},
 		{"06 12 34 56 78", "FR", "+33612345678"},
+		// Regression: an empty region, which reads international numbers only, was once refused as unknown (cccd8c4).
+		{"0044 20 7946 0018", "", "+442079460018"},
 		{"030 1", "DE", ""},
 		{"555-0123", "US", ""},
 	} {

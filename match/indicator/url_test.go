@@ -37,6 +37,8 @@ func TestKindURL(t *testing.T) {
 		{"http://user:pw@example.com/", "http://user:pw@example.com/", ""},
 		{"http://ex\tam\nple.com/", "http://example.com/", ""},
 		{"ftp://files.example.org:21/pub", "ftp://files.example.org/pub", ""},
+		// Regression: a full-width digit host was not a fixed point while IPv4 forms were read before IDNA mapping (FuzzCanonicalize, a7cc892).
+		{"http://８/", "http://0.0.0.8/", ""},
 		{"mailto:alice@example.org", "", "no authority"},
 		{"http://", "", "no host"},
 		{"http://exa mple.com/", "", "host"},
@@ -45,6 +47,8 @@ func TestKindURL(t *testing.T) {
 		{"http://[2001:db8::1/", "", "unclosed"},
 		{"http://[192.0.2.1]/", "", "IPv6"},
 		{"", "", "no host"},
+		// Regression: an escaped invalid UTF-8 byte once made an A-label that was not a fixed point (FuzzCanonicalize, a7cc892).
+		{"Xn-%8000000", "", "not valid UTF-8"},
 	})
 }
 
