@@ -1,6 +1,7 @@
 package indicator
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -22,4 +23,52 @@ func TestKindBTC(t *testing.T) {
 		{"bc1zw508d6qejxtdg4y5r3zarqfsj7w4", "", ""},
 		{"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", "", "Base58"},
 	})
+}
+
+// TestBTCBIP173And350 runs the test vectors of BIP 173 and BIP 350: a
+// valid segwit address is accepted in lower case; an invalid one, a
+// witness v1+ address with a bech32 (not bech32m) checksum, and a bech32
+// string that is not an address (no segwit prefix) are refused.
+func TestBTCBIP173And350(t *testing.T) {
+	c := newConformance(t, "bip173_350.txt")
+	for _, r := range c.records(4) {
+		in := c.unquote(r[1])
+		got, err := BTC.Canonicalize(in)
+		switch r[0] {
+		case "valid-address":
+			c.check(err == nil && got == strings.ToLower(in), "%q = %q, %v; want %q", in, got, err, strings.ToLower(in))
+		case "invalid-address", "superseded", "valid-string", "invalid-string":
+			c.check(err != nil, "%s %q (%s) accepted as %q", r[0], in, r[2], got)
+		default:
+			t.Fatalf("unknown expectation %q", r[0])
+		}
+	}
+	c.done(nil)
+}
+
+// TestBTCBitcoinCore runs Bitcoin Core's key_io test data: every address
+// of every chain is accepted, as written (Base58Check) or in lower case
+// (segwit, also when written in upper case); WIF private keys and the
+// invalid strings are refused.
+func TestBTCBitcoinCore(t *testing.T) {
+	c := newConformance(t, "bitcoin_core_key_io.txt")
+	for _, r := range c.records(3) {
+		in := r[1]
+		got, err := BTC.Canonicalize(in)
+		switch r[0] {
+		case "valid-address":
+			want := in
+			if r[3] == "segwit" {
+				want = strings.ToLower(in)
+				up, err := BTC.Canonicalize(strings.ToUpper(in))
+				c.check(err == nil && up == want, "%q (upper case) = %q, %v; want %q", strings.ToUpper(in), up, err, want)
+			}
+			c.check(err == nil && got == want, "%q (%s %s) = %q, %v; want %q", in, r[2], r[3], got, err, want)
+		case "invalid-address", "invalid":
+			c.check(err != nil, "%s %q accepted as %q", r[0], in, got)
+		default:
+			t.Fatalf("unknown expectation %q", r[0])
+		}
+	}
+	c.done(nil)
 }

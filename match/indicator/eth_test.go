@@ -1,7 +1,11 @@
 package indicator
 
 import (
+	"encoding/hex"
+	"strings"
 	"testing"
+
+	"golang.org/x/crypto/sha3"
 )
 
 func TestKindETH(t *testing.T) {
@@ -20,4 +24,50 @@ func TestKindETH(t *testing.T) {
 		{"0x5aaeb6053f3e94c9b9a09f33669435e7ef1bea", "", "40 hex"},
 		{"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaeg", "", "hexadecimal"},
 	})
+}
+
+// TestETHEIP55 runs EIP-55's test addresses: each is accepted as "0x" and
+// lower case; each with one letter's case flipped, which this test's own
+// EIP-55 encoder finds mis-checksummed, is refused.
+func TestETHEIP55(t *testing.T) {
+	c := newConformance(t, "eip55.txt")
+	for _, r := range c.records(2) {
+		addr := r[1]
+		hexdigits := addr[2:]
+		if enc := eip55(strings.ToLower(hexdigits)); enc != hexdigits {
+			t.Fatalf("the test's EIP-55 encoder gives %s for %s: the encoder is wrong", enc, addr)
+		}
+		want := "0x" + strings.ToLower(hexdigits)
+		got, err := ETH.Canonicalize(addr)
+		c.check(err == nil && got == want, "%s (%s) = %q, %v; want %s", addr, r[0], got, err, want)
+		for i := range len(hexdigits) {
+			if hexdigits[i] < 'A' {
+				continue // a digit has no case
+			}
+			flipped := hexdigits[:i] + string(hexdigits[i]^0x20) + hexdigits[i+1:]
+			if eip55(strings.ToLower(flipped)) == flipped {
+				continue
+			}
+			got, err := ETH.Canonicalize("0x" + flipped)
+			c.check(err != nil, "0x%s (letter %d of %s flipped) accepted as %q", flipped, i, addr, got)
+		}
+	}
+	c.done(nil)
+}
+
+// eip55 returns the EIP-55 mixed-case spelling of 40 lower-case hex
+// digits: a letter is upper case where the nibble of Keccak-256 of the
+// lower-case digits at its position is 8 or more. It is written apart from
+// canonicalETH, so that the test does not check the code with itself.
+func eip55(lower string) string {
+	h := sha3.NewLegacyKeccak256()
+	h.Write([]byte(lower))
+	hash := hex.EncodeToString(h.Sum(nil))
+	out := []byte(lower)
+	for i, c := range out {
+		if c >= 'a' && hash[i] >= '8' {
+			out[i] = c - 'a' + 'A'
+		}
+	}
+	return string(out)
 }

@@ -1,6 +1,7 @@
 package indicator
 
 import (
+	"net/netip"
 	"testing"
 )
 
@@ -84,4 +85,30 @@ func TestKindCIDR(t *testing.T) {
 	if _, err := ParseIP("example.com"); err == nil {
 		t.Error("ParseIP accepted a domain")
 	}
+}
+
+// TestIPv6RFC5952 runs the examples of RFC 5952: every spelling of an
+// address or prefix canonicalizes to the text section 4 prescribes.
+func TestIPv6RFC5952(t *testing.T) {
+	c := newConformance(t, "rfc5952.txt")
+	for _, r := range c.records(4) {
+		k, err := Lookup(r[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, want := r[1], r[2]
+		got, err := k.Canonicalize(in)
+		if a, perr := netip.ParseAddr(want); perr == nil && a.Is4In6() {
+			// Section 5's "::ffff:192.0.2.1": [IPv6] refuses IPv4-mapped
+			// addresses, which are kind [IPv4], so that an address has one
+			// kind; there it is the IPv4 address it maps.
+			v4, err4 := IPv4.Canonicalize(in)
+			if err != nil && err4 == nil && v4 == a.Unmap().String() {
+				c.documented("IPv4-mapped addresses are kind ipv4", "%s %q refused, ipv4 %q", k, in, v4)
+				continue
+			}
+		}
+		c.check(err == nil && got == want, "%s %q (section %s) = %q, %v; want %q", k, in, r[3], got, err, want)
+	}
+	c.done(map[string]int{"IPv4-mapped addresses are kind ipv4": 2})
 }

@@ -55,3 +55,36 @@ func TestKindPhone(t *testing.T) {
 		t.Errorf("unknown region: %v", err)
 	}
 }
+
+// TestPhoneConformance runs libphonenumber's example numbers, a mobile and
+// a fixed-line one for each region: the international format
+// canonicalizes to the E.164 form as [Phone], the national format too with
+// the region as default country ([ParsePhone]), and E.164 is a fixed point.
+func TestPhoneConformance(t *testing.T) {
+	// National formats that ParsePhone reads otherwise than
+	// libphonenumber, by no documented rule: faults of the library.
+	const (
+		gapBY = "Belarus's national prefix is 8 or 80, ParsePhone strips only the 8 and keeps the 0"
+		gapAR = "Argentina's national mobile format (0 area 15 number) is not mapped to +54 9 area number"
+	)
+	gaps := map[string]string{
+		"8 0152 45-09-11":  gapBY, // +3750152450911, another number than +375152450911
+		"8 029 491-19-11":  gapBY, // +3750294911911, another number than +375294911911
+		"011 15-2345-6789": gapAR, // refused
+	}
+	c := newConformance(t, "phone.txt")
+	for _, r := range c.records(5) {
+		region, typ, national, intl, e164 := r[0], r[1], r[2], r[3], r[4]
+		got, err := Phone.Canonicalize(intl)
+		c.check(err == nil && got == e164, "%s %s international %q = %q, %v; want %s", region, typ, intl, got, err, e164)
+		got, err = Phone.Canonicalize(e164)
+		c.check(err == nil && got == e164, "%s %s E.164 %q = %q, %v", region, typ, e164, got, err)
+		ind, err := ParsePhone(national, region)
+		if gap, ok := gaps[national]; ok && (err != nil || ind.Value() != e164) {
+			c.knownGap(gap, "%s %s national %q = %v, %v; want %s", region, typ, national, ind, err, e164)
+			continue
+		}
+		c.check(err == nil && ind.Value() == e164, "%s %s national %q = %v, %v; want %s", region, typ, national, ind, err, e164)
+	}
+	c.done(map[string]int{gapBY: 2, gapAR: 1})
+}
