@@ -62,35 +62,31 @@ func csvHeaderHasValue(line string, o *Options) bool {
 	return column(splitHeader(line), o.ValueColumn, valueColumns) >= 0
 }
 
+// csvColumns are the positions of the columns a CSV feed is read from, as
+// its header names them; -1 for a column the header lacks.
+type csvColumns struct {
+	value, kind, ref, label int
+}
+
 func (r *Reader) readCSV(emit emitFunc) error {
 	cr := csv.NewReader(r.br)
 	cr.FieldsPerRecord = -1
 	cr.Comment = '#'
 	cr.ReuseRecord = true
-	var header []string
-	var valueCol, kindCol, refCol, labelCol int
-	first := true
+	r.in.reset()
+	cr.Comma = r.peekCSVDelimiter()
+	cols, err := r.readCSVHeader(cr)
+	if err != nil {
+		return err
+	}
 	for {
 		r.in.reset()
-		if first {
-			// The delimiter is the header's: peek at it.
-			head, _ := r.br.Peek(sniffBytes)
-			for _, l := range strings.Split(string(head), "\n") {
-				if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
-					cr.Comma = csvDelimiter(t)
-					break
-				}
-			}
-		}
 		rec, err := cr.Read()
 		if err == io.EOF {
-			if first {
-				return errors.New("feed: CSV input without a header row")
-			}
 			return nil
 		}
 		var pe *csv.ParseError
-		if errors.As(err, &pe) && !first && !errors.Is(err, ErrRecordTooLarge) {
+		if errors.As(err, &pe) && !errors.Is(err, ErrRecordTooLarge) {
 			r.reject(fmt.Sprintf("line %d", pe.Line), "malformed CSV row: "+pe.Err.Error(), false)
 			continue
 		}
@@ -101,62 +97,94 @@ func (r *Reader) readCSV(emit emitFunc) error {
 			return fmt.Errorf("feed: CSV: %w", err)
 		}
 		line, _ := cr.FieldPos(0)
-		where := fmt.Sprintf("line %d", line)
-		if first {
-			first = false
-			header = make([]string, len(rec))
-			for i, f := range rec {
-				header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(f, "\ufeff")))
-			}
-			valueCol = column(header, r.opts.ValueColumn, valueColumns)
-			kindCol = column(header, r.opts.KindColumn, kindColumns)
-			refCol = column(header, r.opts.RefColumn, refColumns)
-			labelCol = column(header, r.opts.LabelColumn, labelColumns)
-			switch {
-			case valueCol < 0:
-				return fmt.Errorf("feed: CSV header has no value column (%s)", strings.Join(valueColumns, ", "))
-			case kindCol < 0 && r.opts.Kind == nil:
-				return fmt.Errorf("feed: CSV header has no kind column (%s) and Options.Kind is not set", strings.Join(kindColumns, ", "))
-			}
-			continue
-		}
-		field := func(i int) string {
-			if i < 0 || i >= len(rec) {
-				return ""
-			}
-			return strings.TrimSpace(rec[i])
-		}
-		value := field(valueCol)
-		if value == "" {
-			r.reject(where, "empty value", false)
-			continue
-		}
-		var ind indicator.Indicator
-		if kindCol >= 0 && field(kindCol) != "" {
-			ind, err = r.byKindName(field(kindCol), value)
-		} else if r.opts.Kind != nil {
-			ind, err = r.valueOf(r.opts.Kind, value)
-		} else {
-			r.reject(where, "no kind", false)
-			continue
-		}
-		if errors.Is(err, indicator.ErrUnknownKind) {
-			r.reject(where, fmt.Sprintf("kind %q is not supported", truncateName(field(kindCol))), true)
-			continue
-		}
-		if err != nil {
-			r.rejectErr(where, err)
-			continue
-		}
-		id := field(refCol)
-		if id == "" {
-			id = where
-		}
-		src := Source{Format: CSV, Where: where, ID: id, Name: field(labelCol)}
-		if !emit(src, ind, field(labelCol)) {
+		if !r.csvRow(cols, rec, fmt.Sprintf("line %d", line), emit) {
 			return errStopped
 		}
 	}
+}
+
+// peekCSVDelimiter returns the delimiter of the header, the first line
+// that is neither blank nor a comment, without consuming input.
+func (r *Reader) peekCSVDelimiter() rune {
+	head, _ := r.br.Peek(sniffBytes)
+	for _, l := range strings.Split(string(head), "\n") {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+			return csvDelimiter(t)
+		}
+	}
+	return ','
+}
+
+// readCSVHeader reads the header row and finds the columns in it. A
+// malformed header ends the feed: without it no row can be read.
+func (r *Reader) readCSVHeader(cr *csv.Reader) (csvColumns, error) {
+	rec, err := cr.Read()
+	if err == io.EOF {
+		return csvColumns{}, errors.New("feed: CSV input without a header row")
+	}
+	if err != nil {
+		if errors.Is(err, ErrRecordTooLarge) {
+			return csvColumns{}, err
+		}
+		return csvColumns{}, fmt.Errorf("feed: CSV: %w", err)
+	}
+	header := make([]string, len(rec))
+	for i, f := range rec {
+		header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(f, "\ufeff")))
+	}
+	cols := csvColumns{
+		value: column(header, r.opts.ValueColumn, valueColumns),
+		kind:  column(header, r.opts.KindColumn, kindColumns),
+		ref:   column(header, r.opts.RefColumn, refColumns),
+		label: column(header, r.opts.LabelColumn, labelColumns),
+	}
+	switch {
+	case cols.value < 0:
+		return csvColumns{}, fmt.Errorf("feed: CSV header has no value column (%s)", strings.Join(valueColumns, ", "))
+	case cols.kind < 0 && r.opts.Kind == nil:
+		return csvColumns{}, fmt.Errorf("feed: CSV header has no kind column (%s) and Options.Kind is not set", strings.Join(kindColumns, ", "))
+	}
+	return cols, nil
+}
+
+// csvRow turns one data row into an entry and emits it, or rejects the
+// row. It returns false when the consumer stops.
+func (r *Reader) csvRow(cols csvColumns, rec []string, where string, emit emitFunc) bool {
+	field := func(i int) string {
+		if i < 0 || i >= len(rec) {
+			return ""
+		}
+		return strings.TrimSpace(rec[i])
+	}
+	value := field(cols.value)
+	if value == "" {
+		r.reject(where, "empty value", false)
+		return true
+	}
+	var ind indicator.Indicator
+	var err error
+	if cols.kind >= 0 && field(cols.kind) != "" {
+		ind, err = r.byKindName(field(cols.kind), value)
+	} else if r.opts.Kind != nil {
+		ind, err = r.valueOf(r.opts.Kind, value)
+	} else {
+		r.reject(where, "no kind", false)
+		return true
+	}
+	if errors.Is(err, indicator.ErrUnknownKind) {
+		r.reject(where, fmt.Sprintf("kind %q is not supported", truncateName(field(cols.kind))), true)
+		return true
+	}
+	if err != nil {
+		r.rejectErr(where, err)
+		return true
+	}
+	id := field(cols.ref)
+	if id == "" {
+		id = where
+	}
+	src := Source{Format: CSV, Where: where, ID: id, Name: field(cols.label)}
+	return emit(src, ind, field(cols.label))
 }
 
 // byKindName canonicalizes value as the kind a CSV or MISP type names.
