@@ -68,16 +68,6 @@ type Config struct {
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now. For tests.
 	Now func() time.Time
-
-	// crashPoint, set only by this package's tests, is called at the
-	// points where a crash must leave a loadable state.
-	crashPoint func(string)
-}
-
-func (c *Config) crash(point string) {
-	if c.crashPoint != nil {
-		c.crashPoint(point)
-	}
 }
 
 // A Partner is an agency this node matches with, and the policy that

@@ -89,14 +89,13 @@ func TestStateFileTruncated(t *testing.T) {
 			t.Fatalf("budgets cut at %d: %v", n, err)
 		}
 	}
-	st := &nodeState{id: "n", current: &epochRef{2, time.Unix(5, 0)}, previous: &epochRef{1, time.Unix(1, 0)}, graceUntil: time.Unix(9, 0)}
-	enc := st.encode()
+	enc := encodeNodeState("n", schedule{current: epochRef{2, time.Unix(5, 0)}, previous: epochRef{1, time.Unix(1, 0)}, graceUntil: time.Unix(9, 0)})
 	for n := range len(enc) {
-		if _, err := decodeNodeState(enc[:n]); !errors.Is(err, ErrCorruptState) {
+		if _, _, err := decodeNodeState(enc[:n]); !errors.Is(err, ErrCorruptState) {
 			t.Fatalf("node state cut at %d: %v", n, err)
 		}
 	}
-	if got, err := decodeNodeState(enc); err != nil || got.current.number != 2 || got.previous.number != 1 {
+	if _, got, err := decodeNodeState(enc); err != nil || got.current.number != 2 || got.previous.number != 1 {
 		t.Fatalf("node state: %+v, %v", got, err)
 	}
 	// A declared budgets count far above what the bytes hold is refused
@@ -108,7 +107,7 @@ func TestStateFileTruncated(t *testing.T) {
 
 func FuzzStateFiles(f *testing.F) {
 	f.Add(encodeState(stateBudgets, (&budgets{used: map[budgetKey]counters{{"p", 1}: {5, 2}}}).encode()))
-	f.Add(encodeState(stateNode, (&nodeState{id: "n", current: &epochRef{1, time.Unix(1, 0)}}).encode()))
+	f.Add(encodeState(stateNode, encodeNodeState("n", schedule{current: epochRef{1, time.Unix(1, 0)}})))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, typ := range []stateType{stateNode, stateBudgets, stateKey, statePublisher, stateAuditHead} {
 			payload, err := decodeState(data, typ)
@@ -131,7 +130,12 @@ func FuzzStateFiles(f *testing.F) {
 func auditFixture(t testing.TB) (dir string, key ed25519.PrivateKey) {
 	dir = t.TempDir()
 	_, key, _ = ed25519.GenerateKey(rand.Reader)
-	a, _, err := openAudit(dir, "node", key)
+	s, err := openFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	a, _, err := openAudit(s, "node", key)
 	if err != nil {
 		t.Fatal(err)
 	}

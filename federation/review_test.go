@@ -194,21 +194,26 @@ func TestDeletedState(t *testing.T) {
 // works.
 func TestAuditWriteFailure(t *testing.T) {
 	dir, key := auditFixture(t)
-	a, _, err := openAudit(dir, "node", key)
+	fs, err := openFS(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := a.f
-	ro, err := os.Open(filepath.Join(dir, auditFile)) // writes fail
+	defer fs.close()
+	full := true
+	s := &faultStore{store: fs, fault: func(op, name string) error {
+		if op == "append" && full {
+			return errors.New("no space left on device")
+		}
+		return nil
+	}}
+	a, _, err := openAudit(s, "node", key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.f = ro
 	if err := a.append(AuditRecord{Type: AuditEvaluation, Partner: "p"}); err == nil {
-		t.Fatal("append to a read-only file succeeded")
+		t.Fatal("append to a full disk succeeded")
 	}
-	ro.Close()
-	a.f = good
+	full = false
 	if err := a.append(AuditRecord{Type: AuditEvaluation, Partner: "p"}); err != nil {
 		t.Fatal(err)
 	}
