@@ -357,9 +357,11 @@ func openAudit(s store, nodeID string, key ed25519.PrivateKey) (*auditLog, audit
 		sum.recovered = "cut an incomplete last audit record"
 	}
 	a := &auditLog{s: s, nodeID: nodeID, key: key, seq: sc.report.Records, last: sc.last}
-	if sc.report.Signed != sc.report.Records {
+	if sc.report.Signed != sc.report.Records || sc.report.Records == 0 {
 		// Records appended before a crash could write the head are signed
-		// records of this node: sign the head again.
+		// records of this node: sign the head again. An empty log gets its
+		// head before its first record, so that a crash between that
+		// record and its head leaves a head behind, not a log without one.
 		if err := a.writeHead(); err != nil {
 			return nil, sum, err
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"iter"
 	"math/rand/v2"
@@ -237,7 +238,7 @@ func TestCrashSafety(t *testing.T) {
 			t.Fatal(err)
 		}
 		var ep uint64
-		ep, recoveries = checkRestart(t, fmt.Sprintf("run %d", run), cfg, s, ackEpoch, ackUsed)
+		ep, recoveries = checkRestart(t, fmt.Sprintf("run %d", run), cfg, s, ackEpoch, ackUsed, true)
 		if ep < lastEpoch {
 			t.Fatalf("run %d: epoch went back from %d to %d", run, lastEpoch, ep)
 		}
@@ -252,9 +253,10 @@ func TestCrashSafety(t *testing.T) {
 // checkRestart opens a node on s, as it restarts after a crash or a
 // failure, and checks that the state loads, holds at least the epoch and
 // budget acknowledged, has an audit log that verifies and records every
-// epoch's rotation, and keeps no file of an epoch it does not serve. It
-// returns the epoch loaded, and the recoveries the audit log records.
-func checkRestart(t *testing.T, what string, cfg *Config, s store, ackEpoch, ackUsed uint64) (uint64, map[string]int) {
+// epoch's rotation (unless everyRotation is false), and keeps no file of
+// an epoch it does not serve. It returns the epoch loaded, and the
+// recoveries the audit log records.
+func checkRestart(t *testing.T, what string, cfg *Config, s store, ackEpoch, ackUsed uint64, everyRotation bool) (uint64, map[string]int) {
 	t.Helper()
 	n, err := newNode(cfg, s)
 	if err != nil {
@@ -286,7 +288,7 @@ func checkRestart(t *testing.T, what string, cfg *Config, s store, ackEpoch, ack
 	}); err != nil {
 		t.Fatalf("%s: audit: %v", what, err)
 	}
-	for e := uint64(1); e <= ep; e++ {
+	for e := uint64(1); e <= ep && everyRotation; e++ {
 		if !rotated[e] {
 			t.Fatalf("%s: epoch %d has no rotation record", what, e)
 		}
@@ -306,4 +308,76 @@ func checkRestart(t *testing.T, what string, cfg *Config, s store, ackEpoch, ack
 		}
 	}
 	return ep, recoveries
+}
+
+// TestCrashAtEveryStep runs a node's life on an in-memory store (start,
+// first publication, budget reservations, rotations, a grace period's
+// end, the destruction of old keys) and stops it at each store operation
+// in turn: a crash there, or a failure of that operation alone, after
+// which the node carries on. Each time, the state must load as by
+// checkRestart, and load again once the grace period of its previous
+// epoch has ended while it was stopped.
+func TestCrashAtEveryStep(t *testing.T) {
+	for _, fault := range []error{errCrash, errors.New("no space left on device")} {
+		for k := 1; ; k++ {
+			clk := newClock()
+			c := crashConfig("", 20)
+			c.Now = clk.Now
+			cfg, err := c.check(false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := newMemStore()
+			ops, at := 0, ""
+			m.fault = func(op, name string) error {
+				if ops++; ops == k {
+					at = op + " " + name
+					return fault
+				}
+				return nil
+			}
+			ackEpoch, ackUsed := aNodesLife(cfg, clk, m)
+			if ops < k {
+				t.Logf("%v at each of %d store operations", fault, k-1)
+				break // the life was over before operation k
+			}
+			what := fmt.Sprintf("%v at operation %d (%s)", fault, k, at)
+			// A rotation whose audit record failed to append, after which
+			// the node carried on and rotated again, stays unrecorded: the
+			// caller of Rotate got the error.
+			everyRotation := fault == errCrash || at != "append "
+			s := m.reopen()
+			checkRestart(t, what, cfg, s, ackEpoch, ackUsed, everyRotation)
+			clk.Advance(2 * time.Hour)
+			checkRestart(t, what+", restarted after the grace period", cfg, s, ackEpoch, ackUsed, everyRotation)
+		}
+	}
+}
+
+// aNodesLife is what TestCrashAtEveryStep does with a node on s. It
+// returns the last epoch and budget acknowledged: those of the last call
+// that returned nil.
+func aNodesLife(cfg *Config, clk *clock, s store) (ackEpoch, ackUsed uint64) {
+	n, err := newNode(cfg, s)
+	if err != nil {
+		return 0, 0
+	}
+	defer n.Close()
+	ctx := context.Background()
+	publish := func() error { return n.Publish(ctx) }
+	rotate := func() error { return n.Rotate(ctx) }
+	reserve := func() error {
+		_, _, err := n.budgets.reserve("peer", n.Epoch(), 7, 1<<30)
+		return err
+	}
+	endGrace := func() error {
+		clk.Advance(2 * time.Hour)
+		return n.Maintain(ctx)
+	}
+	for _, step := range []func() error{publish, reserve, rotate, reserve, publish, endGrace, rotate, reserve, rotate, reserve} {
+		if step() == nil {
+			ackEpoch, ackUsed = n.Epoch(), uint64(n.BudgetUsed("peer", n.Epoch()))
+		}
+	}
+	return ackEpoch, ackUsed
 }

@@ -33,6 +33,14 @@ var errCrash = errors.New("test: crashed")
 
 func newMemStore() *memStore { return &memStore{files: map[string][]byte{}} }
 
+// reopen returns what a node restarted after a crash finds: the same
+// files and log, in a store without faults.
+func (m *memStore) reopen() *memStore {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return &memStore{files: maps.Clone(m.files), log: bytes.Clone(m.log)}
+}
+
 // change asks fault about an operation; m.mu is held.
 func (m *memStore) change(op, name string) error {
 	if m.dead {
