@@ -111,6 +111,17 @@ func newTestNet(t testing.TB, lists [][]match.Entry, tweak func(i int, cfg *Conf
 	return tn
 }
 
+// partnerOf returns n's configuration of partner id: the *Partner its
+// Matcher uses.
+func partnerOf(n *Node, id string) *Partner {
+	for i := range n.cfg.Partners {
+		if n.cfg.Partners[i].ID == id {
+			return &n.cfg.Partners[i]
+		}
+	}
+	panic("no partner " + id)
+}
+
 // restart closes node i and opens its state directory again.
 func (tn *testNet) restart(i int) {
 	tn.t.Helper()

@@ -26,7 +26,6 @@ type Node struct {
 	*Matcher
 	cfg   *Config
 	byPin map[[32]byte]*Partner
-	byID  map[string]*Partner
 	log   *slog.Logger
 
 	store   store
@@ -82,10 +81,9 @@ func newNode(cfg *Config, s store) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{Matcher: m, cfg: cfg, byPin: map[[32]byte]*Partner{}, byID: map[string]*Partner{}, log: cfg.Logger, store: s}
+	n := &Node{Matcher: m, cfg: cfg, byPin: map[[32]byte]*Partner{}, log: cfg.Logger, store: s}
 	for i := range cfg.Partners {
-		p := &cfg.Partners[i]
-		n.byPin[p.SPKI], n.byID[p.ID] = p, p
+		n.byPin[cfg.Partners[i].SPKI] = &cfg.Partners[i]
 	}
 	audit, sum, err := openAudit(s, cfg.ID, cfg.Identity)
 	if err != nil {

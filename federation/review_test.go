@@ -249,7 +249,7 @@ func TestClientLimits(t *testing.T) {
 	redirector.TLS = pub.ServerTLSConfig()
 	redirector.StartTLS()
 	defer redirector.Close()
-	p := *tn.nodes[1].byID["agency-0"]
+	p := *partnerOf(tn.nodes[1].Node, "agency-0")
 	p.URL = redirector.URL
 	m := tn.nodes[1].Matcher
 	delete(m.clients, p.ID)

@@ -24,7 +24,7 @@ func TestRotation(t *testing.T) {
 	})
 	tn.publishAll()
 	pub, querier := tn.nodes[0], tn.nodes[1]
-	c := querier.client(querier.byID["agency-0"])
+	c := querier.client(partnerOf(querier.Node, "agency-0"))
 	ctx := context.Background()
 
 	// A query in flight: blinded under epoch 1.

@@ -123,7 +123,7 @@ func TestRefusedCertificates(t *testing.T) {
 	}
 	// The node's own client refuses a server whose key is not the pinned
 	// one: agency-1 talking to agency-2's server under agency-0's pin.
-	p := *tn.nodes[1].byID["agency-0"]
+	p := *partnerOf(tn.nodes[1].Node, "agency-0")
 	p.URL = tn.nodes[2].server.URL
 	c := &partnerClient{m: tn.nodes[1].Matcher, p: &p, hc: &http.Client{Transport: &http.Transport{TLSClientConfig: tn.nodes[1].clientTLSConfig(&p)}}}
 	if _, err := c.refresh(context.Background()); err == nil || !strings.Contains(err.Error(), "another key") {
@@ -137,7 +137,7 @@ func TestFilterVerification(t *testing.T) {
 	tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, 5), "L"), nil}, nil)
 	tn.publishAll()
 	pub := tn.nodes[0]
-	p := tn.nodes[1].byID["agency-0"]
+	p := partnerOf(tn.nodes[1].Node, "agency-0")
 	now := tn.clock.Now()
 	good, _ := signFilter("agency-0", pub.cfg.Identity, pub.Filter())
 	if _, err := verifyFilter(good, p, now); err != nil {
