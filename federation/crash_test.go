@@ -316,7 +316,9 @@ func checkRestart(t *testing.T, what string, cfg *Config, s store, ackEpoch, ack
 // in turn: a crash there, or a failure of that operation alone, after
 // which the node carries on. Each time, the state must load as by
 // checkRestart, and load again once the grace period of its previous
-// epoch has ended while it was stopped.
+// epoch has ended while it was stopped. Regression: a crash between a
+// fresh node's first audit record and its first audit.head left a
+// directory New refused for ever ("audit.head is missing").
 func TestCrashAtEveryStep(t *testing.T) {
 	for _, fault := range []error{errCrash, errors.New("no space left on device")} {
 		for k := 1; ; k++ {
