@@ -16,7 +16,9 @@ import (
 	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
-// Config configures a [Node]. It must not be modified after New.
+// Config configures a [Node]. It must not be modified after New. A node
+// needs ID, Identity, StateDir, Partners and Watchlist; the zero value of
+// every other field is a safe default.
 type Config struct {
 	// ID names this agency among its partners, such as "cert-de": 1 to 64
 	// bytes of letters, digits, '.', '-' and '_'.
@@ -29,7 +31,8 @@ type Config struct {
 	// partners (an agency PKI certificate); partners pin its public key.
 	TLSCertificate *tls.Certificate
 	// StateDir holds keys, filters, tag indexes, budgets and the audit
-	// log. It is created (mode 0700) if missing; one node per directory.
+	// log: everything the node needs to restart. It is created (mode
+	// 0700) if missing; one node per directory. Its layout is internal.
 	StateDir string
 	// Partners are the agencies this node matches with.
 	Partners []Partner
