@@ -190,8 +190,8 @@ type auditLog struct {
 // VerifyAudit checks the audit log in dir: every record's chain hash,
 // signature and sequence number, and the signed head, which catches a log
 // cut short. It returns an *AuditError saying where the first edit,
-// deletion, insertion or reordering is. It only reads dir, and may run
-// beside the node that writes it.
+// deletion, insertion or reordering is. It only reads dir, and takes no
+// lock.
 func VerifyAudit(dir, nodeID string, identity ed25519.PublicKey) (AuditReport, error) {
 	sc, err := scanAudit(readFS(dir), nodeID, identity, nil)
 	return sc.report, err
