@@ -1,15 +1,12 @@
 package federation
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -179,55 +176,69 @@ type AuditReport struct {
 	Torn    bool   // the log ends in an incomplete record (a crash during an append)
 }
 
-// auditLog appends records to a state directory's audit log.
+// auditLog appends records to a store's audit log.
 type auditLog struct {
 	mu     sync.Mutex
-	dir    string
+	s      store
 	nodeID string
 	key    ed25519.PrivateKey
-	f      *os.File
 	seq    uint64 // next sequence number
 	last   [32]byte
-	crash  func(string) // test crash points
 	closed bool
 }
 
 // VerifyAudit checks the audit log in dir: every record's chain hash,
 // signature and sequence number, and the signed head, which catches a log
 // cut short. It returns an *AuditError saying where the first edit,
-// deletion, insertion or reordering is.
+// deletion, insertion or reordering is. It only reads dir, and takes no
+// lock.
 func VerifyAudit(dir, nodeID string, identity ed25519.PublicKey) (AuditReport, error) {
-	rep, _, _, err := scanAudit(dir, nodeID, identity, nil)
-	return rep, err
+	sc, err := scanAudit(readFS(dir), nodeID, identity, nil)
+	return sc.report, err
 }
 
 // ReadAudit returns the records of the audit log in dir, verified as by
 // VerifyAudit.
 func ReadAudit(dir, nodeID string, identity ed25519.PublicKey) ([]AuditRecord, error) {
 	var recs []AuditRecord
-	_, _, _, err := scanAudit(dir, nodeID, identity, func(r AuditRecord) { recs = append(recs, r) })
+	_, err := scanAudit(readFS(dir), nodeID, identity, func(r AuditRecord) { recs = append(recs, r) })
 	return recs, err
 }
 
-// scanAudit verifies the log and returns the report, the offset where the
-// complete records end, and the last hash.
-func scanAudit(dir, nodeID string, identity ed25519.PublicKey, each func(AuditRecord)) (AuditReport, int64, [32]byte, error) {
-	var rep AuditReport
-	last := genesis(nodeID)
-	data, err := os.ReadFile(filepath.Join(dir, auditFile))
-	if errors.Is(err, os.ErrNotExist) {
-		data, err = nil, nil
-	}
+// An auditScan is what verifying a log found: the report, where the
+// complete records end, and the chain hash of the last one.
+type auditScan struct {
+	report AuditReport
+	end    int64
+	last   [32]byte
+}
+
+// scanAudit verifies the audit log of s, record by record (calling each,
+// if not nil, with each verified record) and against its signed head.
+func scanAudit(s store, nodeID string, identity ed25519.PublicKey, each func(AuditRecord)) (auditScan, error) {
+	data, err := s.readLog()
 	if err != nil {
-		return rep, 0, last, err
+		return auditScan{last: genesis(nodeID)}, err
 	}
-	off := 0
-	for off < len(data) {
-		fail := func(reason string) (AuditReport, int64, [32]byte, error) {
-			return rep, int64(off), last, &AuditError{Record: rep.Records, Offset: int64(off), Reason: reason}
+	sc, err := scanRecords(data, nodeID, identity, each)
+	if err != nil {
+		return sc, err
+	}
+	sc.report.Signed, err = checkHead(s, data, nodeID, identity, sc)
+	return sc, err
+}
+
+// scanRecords verifies the records of a log: chain hashes, signatures,
+// sequence numbers. An incomplete last record is reported as torn.
+func scanRecords(data []byte, nodeID string, identity ed25519.PublicKey, each func(AuditRecord)) (auditScan, error) {
+	sc := auditScan{last: genesis(nodeID)}
+	for int(sc.end) < len(data) {
+		off := int(sc.end)
+		fail := func(reason string) (auditScan, error) {
+			return sc, &AuditError{Record: sc.report.Records, Offset: sc.end, Reason: reason}
 		}
 		if len(data)-off < 4 {
-			rep.Torn = true
+			sc.report.Torn = true
 			break
 		}
 		n := int(binary.BigEndian.Uint32(data[off:]))
@@ -235,14 +246,14 @@ func scanAudit(dir, nodeID string, identity ed25519.PublicKey, each func(AuditRe
 			return fail("length field out of range")
 		}
 		if len(data)-off < 4+n+32+64 {
-			rep.Torn = true
+			sc.report.Torn = true
 			break
 		}
 		payload := data[off+4 : off+4+n]
 		var hash [32]byte
 		copy(hash[:], data[off+4+n:])
 		sig := data[off+4+n+32 : off+4+n+32+64]
-		if chain(last, payload) != hash {
+		if chain(sc.last, payload) != hash {
 			return fail("hash chain broken (the record or one before it was edited, removed or inserted)")
 		}
 		if !ed25519.Verify(identity, append([]byte(labelAuditRec), hash[:]...), sig) {
@@ -252,50 +263,53 @@ func scanAudit(dir, nodeID string, identity ed25519.PublicKey, each func(AuditRe
 		if !ok {
 			return fail("malformed record")
 		}
-		if r.Seq != rep.Records {
+		if r.Seq != sc.report.Records {
 			return fail(fmt.Sprintf("sequence number %d out of order", r.Seq))
 		}
 		if each != nil {
 			each(r)
 		}
-		last = hash
-		rep.Records++
-		off += 4 + n + 32 + 64
+		sc.last = hash
+		sc.report.Records++
+		sc.end += int64(4 + n + 32 + 64)
 	}
-	// The signed head: the log must reach it, and agree with it.
-	head, err := readState(dir, auditHeadFile, stateAuditHead)
+	return sc, nil
+}
+
+// checkHead checks the signed head against the verified records of data:
+// the log must reach it, and agree with it. It returns the number of
+// records the head covers.
+func checkHead(s store, data []byte, nodeID string, identity ed25519.PublicKey, sc auditScan) (uint64, error) {
+	head, err := readState(s, auditHeadFile, stateAuditHead)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		if rep.Records > 0 {
-			return rep, int64(off), last, &AuditError{Record: 0, Offset: 0, Reason: "audit.head is missing"}
+		if sc.report.Records > 0 {
+			return 0, &AuditError{Record: 0, Offset: 0, Reason: "audit.head is missing"}
 		}
+		return 0, nil
 	case err != nil:
-		return rep, int64(off), last, err
-	default:
-		s := cryptobyte.String(head)
-		var seq uint64
-		var hash, sig []byte
-		if !s.ReadUint64(&seq) || !s.ReadBytes(&hash, 32) || !s.ReadBytes(&sig, 64) || !s.Empty() {
-			return rep, int64(off), last, fmt.Errorf("%w: audit.head", ErrCorruptState)
-		}
-		var h [32]byte
-		copy(h[:], hash)
-		if !ed25519.Verify(identity, headMessage(nodeID, seq, h), sig) {
-			return rep, int64(off), last, &AuditError{Record: seq, Reason: "audit.head signature does not verify"}
-		}
-		if seq > rep.Records {
-			return rep, int64(off), last, &AuditError{Record: rep.Records, Offset: int64(off),
-				Reason: fmt.Sprintf("log ends at %d records, the signed head says %d: records were removed", rep.Records, seq)}
-		}
-		if seq > 0 {
-			// The head's hash must be the chain hash of record seq-1.
-			if got := chainAt(data, nodeID, seq); got != h {
-				return rep, int64(off), last, &AuditError{Record: seq - 1, Reason: "record does not match the signed head"}
-			}
-		}
-		rep.Signed = seq
+		return 0, err
 	}
-	return rep, int64(off), last, nil
+	hs := cryptobyte.String(head)
+	var seq uint64
+	var hash, sig []byte
+	if !hs.ReadUint64(&seq) || !hs.ReadBytes(&hash, 32) || !hs.ReadBytes(&sig, 64) || !hs.Empty() {
+		return 0, fmt.Errorf("%w: audit.head", ErrCorruptState)
+	}
+	var h [32]byte
+	copy(h[:], hash)
+	if !ed25519.Verify(identity, headMessage(nodeID, seq, h), sig) {
+		return 0, &AuditError{Record: seq, Reason: "audit.head signature does not verify"}
+	}
+	if seq > sc.report.Records {
+		return 0, &AuditError{Record: sc.report.Records, Offset: sc.end,
+			Reason: fmt.Sprintf("log ends at %d records, the signed head says %d: records were removed", sc.report.Records, seq)}
+	}
+	// The head's hash must be the chain hash of record seq-1.
+	if seq > 0 && chainAt(data, nodeID, seq) != h {
+		return 0, &AuditError{Record: seq - 1, Reason: "record does not match the signed head"}
+	}
+	return seq, nil
 }
 
 // chainAt returns the chain hash after the first n records of data, which
@@ -319,12 +333,12 @@ type auditSummary struct {
 	evaluated map[uint64]bool // epochs with evaluation records
 }
 
-// openAudit verifies the log and opens it for appending. An incomplete
-// last record (a crash during an append, which was therefore never
-// acknowledged) is cut off, and reported in the summary.
-func openAudit(dir, nodeID string, key ed25519.PrivateKey) (a *auditLog, sum auditSummary, err error) {
-	sum.evaluated = map[uint64]bool{}
-	rep, end, last, err := scanAudit(dir, nodeID, key.Public().(ed25519.PublicKey), func(r AuditRecord) {
+// openAudit verifies the log of s and opens it for appending. An
+// incomplete last record (a crash during an append, which was therefore
+// never acknowledged) is cut off, and reported in the summary.
+func openAudit(s store, nodeID string, key ed25519.PrivateKey) (*auditLog, auditSummary, error) {
+	sum := auditSummary{evaluated: map[uint64]bool{}}
+	sc, err := scanAudit(s, nodeID, key.Public().(ed25519.PublicKey), func(r AuditRecord) {
 		switch r.Type {
 		case AuditRotation:
 			sum.rotated = max(sum.rotated, r.Epoch)
@@ -335,40 +349,28 @@ func openAudit(dir, nodeID string, key ed25519.PrivateKey) (a *auditLog, sum aud
 	if err != nil {
 		return nil, sum, err
 	}
-	sum.records = rep.Records
-	path := filepath.Join(dir, auditFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, sum, err
-	}
-	fail := func(err error) (*auditLog, auditSummary, error) {
-		f.Close()
-		return nil, sum, err
-	}
-	if rep.Torn {
-		if err := f.Truncate(end); err != nil {
-			return fail(err)
-		}
-		if err := f.Sync(); err != nil {
-			return fail(err)
+	sum.records = sc.report.Records
+	if sc.report.Torn {
+		if err := s.truncateLog(sc.end); err != nil {
+			return nil, sum, err
 		}
 		sum.recovered = "cut an incomplete last audit record"
 	}
-	if _, err := f.Seek(0, io.SeekEnd); err != nil {
-		return fail(err)
-	}
-	a = &auditLog{dir: dir, nodeID: nodeID, key: key, f: f, seq: rep.Records, last: last}
-	if rep.Signed != rep.Records {
+	a := &auditLog{s: s, nodeID: nodeID, key: key, seq: sc.report.Records, last: sc.last}
+	if sc.report.Signed != sc.report.Records || sc.report.Records == 0 {
 		// Records appended before a crash could write the head are signed
-		// records of this node: sign the head again.
+		// records of this node: sign the head again. An empty log gets its
+		// head before its first record, so that a crash between that
+		// record and its head leaves a head behind, not a log without one.
 		if err := a.writeHead(); err != nil {
-			return fail(err)
+			return nil, sum, err
 		}
 	}
 	return a, sum, nil
 }
 
-// append writes a record, syncs it, and updates the signed head.
+// append writes a record, durably, and updates the signed head. If it
+// fails, the log is as it was and the record can be appended again.
 func (a *auditLog) append(r AuditRecord) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -381,45 +383,15 @@ func (a *auditLog) append(r AuditRecord) error {
 	r.Seq = a.seq
 	p := r.payload()
 	hash := chain(a.last, p)
-	var b bytes.Buffer
-	binary.Write(&b, binary.BigEndian, uint32(len(p)))
-	b.Write(p)
-	b.Write(hash[:])
-	b.Write(ed25519.Sign(a.key, append([]byte(labelAuditRec), hash[:]...)))
-	end, err := a.f.Seek(0, io.SeekEnd)
-	if err != nil {
+	b := binary.BigEndian.AppendUint32(nil, uint32(len(p)))
+	b = append(b, p...)
+	b = append(b, hash[:]...)
+	b = append(b, ed25519.Sign(a.key, append([]byte(labelAuditRec), hash[:]...))...)
+	if err := a.s.appendLog(b); err != nil {
 		return fmt.Errorf("federation: audit log: %w", err)
-	}
-	if a.crash != nil {
-		// Tests: a crash in the middle of the write leaves a torn record.
-		a.f.Write(b.Bytes()[:b.Len()/2])
-		a.crash("audit: torn record")
-		if err := a.f.Truncate(end); err != nil {
-			return err
-		}
-		if _, err := a.f.Seek(end, io.SeekStart); err != nil {
-			return err
-		}
-	}
-	// A failed write or sync (a full disk) must not leave part of a record
-	// behind, or every later record would break the chain: cut back.
-	undo := func(err error) error {
-		if terr := a.f.Truncate(end); terr == nil {
-			a.f.Seek(end, io.SeekStart)
-		}
-		return fmt.Errorf("federation: audit log: %w", err)
-	}
-	if _, err := a.f.Write(b.Bytes()); err != nil {
-		return undo(err)
-	}
-	if err := a.f.Sync(); err != nil {
-		return undo(err)
 	}
 	a.seq++
 	a.last = hash
-	if a.crash != nil {
-		a.crash("audit: before head")
-	}
 	return a.writeHead()
 }
 
@@ -427,12 +399,12 @@ func (a *auditLog) writeHead() error {
 	sig := ed25519.Sign(a.key, headMessage(a.nodeID, a.seq, a.last))
 	b := binary.BigEndian.AppendUint64(nil, a.seq)
 	b = append(b, a.last[:]...)
-	return writeState(a.dir, auditHeadFile, stateAuditHead, append(b, sig...))
+	return writeState(a.s, auditHeadFile, stateAuditHead, append(b, sig...))
 }
 
-func (a *auditLog) close() error {
+// close makes later appends fail; the store is the node's to close.
+func (a *auditLog) close() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.closed = true
-	return a.f.Close()
 }

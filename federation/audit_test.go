@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fedmatch/fedmatch/match"
 )
@@ -137,72 +138,95 @@ func swap(recs [][]byte, i, j int) [][]byte {
 	return out
 }
 
-// TestCorruptState: a node refuses to start on a state directory whose
-// files are corrupted, truncated, foreign or another node's, and says so;
-// it never starts afresh over them.
-func TestCorruptState(t *testing.T) {
-	tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, 10), "L"), nil}, nil)
-	tn.publishAll()
-	node := tn.nodes[0]
-	node.Close()
-	dir := node.cfg.StateDir
-	for _, name := range []string{nodeStateFile, keyFile(1), pubFile(1), budgetsFile, auditHeadFile} {
-		orig, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			if name == budgetsFile {
-				continue // no evaluation yet
-			}
+// auditFixture writes a real audit log of a few records to a directory.
+func auditFixture(t testing.TB) (dir string, key ed25519.PrivateKey) {
+	dir = t.TempDir()
+	_, key, _ = ed25519.GenerateKey(rand.Reader)
+	s, err := openFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	a, _, err := openAudit(s, "node", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if err := a.append(AuditRecord{Time: time.Unix(int64(i), 0), Type: AuditEvaluation, Partner: "p", Epoch: 1, Count: uint64(i)}); err != nil {
 			t.Fatal(err)
 		}
-		for what, data := range map[string][]byte{
-			"flipped":   flipByte(orig, len(orig)/2),
-			"truncated": orig[:len(orig)-10],
-			"foreign":   []byte("#!/bin/sh\necho hello\n"),
-			"empty":     {},
-		} {
-			os.WriteFile(filepath.Join(dir, name), data, 0o600)
-			if _, err := New(node.cfg); !errors.Is(err, ErrCorruptState) && !errors.As(err, new(*AuditError)) {
-				t.Errorf("%s %s: %v, want ErrCorruptState", what, name, err)
-			}
+	}
+	a.close()
+	return dir, key
+}
+
+// TestAuditTruncated cuts the log at every length: a cut inside a record
+// is a torn tail (a crash), a cut at a record boundary is a removal the
+// signed head catches; never silence.
+func TestAuditTruncated(t *testing.T) {
+	dir, key := auditFixture(t)
+	pub := key.Public().(ed25519.PublicKey)
+	data, _ := os.ReadFile(filepath.Join(dir, auditFile))
+	head, _ := os.ReadFile(filepath.Join(dir, auditHeadFile))
+	for n := range len(data) {
+		d := t.TempDir()
+		os.WriteFile(filepath.Join(d, auditFile), data[:n], 0o600)
+		os.WriteFile(filepath.Join(d, auditHeadFile), head, 0o600)
+		_, err := VerifyAudit(d, "node", pub)
+		var ae *AuditError
+		if !errors.As(err, &ae) {
+			t.Fatalf("cut at %d of %d: %v", n, len(data), err)
 		}
-		os.WriteFile(filepath.Join(dir, name), orig, 0o600)
-	}
-	// A directory held by a running node.
-	held, err := New(node.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := New(node.cfg); !errors.Is(err, ErrStateInUse) {
-		t.Errorf("second node on one directory: %v", err)
-	}
-	held.Close()
-	// Another node's state directory.
-	cfg := *node.cfg
-	cfg.ID = "agency-9"
-	if _, err := New(&cfg); err == nil {
-		t.Error("a node started on another node's state")
-	}
-	// The untouched directory still loads.
-	n, err := New(node.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.Close()
-	// State files are private.
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		info, _ := e.Info()
-		if info.Mode().Perm()&0o077 != 0 {
-			t.Errorf("%s has mode %v", e.Name(), info.Mode())
-		}
-	}
-	if info, _ := os.Stat(dir); info.Mode().Perm() != 0o700 {
-		t.Errorf("state directory mode %v", info.Mode())
 	}
 }
 
-func flipByte(b []byte, i int) []byte {
-	c := bytes.Clone(b)
-	c[i] ^= 0x40
-	return c
+func FuzzAuditLog(f *testing.F) {
+	dir, key := auditFixture(f)
+	data, _ := os.ReadFile(filepath.Join(dir, auditFile))
+	head, _ := os.ReadFile(filepath.Join(dir, auditHeadFile))
+	f.Add(data, head)
+	pub := key.Public().(ed25519.PublicKey)
+	f.Fuzz(func(t *testing.T, log, h []byte) {
+		d := t.TempDir()
+		os.WriteFile(filepath.Join(d, auditFile), log, 0o600)
+		os.WriteFile(filepath.Join(d, auditHeadFile), h, 0o600)
+		rep, err := VerifyAudit(d, "node", pub)
+		if err == nil && rep.Records > 5 {
+			t.Fatalf("%d records verified; only 5 were signed", rep.Records)
+		}
+	})
+}
+
+// A failed audit write leaves the log verifiable and the next append
+// works. Regression: a failed write left part of a record behind, which
+// broke the chain of every later record.
+func TestAuditWriteFailure(t *testing.T) {
+	dir, key := auditFixture(t)
+	fs, err := openFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.close()
+	full := true
+	s := &faultStore{store: fs, fault: func(op, name string) error {
+		if op == "append" && full {
+			return errors.New("no space left on device")
+		}
+		return nil
+	}}
+	a, _, err := openAudit(s, "node", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.append(AuditRecord{Type: AuditEvaluation, Partner: "p"}); err == nil {
+		t.Fatal("append to a full disk succeeded")
+	}
+	full = false
+	if err := a.append(AuditRecord{Type: AuditEvaluation, Partner: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	a.close()
+	if rep, err := VerifyAudit(dir, "node", key.Public().(ed25519.PublicKey)); err != nil || rep.Records != 6 {
+		t.Fatalf("after a failed append: %+v, %v", rep, err)
+	}
 }

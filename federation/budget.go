@@ -21,7 +21,7 @@ const budgetsFile = "budgets"
 // serialises reservations, so concurrent requests never oversubscribe.
 type budgets struct {
 	mu     sync.Mutex
-	dir    string
+	s      store
 	used   map[budgetKey]counters
 	closed bool
 }
@@ -38,9 +38,11 @@ type counters struct {
 // errClosed reports a use of a closed node.
 var errClosed = errors.New("federation: node closed")
 
-func loadBudgets(dir string) (*budgets, error) {
-	b := &budgets{dir: dir, used: map[budgetKey]counters{}}
-	data, err := readState(dir, budgetsFile, stateBudgets)
+// loadBudgets reads the budgets file of s. If there is none, it returns
+// empty budgets and an error wrapping os.ErrNotExist.
+func loadBudgets(s store) (*budgets, error) {
+	b := &budgets{s: s, used: map[budgetKey]counters{}}
+	data, err := readState(s, budgetsFile, stateBudgets)
 	if errors.Is(err, os.ErrNotExist) {
 		return b, err
 	}
@@ -110,7 +112,7 @@ func (b *budgets) save() error {
 	if b.closed {
 		return errClosed
 	}
-	if err := writeState(b.dir, budgetsFile, stateBudgets, b.encode()); err != nil {
+	if err := writeState(b.s, budgetsFile, stateBudgets, b.encode()); err != nil {
 		return fmt.Errorf("federation: recording budget: %w", err)
 	}
 	return nil

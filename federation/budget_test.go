@@ -5,10 +5,12 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,5 +122,78 @@ func TestBudgetsConcurrent(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("after restart: %d, want 429", resp.StatusCode)
+	}
+}
+
+// A partner confirms no more tags than it had evaluated: not without
+// evaluations, not by replaying a confirmation. Regression: confirmations
+// were not counted, so a partner could replay one to flood OnHit and the
+// audit log.
+func TestConfirmNeedsEvaluations(t *testing.T) {
+	list := entries(emails(t, "x", 0, 5), "L")
+	var notices atomic.Int32
+	tn := newTestNet(t, [][]match.Entry{list, nil, nil}, func(i int, cfg *Config) {
+		if i == 0 {
+			cfg.Partners[1].Budget = 0 // agency-2 may not evaluate
+			cfg.OnHit = func(HitNotice) { notices.Add(1) }
+		}
+	})
+	tn.publishAll()
+	pub := tn.nodes[0]
+
+	// agency-1 has the same batch of 3 indicators (2 on the list)
+	// evaluated three times: 9 evaluations.
+	q, _ := match.NewQuerier(pub.Filter(), nil)
+	qu, req, _ := q.Blind(append(emails(t, "x", 3, 2), emails(t, "y", 0, 1)...))
+	body, _ := req.MarshalBinary()
+	var er match.EvalResponse
+	for range 3 {
+		resp, err := rawClient(tn.nodes[1].certificate()).Post(pub.server.URL+PathPrefix+"evaluate", "application/octet-stream", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := new(bytes.Buffer)
+		data.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if err := er.UnmarshalBinary(data.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	creq, err := qu.Finalize(&er)
+	if err != nil || creq.Len() != 2 {
+		t.Fatalf("finalize: %d candidates, %v", creq.Len(), err)
+	}
+	cb, _ := creq.MarshalBinary()
+	// 9 evaluations allow 9 confirmed tags: 4 confirmations of 2 tags.
+	for i := range 4 {
+		if status, code := post(t, tn.nodes[1], pub, "confirm", cb); status != 200 {
+			t.Fatalf("confirmation %d: %d %s", i, status, code)
+		}
+	}
+	if status, code := post(t, tn.nodes[1], pub, "confirm", cb); status != 429 || code != CodeBudgetExhausted {
+		t.Errorf("a fifth confirmation (10 tags for 9 evaluations): %d %s", status, code)
+	}
+	// agency-2, which never evaluated, confirms agency-1's tags.
+	if status, code := post(t, tn.nodes[2], pub, "confirm", cb); status != 429 || code != CodeBudgetExhausted {
+		t.Errorf("confirmation without evaluations: %d %s", status, code)
+	}
+	waitFor(t, func() bool { return notices.Load() == 4 })
+}
+
+// TestBudgetsTruncated: no proper prefix of the budgets payload decodes,
+// and a declared count far above what the bytes hold is refused before
+// the map is allocated.
+func TestBudgetsTruncated(t *testing.T) {
+	payload := (&budgets{used: map[budgetKey]counters{{"p", 1}: {5, 2}}}).encode()
+	for n := range len(payload) {
+		if _, err := decodeBudgets(payload[:n]); !errors.Is(err, ErrCorruptState) {
+			t.Fatalf("budgets cut at %d: %v", n, err)
+		}
+	}
+	if used, err := decodeBudgets(payload); err != nil || used[budgetKey{"p", 1}] != (counters{5, 2}) {
+		t.Fatalf("budgets: %v, %v", used, err)
+	}
+	if _, err := decodeBudgets([]byte{0xff, 0xff, 0xff, 0xff}); !errors.Is(err, ErrCorruptState) {
+		t.Fatal(err)
 	}
 }

@@ -100,7 +100,6 @@ type partnerClient struct {
 
 	mu      sync.Mutex
 	etag    string
-	filter  *match.Filter
 	querier *match.Querier
 	epoch   uint64 // highest epoch accepted from this partner
 }
@@ -245,7 +244,7 @@ func (c *partnerClient) refresh(ctx context.Context) (*match.Querier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("partner %s: %w", c.p.ID, err)
 	}
-	c.etag, c.filter, c.querier, c.epoch = resp.Header.Get("ETag"), f, q, f.Epoch()
+	c.etag, c.querier, c.epoch = resp.Header.Get("ETag"), q, f.Epoch()
 	return q, nil
 }
 

@@ -16,7 +16,9 @@ import (
 	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
-// Config configures a [Node]. It must not be modified after New.
+// Config configures a [Node]. It must not be modified after New. A node
+// needs ID, Identity, StateDir, Partners and Watchlist; the zero value of
+// every other field is a safe default.
 type Config struct {
 	// ID names this agency among its partners, such as "cert-de": 1 to 64
 	// bytes of letters, digits, '.', '-' and '_'.
@@ -29,7 +31,8 @@ type Config struct {
 	// partners (an agency PKI certificate); partners pin its public key.
 	TLSCertificate *tls.Certificate
 	// StateDir holds keys, filters, tag indexes, budgets and the audit
-	// log. It is created (mode 0700) if missing; one node per directory.
+	// log: everything the node needs to restart. It is created (mode
+	// 0700) if missing; one node per directory. Its layout is internal.
 	StateDir string
 	// Partners are the agencies this node matches with.
 	Partners []Partner
@@ -68,16 +71,6 @@ type Config struct {
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now. For tests.
 	Now func() time.Time
-
-	// crashPoint, set only by this package's tests, is called at the
-	// points where a crash must leave a loadable state.
-	crashPoint func(string)
-}
-
-func (c *Config) crash(point string) {
-	if c.crashPoint != nil {
-		c.crashPoint(point)
-	}
 }
 
 // A Partner is an agency this node matches with, and the policy that

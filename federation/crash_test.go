@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"iter"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,20 +31,94 @@ import (
 const (
 	crashDirEnv   = "FEDMATCH_CRASH_DIR"
 	crashPointEnv = "FEDMATCH_CRASH_POINT"
+	crashListSize = 1500
 )
 
 // crashPoints are where the child exits (as if killed) in the runs that
-// aim, one after the other, at every step of a rotation and of an audit
-// append.
+// aim, one after the other, at each step of a rotation, a destruction, a
+// budget reservation and an audit append. Each names a store operation,
+// "before" or "after" it or "during" it (an append cut in the middle,
+// leaving a torn record), and the files it concerns.
 var crashPoints = []string{
-	"rotate: key written", "rotate: publisher written", "rotate: committed", "rotate: audited",
-	"audit: torn record", "audit: before head",
+	"after write epoch-*.key",   // a new key, no publisher yet
+	"after write epoch-*.pub",   // a new publisher, not committed
+	"after write node.state",    // a rotation committed, not audited
+	"after write budgets",       // a reservation on disk, not acknowledged
+	"after destroy epoch-*.key", // an old key gone, its publisher not yet
+	"after append",              // a record in the log, the head not rewritten
+	"during append",             // a torn record
+	"before write audit.head",   // as after append, by another route
 }
 
-func crashConfig(dir string) *Config {
+// crashingStore is the child's store: it exits the process, as a kill
+// would, the third time it reaches its crash point.
+type crashingStore struct {
+	store
+	when, op, pattern string // the fields of a crash point
+	reached           int
+}
+
+func newCrashingStore(s store, point string) *crashingStore {
+	f := append(strings.Fields(point), "")
+	return &crashingStore{store: s, when: f[0], op: f[1], pattern: f[2]}
+}
+
+// hit reports whether the operation is the crash point, reached for the
+// third time.
+func (c *crashingStore) hit(when, op, name string) bool {
+	if when != c.when || op != c.op {
+		return false
+	}
+	if ok, _ := path.Match(c.pattern, name); c.pattern != "" && !ok {
+		return false
+	}
+	c.reached++
+	return c.reached == 3
+}
+
+// at exits at the crash point.
+func (c *crashingStore) at(when, op, name string) {
+	if c.hit(when, op, name) {
+		os.Exit(7)
+	}
+}
+
+func (c *crashingStore) write(name string, data []byte) error {
+	c.at("before", "write", name)
+	if err := c.store.write(name, data); err != nil {
+		return err
+	}
+	c.at("after", "write", name)
+	return nil
+}
+
+func (c *crashingStore) destroy(name string) error {
+	c.at("before", "destroy", name)
+	if err := c.store.destroy(name); err != nil {
+		return err
+	}
+	c.at("after", "destroy", name)
+	return nil
+}
+
+func (c *crashingStore) appendLog(data []byte) error {
+	if c.hit("during", "append", "") {
+		c.store.appendLog(data[:len(data)/2]) // a torn record
+		os.Exit(7)
+	}
+	if err := c.store.appendLog(data); err != nil {
+		return err
+	}
+	c.at("after", "append", "")
+	return nil
+}
+
+// crashConfig is the crashing node's configuration, with a watchlist of
+// size entries.
+func crashConfig(dir string, size int) *Config {
 	seed := make([]byte, ed25519.SeedSize)
 	copy(seed, "fedmatch crash test identity")
-	list := make([]match.Entry, 1500)
+	list := make([]match.Entry, size)
 	for i := range list {
 		list[i] = match.Entry{Indicator: indicator.MustNew(indicator.Email, fmt.Sprintf("c%d@example.org", i)), Label: "L", Ref: strconv.Itoa(i)}
 	}
@@ -64,19 +140,20 @@ func TestCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("only run as the child of TestCrashSafety")
 	}
-	cfg := crashConfig(dir)
-	if point := os.Getenv(crashPointEnv); point != "" {
-		// Exit at the point, on the third time it is reached.
-		reached := 0
-		cfg.crashPoint = func(p string) {
-			if p == point {
-				if reached++; reached == 3 {
-					os.Exit(7)
-				}
-			}
+	cfg, err := crashConfig(dir, crashListSize).check(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s store
+	if s, err = openFS(dir); err == nil {
+		if point := os.Getenv(crashPointEnv); point != "" {
+			s = newCrashingStore(s, point)
 		}
 	}
-	n, err := New(cfg)
+	var n *Node
+	if err == nil {
+		n, err = newNode(cfg, s)
+	}
 	if err != nil {
 		fmt.Println("fail", err)
 		os.Exit(3)
@@ -110,7 +187,7 @@ func TestCrashSafety(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const runs = 40
 	var lastEpoch uint64
-	recoveries := map[string]int{}
+	var recoveries map[string]int
 	for run := range runs + len(crashPoints) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashDirEnv+"="+dir)
@@ -139,6 +216,9 @@ func TestCrashSafety(t *testing.T) {
 			cmd.Process.Kill()
 		}
 		cmd.Wait()
+		if run >= runs && cmd.ProcessState.ExitCode() != 7 {
+			t.Fatalf("run %d: the child did not stop at %q: %v", run, crashPoints[run-runs], cmd.ProcessState)
+		}
 		var ackEpoch, ackUsed uint64
 		for line := range acks {
 			if strings.HasPrefix(line, "fail") {
@@ -149,60 +229,157 @@ func TestCrashSafety(t *testing.T) {
 				ackUsed, _ = strconv.ParseUint(f[2], 10, 64)
 			}
 		}
-		// The state loads, holds what was acknowledged, and its audit log
-		// verifies and records every epoch's rotation.
-		cfg := crashConfig(dir)
-		n, err := New(cfg)
+		cfg, err := crashConfig(dir, crashListSize).check(true)
 		if err != nil {
-			t.Fatalf("run %d: state does not load after a crash: %v", run, err)
+			t.Fatal(err)
 		}
-		ep := n.Epoch()
-		if ackEpoch > 0 && (ep < ackEpoch || ep == ackEpoch && uint64(n.BudgetUsed("peer", ep)) < ackUsed) {
-			t.Fatalf("run %d: acknowledged epoch %d (budget %d), loaded epoch %d (budget %d)", run, ackEpoch, ackUsed, ep, n.BudgetUsed("peer", ep))
+		s, err := openFS(dir)
+		if err != nil {
+			t.Fatal(err)
 		}
+		var ep uint64
+		ep, recoveries = checkRestart(t, fmt.Sprintf("run %d", run), cfg, s, ackEpoch, ackUsed, true)
 		if ep < lastEpoch {
 			t.Fatalf("run %d: epoch went back from %d to %d", run, lastEpoch, ep)
 		}
 		lastEpoch = ep
-		if ep > 0 && n.Filter().Len() != 1500 {
-			t.Fatalf("run %d: filter of %d entries", run, n.Filter().Len())
-		}
-		n.Close()
-		recs, err := ReadAudit(dir, cfg.ID, cfg.Identity.Public().(ed25519.PublicKey))
-		if err != nil {
-			t.Fatalf("run %d: audit: %v", run, err)
-		}
-		rotated := map[uint64]bool{}
-		recoveries = map[string]int{}
-		for _, r := range recs {
-			if r.Type == AuditRotation {
-				rotated[r.Epoch] = true
-			}
-			for _, what := range []string{"incomplete last audit record", "removed epoch-", "recorded at start after a crash"} {
-				if strings.Contains(r.Detail, what) {
-					recoveries[what]++
-				}
-			}
-		}
-		for e := uint64(1); e <= ep; e++ {
-			if !rotated[e] {
-				t.Fatalf("run %d: epoch %d has no rotation record", run, e)
-			}
-		}
-		// Only the live epochs' files remain.
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			name := e.Name()
-			if strings.HasPrefix(name, "epoch-") {
-				num, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(name, "epoch-"), ".key"), ".pub"), 10, 64)
-				if num != ep && num != ep-1 {
-					t.Fatalf("run %d: %s left on disk at epoch %d", run, name, ep)
-				}
-			}
-		}
 	}
 	if lastEpoch < 5 {
 		t.Errorf("the child made little progress: epoch %d after %d runs", lastEpoch, runs)
 	}
 	t.Logf("%d crashes (%d at random, %d at each crash point), final epoch %d; recoveries in the audit log: %v", runs+len(crashPoints), runs, len(crashPoints), lastEpoch, recoveries)
+}
+
+// checkRestart opens a node on s, as it restarts after a crash or a
+// failure, and checks that the state loads, holds at least the epoch and
+// budget acknowledged, has an audit log that verifies and records every
+// epoch's rotation (unless everyRotation is false), and keeps no file of
+// an epoch it does not serve. It returns the epoch loaded, and the
+// recoveries the audit log records.
+func checkRestart(t *testing.T, what string, cfg *Config, s store, ackEpoch, ackUsed uint64, everyRotation bool) (uint64, map[string]int) {
+	t.Helper()
+	n, err := newNode(cfg, s)
+	if err != nil {
+		t.Fatalf("%s: the state does not load: %v", what, err)
+	}
+	defer n.Close()
+	ep := n.Epoch()
+	if used := uint64(n.BudgetUsed("peer", ep)); ackEpoch > 0 && (ep < ackEpoch || ep == ackEpoch && used < ackUsed) {
+		t.Fatalf("%s: acknowledged epoch %d (budget %d), loaded epoch %d (budget %d)", what, ackEpoch, ackUsed, ep, used)
+	}
+	size := 0
+	for range cfg.Watchlist() {
+		size++
+	}
+	if ep > 0 && n.Filter().Len() != size {
+		t.Fatalf("%s: filter of %d entries, want %d", what, n.Filter().Len(), size)
+	}
+	rotated := map[uint64]bool{}
+	recoveries := map[string]int{}
+	if _, err := scanAudit(s, cfg.ID, cfg.Identity.Public().(ed25519.PublicKey), func(r AuditRecord) {
+		if r.Type == AuditRotation {
+			rotated[r.Epoch] = true
+		}
+		for _, what := range []string{"incomplete last audit record", "removed epoch-", "recorded at start after a crash"} {
+			if strings.Contains(r.Detail, what) {
+				recoveries[what]++
+			}
+		}
+	}); err != nil {
+		t.Fatalf("%s: audit: %v", what, err)
+	}
+	for e := uint64(1); e <= ep && everyRotation; e++ {
+		if !rotated[e] {
+			t.Fatalf("%s: epoch %d has no rotation record", what, e)
+		}
+	}
+	// Only the live epochs' files remain.
+	names, err := s.list()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		var num uint64
+		if strings.HasPrefix(name, "epoch-") {
+			fmt.Sscanf(name, "epoch-%d.", &num)
+			if !n.sched.live(num) {
+				t.Fatalf("%s: %s left at epoch %d", what, name, ep)
+			}
+		}
+	}
+	return ep, recoveries
+}
+
+// TestCrashAtEveryStep runs a node's life on an in-memory store (start,
+// first publication, budget reservations, rotations, a grace period's
+// end, the destruction of old keys) and stops it at each store operation
+// in turn: a crash there, or a failure of that operation alone, after
+// which the node carries on. Each time, the state must load as by
+// checkRestart, and load again once the grace period of its previous
+// epoch has ended while it was stopped. Regression: a crash between a
+// fresh node's first audit record and its first audit.head left a
+// directory New refused for ever ("audit.head is missing").
+func TestCrashAtEveryStep(t *testing.T) {
+	for _, fault := range []error{errCrash, errors.New("no space left on device")} {
+		for k := 1; ; k++ {
+			clk := newClock()
+			c := crashConfig("", 20)
+			c.Now = clk.Now
+			cfg, err := c.check(false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := newMemStore()
+			ops, at := 0, ""
+			m.fault = func(op, name string) error {
+				if ops++; ops == k {
+					at = op + " " + name
+					return fault
+				}
+				return nil
+			}
+			ackEpoch, ackUsed := aNodesLife(cfg, clk, m)
+			if ops < k {
+				t.Logf("%v at each of %d store operations", fault, k-1)
+				break // the life was over before operation k
+			}
+			what := fmt.Sprintf("%v at operation %d (%s)", fault, k, at)
+			// A rotation whose audit record failed to append, after which
+			// the node carried on and rotated again, stays unrecorded: the
+			// caller of Rotate got the error.
+			everyRotation := fault == errCrash || at != "append "
+			s := m.reopen()
+			checkRestart(t, what, cfg, s, ackEpoch, ackUsed, everyRotation)
+			clk.Advance(2 * time.Hour)
+			checkRestart(t, what+", restarted after the grace period", cfg, s, ackEpoch, ackUsed, everyRotation)
+		}
+	}
+}
+
+// aNodesLife is what TestCrashAtEveryStep does with a node on s. It
+// returns the last epoch and budget acknowledged: those of the last call
+// that returned nil.
+func aNodesLife(cfg *Config, clk *clock, s store) (ackEpoch, ackUsed uint64) {
+	n, err := newNode(cfg, s)
+	if err != nil {
+		return 0, 0
+	}
+	defer n.Close()
+	ctx := context.Background()
+	publish := func() error { return n.Publish(ctx) }
+	rotate := func() error { return n.Rotate(ctx) }
+	reserve := func() error {
+		_, _, err := n.budgets.reserve("peer", n.Epoch(), 7, 1<<30)
+		return err
+	}
+	endGrace := func() error {
+		clk.Advance(2 * time.Hour)
+		return n.Maintain(ctx)
+	}
+	for _, step := range []func() error{publish, reserve, rotate, reserve, publish, endGrace, rotate, reserve, rotate, reserve} {
+		if step() == nil {
+			ackEpoch, ackUsed = n.Epoch(), uint64(n.BudgetUsed("peer", n.Epoch()))
+		}
+	}
+	return ackEpoch, ackUsed
 }

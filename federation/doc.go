@@ -4,6 +4,16 @@
 // a tamper-evident audit log and its state on disk, and matches the
 // agency's own indicators against every partner at once ([Node.Match]).
 //
+// Most agencies need only [New] with a [Config] (ID, Identity, StateDir,
+// Partners, Watchlist; every other field's zero value is a safe default),
+// then [Node.Publish], [Node.ListenAndServe] and [Node.Run] to serve, and
+// Match ([Matcher.Match]) to query; the example of New does the round
+// trip. The rest can be ignored until it is needed: [Node.Handler] and
+// [Node.ServerTLSConfig] mount a node in a server of one's own, a
+// [Matcher] queries without a state directory, [VerifyAudit] and
+// [ReadAudit] are for auditors. The state directory is all a node needs
+// to restart; its layout is internal, not to be edited.
+//
 // # Protocol overview
 //
 //	Querier node                                    Publisher node

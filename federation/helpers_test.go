@@ -1,9 +1,12 @@
 package federation
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"iter"
 	"net/http"
@@ -112,6 +115,17 @@ func newTestNet(t testing.TB, lists [][]match.Entry, tweak func(i int, cfg *Conf
 	return tn
 }
 
+// partnerOf returns n's configuration of partner id: the *Partner its
+// Matcher uses.
+func partnerOf(n *Node, id string) *Partner {
+	for i := range n.cfg.Partners {
+		if n.cfg.Partners[i].ID == id {
+			return &n.cfg.Partners[i]
+		}
+	}
+	panic("no partner " + id)
+}
+
 // restart closes node i and opens its state directory again.
 func (tn *testNet) restart(i int) {
 	tn.t.Helper()
@@ -159,8 +173,6 @@ func hitSet(hits []match.Hit) map[string]string {
 	return m
 }
 
-type ed25519PublicKey = ed25519.PublicKey
-
 // seq2 is a watchlist that never fails.
 func seq2(list []match.Entry) iter.Seq2[match.Entry, error] {
 	return func(yield func(match.Entry, error) bool) {
@@ -182,4 +194,43 @@ func waitFor(t testing.TB, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// post sends body to a node's endpoint with a partner's certificate and
+// returns the status and error code.
+func post(t *testing.T, from, to *testNode, path string, body []byte) (int, string) {
+	t.Helper()
+	resp, err := rawClient(from.certificate()).Post(to.server.URL+PathPrefix+path, "application/octet-stream", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ae apiError
+	json.NewDecoder(resp.Body).Decode(&ae)
+	return resp.StatusCode, ae.Error
+}
+
+// rawClient is an HTTPS client presenting cert, not verifying the server
+// (the tests look at what the server does).
+func rawClient(cert *tls.Certificate) *http.Client {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS13, InsecureSkipVerify: true}
+	if cert != nil {
+		cfg.Certificates = []tls.Certificate{*cert}
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: 10 * time.Second}
+}
+
+// evalBody is a valid evaluation request for node's filter.
+func evalBody(t *testing.T, f *match.Filter, n int) []byte {
+	t.Helper()
+	q, err := match.NewQuerier(f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, req, err := q.Blind(emails(t, "probe", 0, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := req.MarshalBinary()
+	return b
 }

@@ -2,7 +2,11 @@ package federation
 
 import (
 	"context"
+	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -101,7 +105,7 @@ func TestThreeNodes(t *testing.T) {
 	})
 	// The audit logs verify and record the exchanges, and never a value.
 	for i, node := range tn.nodes {
-		recs, err := ReadAudit(node.cfg.StateDir, node.cfg.ID, node.cfg.Identity.Public().(ed25519PublicKey))
+		recs, err := ReadAudit(node.cfg.StateDir, node.cfg.ID, node.cfg.Identity.Public().(ed25519.PublicKey))
 		if err != nil {
 			t.Fatalf("agency-%d audit: %v", i, err)
 		}
@@ -119,6 +123,41 @@ func TestThreeNodes(t *testing.T) {
 		}
 		if evals != 2 || confirms != 2 {
 			t.Errorf("agency-%d audit: %d evaluations, %d confirmations", i, evals, confirms)
+		}
+	}
+}
+
+// Deleting a state file is not a fresh start. Regression: without
+// node.state, audit log or budgets, New started afresh (removing keys as
+// leftovers, or refunding budgets).
+func TestDeletedState(t *testing.T) {
+	for _, c := range []struct {
+		remove []string
+		want   string
+	}{
+		{[]string{nodeStateFile}, "node.state is missing"},
+		{[]string{auditFile, auditHeadFile}, "audit log is missing or empty"},
+		{[]string{budgetsFile}, "budgets is missing"},
+	} {
+		tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, 5), "L"), nil}, nil)
+		tn.publishAll()
+		if r := tn.nodes[1].Match(context.Background(), emails(t, "x", 0, 2))[0]; r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		node := tn.nodes[0]
+		node.Close()
+		for _, f := range c.remove {
+			if err := os.Remove(filepath.Join(node.cfg.StateDir, f)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := New(node.cfg)
+		if !errors.Is(err, ErrCorruptState) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("removed %v: %v", c.remove, err)
+		}
+		// And the keys are still there: nothing was destroyed.
+		if _, err := os.Stat(filepath.Join(node.cfg.StateDir, keyFile(1))); err != nil && c.remove[0] == nodeStateFile {
+			t.Errorf("removed %v: the key went too: %v", c.remove, err)
 		}
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +26,7 @@ func TestRotation(t *testing.T) {
 	})
 	tn.publishAll()
 	pub, querier := tn.nodes[0], tn.nodes[1]
-	c := querier.client(querier.byID["agency-0"])
+	c := querier.client(partnerOf(querier.Node, "agency-0"))
 	ctx := context.Background()
 
 	// A query in flight: blinded under epoch 1.
@@ -116,5 +118,45 @@ func TestRotation(t *testing.T) {
 	want := []AuditType{AuditRotation, AuditRotation, AuditDestruction, AuditRotation, AuditDestruction}
 	if fmt.Sprint(kinds) != fmt.Sprint(want) {
 		t.Errorf("audit rotations/destructions: %v, want %v", kinds, want)
+	}
+}
+
+// A watchlist that fails aborts the rotation: nothing changes, the
+// previous filter keeps being served. Regression: a watchlist that could
+// not be read was published as an empty or partial list.
+func TestWatchlistError(t *testing.T) {
+	fail := false
+	list := entries(emails(t, "x", 0, 5), "L")
+	tn := newTestNet(t, [][]match.Entry{list, nil}, func(i int, cfg *Config) {
+		if i == 0 {
+			cfg.Watchlist = func() iter.Seq2[match.Entry, error] {
+				return func(yield func(match.Entry, error) bool) {
+					for j, e := range list {
+						if fail && j == 3 {
+							yield(match.Entry{}, errors.New("watchlist unreadable"))
+							return
+						}
+						if !yield(e, nil) {
+							return
+						}
+					}
+				}
+			}
+		}
+	})
+	tn.publishAll()
+	pub := tn.nodes[0]
+	fail = true
+	if err := pub.Rotate(context.Background()); err == nil || !strings.Contains(err.Error(), "unreadable") {
+		t.Fatalf("rotation over a failing watchlist: %v", err)
+	}
+	if err := pub.Publish(context.Background()); err == nil {
+		t.Fatal("publication over a failing watchlist succeeded")
+	}
+	if pub.Epoch() != 1 || pub.Filter().Len() != 5 {
+		t.Fatalf("after the failures: epoch %d, %d entries", pub.Epoch(), pub.Filter().Len())
+	}
+	if r := tn.nodes[1].Match(context.Background(), emails(t, "x", 0, 5))[0]; r.Err != nil || len(r.Hits) != 5 {
+		t.Fatalf("the previous filter is not served: %+v", r)
 	}
 }

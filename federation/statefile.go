@@ -5,9 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 )
 
 // State files share one container, so that a file from another program,
@@ -95,98 +92,20 @@ func decodeState(data []byte, want stateType) ([]byte, error) {
 
 // readState reads and checks a state file. A missing file is
 // os.ErrNotExist (wrapped).
-func readState(dir, name string, want stateType) ([]byte, error) {
-	path := filepath.Join(dir, name)
-	f, err := os.Open(path)
+func readState(s store, name string, want stateType) ([]byte, error) {
+	data, err := s.read(name)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > maxStateFile {
-		return nil, fmt.Errorf("%w: %s: %d bytes", ErrCorruptState, name, st.Size())
-	}
-	data := make([]byte, st.Size())
-	if _, err := io.ReadFull(f, data); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	payload, err := decodeState(data, want)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return payload, nil
 }
 
-// writeState replaces a state file atomically: write a temporary file in
-// the same directory, fsync it, rename it over the old one, fsync the
-// directory. After a crash the file is either the old or the new one.
-func writeState(dir, name string, t stateType, payload []byte) error {
-	return writeAtomic(dir, name, encodeState(t, payload))
-}
-
-func writeAtomic(dir, name string, data []byte) error {
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	ok = true
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
-// destroyFile overwrites a file with zeros, syncs it and removes it. On
-// journaling and copy-on-write file systems the old blocks may survive;
-// the overwrite is a best effort, the removal is what the node relies on.
-func destroyFile(dir, name string) error {
-	path := filepath.Join(dir, name)
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if st, err := f.Stat(); err == nil {
-		f.Write(make([]byte, st.Size()))
-		f.Sync()
-	}
-	f.Close()
-	if err := os.Remove(path); err != nil {
-		return err
-	}
-	return syncDir(dir)
+// writeState replaces a state file atomically: after a crash it is
+// either the old or the new one.
+func writeState(s store, name string, t stateType, payload []byte) error {
+	return s.write(name, encodeState(t, payload))
 }

@@ -1,0 +1,235 @@
+package federation
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fedmatch/fedmatch/match"
+)
+
+// Publish builds the filter of the current epoch from Config.Watchlist and
+// serves it: after a change of the watchlist, or to publish for the first
+// time (which creates epoch 1 and its key). It returns once the filter,
+// the tag index and the audit record are on disk. Cancelling ctx stops a
+// long build.
+func (n *Node) Publish(ctx context.Context) error {
+	n.opMu.Lock()
+	defer n.opMu.Unlock()
+	if n.closed.Load() {
+		return errClosed
+	}
+	n.mu.RLock()
+	ref, cur := n.sched.current, n.current
+	n.mu.RUnlock()
+	if cur == nil {
+		return n.rotate(ctx)
+	}
+	pub, err := n.build(ctx, cur.key, ref)
+	if err != nil {
+		return err
+	}
+	e, err := n.newEpoch(cur.number, cur.key, pub)
+	if err != nil {
+		return err
+	}
+	if err := n.savePublisher(e); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.current = e
+	n.mu.Unlock()
+	n.log.Info("published", "epoch", e.number, "entries", pub.Filter().Len())
+	return n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditPublication, Epoch: e.number,
+		Count: uint64(pub.Entries()), Detail: "key " + e.key.KeyID().String()})
+}
+
+// Rotate starts a new epoch now: a new key, the watchlist published under
+// it, the previous key kept serving evaluations for Config.Grace so that
+// queries in flight finish, and any older key destroyed.
+func (n *Node) Rotate(ctx context.Context) error {
+	n.opMu.Lock()
+	defer n.opMu.Unlock()
+	if n.closed.Load() {
+		return errClosed
+	}
+	return n.rotate(ctx)
+}
+
+// build publishes the watchlist under key for the epoch ref, valid from
+// its start for EpochLength + Grace.
+func (n *Node) build(ctx context.Context, key *match.PrivateKey, ref epochRef) (*match.Publisher, error) {
+	var entries func(func(match.Entry) bool)
+	var listErr error
+	if n.cfg.Watchlist != nil {
+		src := n.cfg.Watchlist()
+		entries = func(yield func(match.Entry) bool) {
+			for e, err := range src {
+				if err != nil {
+					listErr = err
+					return
+				}
+				if !yield(e) {
+					return
+				}
+			}
+		}
+	}
+	pub, err := match.Publish(key, entries, &match.PublishOptions{
+		Mode:              n.cfg.Mode,
+		FalsePositiveRate: n.cfg.FalsePositiveRate,
+		Epoch:             ref.number,
+		NotBefore:         ref.start,
+		NotAfter:          ref.start.Add(n.cfg.EpochLength + n.cfg.Grace),
+		Progress:          func(int) error { return ctx.Err() },
+	})
+	if err == nil && listErr != nil {
+		err = fmt.Errorf("federation: watchlist: %w (nothing published)", listErr)
+	}
+	return pub, err
+}
+
+func (n *Node) savePublisher(e *epoch) error {
+	b, err := e.pub.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return writeState(n.store, pubFile(e.number), statePublisher, b)
+}
+
+// rotate starts the next epoch. The order makes a crash at any point
+// safe: the key and the publisher are written first, then node.state
+// (the commit point), then the audit record; a crash before the commit
+// leaves files that load removes, a crash after it leaves a committed
+// rotation whose audit record load adds.
+func (n *Node) rotate(ctx context.Context) error {
+	now := n.cfg.Now()
+	n.mu.RLock()
+	s, old, older := n.sched, n.current, n.previous
+	n.mu.RUnlock()
+	next := s.rotated(now, n.cfg.Grace)
+	number := next.current.number
+	key, err := match.GenerateKey(n.cfg.Suite)
+	if err != nil {
+		return err
+	}
+	pub, err := n.build(ctx, key, next.current)
+	if err != nil {
+		return err
+	}
+	e, err := n.newEpoch(number, key, pub)
+	if err != nil {
+		return err
+	}
+	kb, err := key.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := writeState(n.store, keyFile(number), stateKey, kb); err != nil {
+		return err
+	}
+	if err := n.savePublisher(e); err != nil {
+		return err
+	}
+	if err := n.saveSchedule(next); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.sched, n.current, n.previous = next, e, old
+	n.mu.Unlock()
+	n.log.Info("rotated", "epoch", number, "entries", pub.Filter().Len())
+	if err := n.audit.append(AuditRecord{Time: now, Type: AuditRotation, Epoch: number,
+		Count: uint64(pub.Entries()), Detail: "key " + key.KeyID().String()}); err != nil {
+		return err
+	}
+	if older != nil {
+		if err := n.destroy(older); err != nil {
+			return err
+		}
+	}
+	return n.keepLive(next)
+}
+
+// destroy removes an epoch's key and publisher from the store.
+func (n *Node) destroy(e *epoch) error {
+	for _, name := range []string{keyFile(e.number), pubFile(e.number)} {
+		if err := n.store.destroy(name); err != nil {
+			return err
+		}
+	}
+	n.log.Info("destroyed epoch key", "epoch", e.number)
+	return n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditDestruction, Epoch: e.number,
+		Detail: "key " + e.key.KeyID().String()})
+}
+
+// dropPrevious ends the previous epoch's grace period: node.state first,
+// then its key and publisher, then its budgets.
+func (n *Node) dropPrevious() error {
+	n.mu.RLock()
+	s, prev := n.sched, n.previous
+	n.mu.RUnlock()
+	next := s.dropped()
+	if err := n.saveSchedule(next); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.sched, n.previous = next, nil
+	n.mu.Unlock()
+	if err := n.destroy(prev); err != nil {
+		return err
+	}
+	return n.keepLive(next)
+}
+
+// Maintain does what is due at Config.Now: it destroys the previous key
+// once its grace period is over, and rotates when the current epoch has
+// lasted Config.EpochLength. [Node.Run] calls it on schedule.
+func (n *Node) Maintain(ctx context.Context) error {
+	n.opMu.Lock()
+	defer n.opMu.Unlock()
+	if n.closed.Load() {
+		return errClosed
+	}
+	now := n.cfg.Now()
+	n.mu.RLock()
+	due := n.sched.due(now, n.cfg.EpochLength)
+	n.mu.RUnlock()
+	if due.drop != 0 {
+		if err := n.dropPrevious(); err != nil {
+			return err
+		}
+	}
+	if due.rotate {
+		return n.rotate(ctx)
+	}
+	if n.cfg.TLSCertificate == nil && now.After(n.certificate().Leaf.NotAfter.Add(-30*24*time.Hour)) {
+		return n.renewCertificate()
+	}
+	return nil
+}
+
+// Run calls Maintain when something is due, until ctx is cancelled. It
+// publishes first if nothing was ever published.
+func (n *Node) Run(ctx context.Context) error {
+	if n.Epoch() == 0 {
+		if err := n.Publish(ctx); err != nil {
+			return err
+		}
+	}
+	for {
+		if err := n.Maintain(ctx); err != nil {
+			n.log.Error("maintenance failed", "err", err)
+		}
+		now := n.cfg.Now()
+		n.mu.RLock()
+		next := n.sched.due(now, n.cfg.EpochLength).next
+		n.mu.RUnlock()
+		wait := max(next.Sub(now), time.Second)
+		wait = min(wait, time.Hour) // re-check the certificate now and then
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package federation
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
+)
+
+// Before the first publication, evaluate and confirm answer 503; after
+// Close, everything does, and Publish fails. Regression: before the first
+// publication evaluate answered 410 unknown_key, and a closed node still
+// served and published.
+func TestNotPublishedAndClosed(t *testing.T) {
+	tn := newTestNet(t, [][]match.Entry{nil, nil}, nil)
+	target, from := tn.nodes[0], tn.nodes[1]
+	// A well-formed request for a filter that does not exist yet.
+	other := newTestNet(t, [][]match.Entry{nil}, nil)
+	other.publishAll()
+	body := evalBody(t, other.nodes[0].Filter(), 2)
+	for _, path := range []string{"evaluate", "filter"} {
+		var status int
+		var code string
+		if path == "filter" {
+			resp, err := rawClient(from.certificate()).Get(target.server.URL + PathPrefix + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ae apiError
+			json.NewDecoder(resp.Body).Decode(&ae)
+			resp.Body.Close()
+			status, code = resp.StatusCode, ae.Error
+		} else {
+			status, code = post(t, from, target, path, body)
+		}
+		if status != 503 || code != CodeNotPublished {
+			t.Errorf("%s before publication: %d %s", path, status, code)
+		}
+	}
+	tn.publishAll()
+	target.Close()
+	if err := target.Publish(context.Background()); !errors.Is(err, errClosed) {
+		t.Errorf("Publish after Close: %v", err)
+	}
+	if status, code := post(t, from, target, "evaluate", body); status != 503 {
+		t.Errorf("evaluate after Close: %d %s", status, code)
+	}
+}
+
+// TestMalformedRequests sends every endpoint what it must refuse, and
+// checks the documented answer and that the node keeps serving.
+func TestMalformedRequests(t *testing.T) {
+	tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, 5), "L"), nil}, func(i int, cfg *Config) {
+		if i == 0 {
+			cfg.Partners[0].Kinds = []string{"email"}
+			cfg.Partners[0].Budget = 10
+		}
+	})
+	tn.publishAll()
+	target, client := tn.nodes[0], rawClient(tn.nodes[1].certificate())
+	good := evalBody(t, target.Filter(), 3)
+	ipReq := func() []byte {
+		q, _ := match.NewQuerier(target.Filter(), nil)
+		_, req, _ := q.Blind([]indicator.Indicator{indicator.MustNew(indicator.IPv4, "192.0.2.1")})
+		b, _ := req.MarshalBinary()
+		return b
+	}()
+	badElem := bytes.Clone(good)
+	copy(badElem[len(badElem)-32:], bytes.Repeat([]byte{0xff}, 32)) // not a ristretto255 encoding
+	otherKey := bytes.Clone(good)
+	otherKey[8] ^= 1 // key id
+	limit := requestBodyLimit(target.cfg.MaxBatch)
+	for _, c := range []struct {
+		name, method, path string
+		body               []byte
+		status             int
+		code               string
+	}{
+		{"garbage evaluate", "POST", "evaluate", []byte("not a message"), 400, CodeMalformed},
+		{"empty evaluate", "POST", "evaluate", nil, 400, CodeMalformed},
+		{"truncated evaluate", "POST", "evaluate", good[:len(good)-1], 400, CodeMalformed},
+		{"oversized evaluate", "POST", "evaluate", make([]byte, limit+1), 413, CodeTooLarge},
+		{"invalid element", "POST", "evaluate", badElem, 400, CodeInvalidElement},
+		{"unknown key", "POST", "evaluate", otherKey, 410, CodeUnknownKey},
+		{"kind not allowed", "POST", "evaluate", ipReq, 403, CodeKindNotAllowed},
+		{"garbage confirm", "POST", "confirm", []byte{1, 2, 3}, 400, CodeMalformed},
+		{"oversized confirm", "POST", "confirm", make([]byte, limit+1), 413, CodeTooLarge},
+		{"GET evaluate", "GET", "evaluate", nil, 405, CodeMethodNotAllowed},
+		{"POST filter", "POST", "filter", []byte("x"), 405, CodeMethodNotAllowed},
+		{"unknown path", "GET", "secrets", nil, 404, CodeNotFound},
+		{"budget", "POST", "evaluate", evalBody(t, target.Filter(), 9), 429, CodeBudgetExhausted},
+	} {
+		req, _ := http.NewRequest(c.method, target.server.URL+PathPrefix+c.path, bytes.NewReader(c.body))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var ae apiError
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		json.Unmarshal(data, &ae)
+		if resp.StatusCode != c.status || ae.Error != c.code {
+			t.Errorf("%s: %d %s, want %d %s", c.name, resp.StatusCode, data, c.status, c.code)
+		}
+	}
+	// An oversized body with no declared length is cut at the limit.
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write(make([]byte, limit+1024))
+		pw.Close()
+	}()
+	req, _ := http.NewRequest("POST", target.server.URL+PathPrefix+"confirm", pr)
+	req.ContentLength = -1
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Errorf("chunked oversized body: %d", resp.StatusCode)
+	}
+	// The node still serves.
+	r := tn.nodes[1].Match(context.Background(), emails(t, "x", 0, 2))[0]
+	if r.Err != nil || len(r.Hits) != 2 {
+		t.Fatalf("after the abuse: %+v", r)
+	}
+}

@@ -1,0 +1,295 @@
+package federation
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// A store holds everything a node keeps across restarts: the small state
+// files (node.state, epoch-N.key, epoch-N.pub, budgets, audit.head), each
+// replaced as a whole, and the audit log, which only grows. It holds
+// bytes: the state file container (statefile.go) and the audit records
+// (audit.go) are encoded above it. A node uses an fsStore on
+// Config.StateDir; the package's tests use an in-memory store that can
+// fail or crash at any operation.
+//
+// A store is safe for concurrent use. Every change is durable when its
+// method returns nil.
+type store interface {
+	// read returns the content of state file name, or an error wrapping
+	// os.ErrNotExist if there is none. A file larger than maxStateFile
+	// is refused (ErrCorruptState) before it is read.
+	read(name string) ([]byte, error)
+	// write replaces state file name by data atomically: if it fails, or
+	// the process dies during it, the file holds its old content or the
+	// new one, never a mix.
+	write(name string, data []byte) error
+	// destroy overwrites state file name and removes it; a missing file
+	// is not an error. If it fails, or the process dies during it, the
+	// file may be left, overwritten or not, so name must be one that no
+	// committed state refers to any more.
+	destroy(name string) error
+	// list returns the names of the state files, in no particular order.
+	list() ([]string, error)
+
+	// readLog returns the whole audit log, empty if there is none.
+	readLog() ([]byte, error)
+	// appendLog appends data to the audit log. If it fails, the log is as
+	// it was; if the process dies during it, the log may end in a prefix
+	// of data, a torn tail that truncateLog cuts at the next start.
+	appendLog(data []byte) error
+	// truncateLog cuts the audit log to its first size bytes.
+	truncateLog(size int64) error
+
+	// close releases the store; no method may be called after it.
+	close() error
+}
+
+// fsStore is the store of a state directory: one file per state file,
+// each replaced by writing a temporary file, syncing it, renaming it over
+// the old one and syncing the directory, with mode 0600 in a directory of
+// mode 0700; and audit.log, appended to and synced. A store opened by
+// openFS holds an exclusive lock on the directory (lock_unix.go) until
+// close.
+type fsStore struct {
+	dir      string
+	readOnly bool
+	lock     *os.File // nil when read-only, or where there is no flock
+
+	mu  sync.Mutex // serialises the log's appends and truncations
+	log *os.File   // audit.log, nil when opened read-only
+}
+
+// openFS opens the state directory dir for a node: it creates it if
+// needed, locks it, removes the temporary files of writes a crash cut
+// short, and opens (or creates) the audit log.
+func openFS(dir string) (_ *fsStore, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, err
+	}
+	s := &fsStore{dir: dir}
+	if s.lock, err = lockDir(dir); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if isTemp(e.Name()) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+	if s.log, err = os.OpenFile(filepath.Join(dir, auditFile), os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// readFS returns a store on dir for reading only: no lock is taken and
+// nothing is changed. VerifyAudit and ReadAudit use it, beside a running
+// node or on a copy of its directory.
+func readFS(dir string) *fsStore { return &fsStore{dir: dir, readOnly: true} }
+
+// lockFile is the file lockDir locks.
+const lockFile = "lock"
+
+// isTemp reports whether name is a temporary file of write.
+func isTemp(name string) bool { return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-") }
+
+var errReadOnly = errors.New("federation: state directory opened for reading only")
+
+func (s *fsStore) read(name string) ([]byte, error) {
+	path := filepath.Join(s.dir, name)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > maxStateFile {
+		return nil, fmt.Errorf("%w: %s: %d bytes", ErrCorruptState, name, st.Size())
+	}
+	data := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, nil
+}
+
+func (s *fsStore) write(name string, data []byte) error {
+	if s.readOnly {
+		return errReadOnly
+	}
+	f, err := os.CreateTemp(s.dir, "."+name+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(s.dir, name)); err != nil {
+		return err
+	}
+	ok = true
+	return s.syncDir()
+}
+
+// destroy overwrites the file with zeros, syncs it and removes it. On
+// journaling and copy-on-write file systems the old blocks may survive;
+// the overwrite is a best effort, the removal is what the node relies on.
+func (s *fsStore) destroy(name string) error {
+	if s.readOnly {
+		return errReadOnly
+	}
+	path := filepath.Join(s.dir, name)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st, err := f.Stat(); err == nil {
+		f.Write(make([]byte, st.Size()))
+		f.Sync()
+	}
+	f.Close()
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	return s.syncDir()
+}
+
+// list leaves out the audit log, the lock and temporary files.
+func (s *fsStore) list() ([]string, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if name := e.Name(); !e.IsDir() && name != auditFile && name != lockFile && !isTemp(name) {
+			names = append(names, name)
+		}
+	}
+	return names, nil
+}
+
+// writable says why the log cannot be written, if it cannot; s.mu is
+// held.
+func (s *fsStore) writable() error {
+	switch {
+	case s.readOnly:
+		return errReadOnly
+	case s.log == nil:
+		return os.ErrClosed
+	}
+	return nil
+}
+
+func (s *fsStore) syncDir() error {
+	d, err := os.Open(s.dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func (s *fsStore) readLog() ([]byte, error) {
+	data, err := os.ReadFile(filepath.Join(s.dir, auditFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return data, err
+}
+
+// appendLog writes at the end of the log and syncs; a failed write or
+// sync (a full disk) is cut back, so that no part of a record stays
+// behind to break the chain of every later one.
+func (s *fsStore) appendLog(data []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return err
+	}
+	end, err := s.log.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	undo := func(err error) error {
+		if terr := s.log.Truncate(end); terr == nil {
+			s.log.Seek(end, io.SeekStart)
+		}
+		return err
+	}
+	if _, err := s.log.Write(data); err != nil {
+		return undo(err)
+	}
+	if err := s.log.Sync(); err != nil {
+		return undo(err)
+	}
+	return nil
+}
+
+func (s *fsStore) truncateLog(size int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return err
+	}
+	if err := s.log.Truncate(size); err != nil {
+		return err
+	}
+	return s.log.Sync()
+}
+
+// close closes the log and releases the lock.
+func (s *fsStore) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	if s.log != nil {
+		err = s.log.Close()
+		s.log = nil
+	}
+	if s.lock != nil {
+		s.lock.Close()
+		s.lock = nil
+	}
+	return err
+}

@@ -1,0 +1,269 @@
+package federation
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// memStore is the in-memory store of the tests. fault, if not nil, is
+// asked before every change (op "write", "destroy", "append" or
+// "truncate", and the file's name, "" for the log) and decides its fate:
+// nil lets it happen; errCrash makes the store die there, as the process
+// would (an append leaves half its record behind, a write or destroy
+// nothing), after which every method fails; any other error fails the
+// operation, which changes nothing, as the store's contract says.
+type memStore struct {
+	mu    sync.Mutex
+	files map[string][]byte
+	log   []byte
+	fault func(op, name string) error
+	dead  bool
+}
+
+// errCrash is a fault that kills the store.
+var errCrash = errors.New("test: crashed")
+
+func newMemStore() *memStore { return &memStore{files: map[string][]byte{}} }
+
+// reopen returns what a node restarted after a crash finds: the same
+// files and log, in a store without faults.
+func (m *memStore) reopen() *memStore {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return &memStore{files: maps.Clone(m.files), log: bytes.Clone(m.log)}
+}
+
+// change asks fault about an operation; m.mu is held.
+func (m *memStore) change(op, name string) error {
+	if m.dead {
+		return errCrash
+	}
+	if m.fault == nil {
+		return nil
+	}
+	err := m.fault(op, name)
+	if errors.Is(err, errCrash) {
+		m.dead = true
+	}
+	return err
+}
+
+func (m *memStore) read(name string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.dead {
+		return nil, errCrash
+	}
+	data, ok := m.files[name]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", name, os.ErrNotExist)
+	}
+	return bytes.Clone(data), nil
+}
+
+func (m *memStore) write(name string, data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.change("write", name); err != nil {
+		return err
+	}
+	m.files[name] = bytes.Clone(data)
+	return nil
+}
+
+func (m *memStore) destroy(name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.change("destroy", name); err != nil {
+		return err
+	}
+	clear(m.files[name])
+	delete(m.files, name)
+	return nil
+}
+
+func (m *memStore) list() ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.dead {
+		return nil, errCrash
+	}
+	return slices.Collect(maps.Keys(m.files)), nil
+}
+
+func (m *memStore) readLog() ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.dead {
+		return nil, errCrash
+	}
+	return bytes.Clone(m.log), nil
+}
+
+func (m *memStore) appendLog(data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.change("append", ""); err != nil {
+		if errors.Is(err, errCrash) {
+			m.log = append(m.log, data[:len(data)/2]...) // a torn record
+		}
+		return err
+	}
+	m.log = append(m.log, data...)
+	return nil
+}
+
+func (m *memStore) truncateLog(size int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.change("truncate", ""); err != nil {
+		return err
+	}
+	m.log = m.log[:size]
+	return nil
+}
+
+func (m *memStore) close() error { return nil }
+
+// faultStore wraps a store: fault, asked before every change as
+// memStore's is, fails the operations it returns an error for, which then
+// change nothing.
+type faultStore struct {
+	store
+	fault func(op, name string) error
+}
+
+func (f *faultStore) write(name string, data []byte) error {
+	if err := f.fault("write", name); err != nil {
+		return err
+	}
+	return f.store.write(name, data)
+}
+
+func (f *faultStore) destroy(name string) error {
+	if err := f.fault("destroy", name); err != nil {
+		return err
+	}
+	return f.store.destroy(name)
+}
+
+func (f *faultStore) appendLog(data []byte) error {
+	if err := f.fault("append", ""); err != nil {
+		return err
+	}
+	return f.store.appendLog(data)
+}
+
+func (f *faultStore) truncateLog(size int64) error {
+	if err := f.fault("truncate", ""); err != nil {
+		return err
+	}
+	return f.store.truncateLog(size)
+}
+
+// TestStoreContract runs both stores through what the node relies on.
+func TestStoreContract(t *testing.T) {
+	fs, err := openFS(filepath.Join(t.TempDir(), "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.close()
+	for name, s := range map[string]store{"fs": fs, "mem": newMemStore()} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := s.read("node.state"); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("read of a missing file: %v", err)
+			}
+			if data, err := s.readLog(); err != nil || len(data) != 0 {
+				t.Fatalf("empty log: %q, %v", data, err)
+			}
+			for _, v := range []string{"one", "two"} {
+				if err := s.write("node.state", []byte(v)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.write("epoch-1.key", []byte("k"))
+			if data, err := s.read("node.state"); err != nil || string(data) != "two" {
+				t.Fatalf("read after writes: %q, %v", data, err)
+			}
+			s.appendLog([]byte("abc"))
+			s.appendLog([]byte("def"))
+			if err := s.truncateLog(4); err != nil {
+				t.Fatal(err)
+			}
+			s.appendLog([]byte("g"))
+			if data, _ := s.readLog(); string(data) != "abcdg" {
+				t.Fatalf("log %q, want abcdg", data)
+			}
+			if err := s.destroy("epoch-1.key"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.destroy("epoch-1.key"); err != nil {
+				t.Fatalf("destroying a missing file: %v", err)
+			}
+			if names, err := s.list(); err != nil || !slices.Equal(names, []string{"node.state"}) {
+				t.Fatalf("list: %v, %v; want only node.state (no log, lock or temporary file)", names, err)
+			}
+		})
+	}
+}
+
+// TestFSStore: the directory and its files are private, a second store
+// on a directory in use is refused, temporary files of an interrupted
+// write are removed at open, and a read-only store changes nothing.
+func TestFSStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s, err := openFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.write("budgets", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openFS(dir); !errors.Is(err, ErrStateInUse) {
+		t.Errorf("second store on one directory: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, ".budgets.tmp-123"), []byte("half"), 0o600)
+	s.close()
+	if s, err = openFS(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	if _, err := os.Stat(filepath.Join(dir, ".budgets.tmp-123")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("temporary file left at open: %v", err)
+	}
+	ro := readFS(dir)
+	if err := ro.write("budgets", nil); err == nil {
+		t.Error("a read-only store wrote")
+	}
+	if err := ro.appendLog([]byte("x")); err == nil {
+		t.Error("a read-only store appended")
+	}
+	if data, err := ro.read("budgets"); err != nil || string(data) != "x" {
+		t.Errorf("read-only read: %q, %v", data, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		info, _ := e.Info()
+		if info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v", e.Name(), info.Mode())
+		}
+	}
+	if info, _ := os.Stat(dir); info.Mode().Perm() != 0o700 {
+		t.Errorf("state directory mode %v", info.Mode())
+	}
+	// A file above the size limit is refused before it is read.
+	if err := os.Truncate(filepath.Join(dir, "budgets"), maxStateFile+1); err != nil {
+		t.Skip("sparse file:", err)
+	}
+	if _, err := s.read("budgets"); !errors.Is(err, ErrCorruptState) || !strings.Contains(err.Error(), "bytes") {
+		t.Errorf("oversized state file: %v", err)
+	}
+}
