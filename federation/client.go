@@ -127,22 +127,28 @@ func (m *Matcher) client(p *Partner) *partnerClient {
 	return c
 }
 
-// responseLimit bounds a partner's answers: a signed filter of the
-// largest size, or a confirm response of maxBatch hits with the longest
-// labels.
-func responseLimit(path string, maxBatch int) int64 {
-	if path == "filter" {
+// responseLimit bounds a partner's answer to a request of n elements or
+// tags: a signed filter of the largest size; an evaluation response of n
+// elements (at most 33 bytes each) and their proofs (at most 64 bytes per
+// element); a confirm response of n answers, each with up to MaxRepeats
+// labels of MaxLabelLen bytes.
+func responseLimit(path string, n int) int64 {
+	switch path {
+	case "filter":
 		return maxFilterBytes
+	case "evaluate":
+		return 4096 + int64(n)*(33+64)
 	}
-	return 4096 + int64(maxBatch)*(3+match.MaxLabelLen)
+	return 4096 + int64(n)*(2+match.MaxRepeats*(2+match.MaxLabelLen))
 }
 
-// do sends one request and returns the body of a 2xx answer (or a 304);
-// any other answer, redirects included, is a *RemoteError. Only GET is
+// do sends one request and returns the body of a 2xx answer (or a 304),
+// of at most limit bytes; any other answer, redirects included, is a
+// *RemoteError. Only GET is
 // retried (three attempts, on network errors and 5xx): evaluations spend
 // budget and confirmations notify, so they are not repeated behind the
 // caller's back.
-func (c *partnerClient) do(ctx context.Context, method, path string, body []byte, header http.Header) (*http.Response, []byte, error) {
+func (c *partnerClient) do(ctx context.Context, method, path string, body []byte, header http.Header, limit int64) (*http.Response, []byte, error) {
 	attempts := 1
 	if method == http.MethodGet {
 		attempts = 3
@@ -177,7 +183,6 @@ func (c *partnerClient) do(ctx context.Context, method, path string, body []byte
 			}
 			continue
 		}
-		limit := responseLimit(path, c.m.cfg.MaxBatch)
 		if resp.ContentLength > limit {
 			resp.Body.Close()
 			cancel()
@@ -220,7 +225,7 @@ func (c *partnerClient) refresh(ctx context.Context) (*match.Querier, error) {
 	if etag != "" {
 		h.Set("If-None-Match", etag)
 	}
-	resp, data, err := c.do(ctx, http.MethodGet, "filter", nil, h)
+	resp, data, err := c.do(ctx, http.MethodGet, "filter", nil, h, responseLimit("filter", 0))
 	if err != nil {
 		return nil, err
 	}
@@ -335,7 +340,7 @@ func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []ind
 		return nil, 0, 0, err
 	}
 	var resp match.EvalResponse
-	if err := c.post(ctx, "evaluate", "evaluation", req, &resp); err != nil {
+	if err := c.post(ctx, "evaluate", "evaluation", req.Len(), req, &resp); err != nil {
 		return nil, 0, 0, err
 	}
 	creq, err := qu.Finalize(&resp)
@@ -343,7 +348,7 @@ func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []ind
 		return nil, 0, 0, fmt.Errorf("federation: partner %s: %w", c.p.ID, err)
 	}
 	var cresp match.ConfirmResponse
-	if err := c.post(ctx, "confirm", "confirmation", creq, &cresp); err != nil {
+	if err := c.post(ctx, "confirm", "confirmation", creq.Len(), creq, &cresp); err != nil {
 		return nil, 0, 0, err
 	}
 	hits, err := qu.Hits(&cresp)
@@ -353,15 +358,15 @@ func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []ind
 	return hits, qu.Candidates(), q.Filter().Epoch(), nil
 }
 
-// post sends req to the endpoint and decodes the answer into resp; what
-// names the answer in a decoding error.
-func (c *partnerClient) post(ctx context.Context, endpoint, what string,
+// post sends req, of n elements or tags, to the endpoint and decodes the
+// answer into resp; what names the answer in a decoding error.
+func (c *partnerClient) post(ctx context.Context, endpoint, what string, n int,
 	req encoding.BinaryMarshaler, resp encoding.BinaryUnmarshaler) error {
 	body, err := req.MarshalBinary()
 	if err != nil {
 		return err
 	}
-	_, data, err := c.do(ctx, http.MethodPost, endpoint, body, nil)
+	_, data, err := c.do(ctx, http.MethodPost, endpoint, body, nil, responseLimit(endpoint, n))
 	if err != nil {
 		return &stageError{endpoint, err}
 	}

@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // The client does not follow redirects, and fetches filters far larger
@@ -52,5 +54,29 @@ func TestClientLimits(t *testing.T) {
 	}
 	if followed.Load() {
 		t.Error("the client followed a redirect")
+	}
+}
+
+// A confirm answer carries up to MaxRepeats labels of MaxLabelLen bytes
+// for each tag, and the client's bound on it follows the request's tags.
+// Regression test: the bound was MaxLabelLen per tag of Config.MaxBatch,
+// so a node with small batches refused its partner's honest answer about
+// an indicator that many of the partner's cases share.
+func TestClientLargeConfirmAnswer(t *testing.T) {
+	shared := indicator.MustNew(indicator.Email, "shared@example.org")
+	var list []match.Entry
+	for i := range match.MaxRepeats {
+		label := fmt.Sprintf("case %02d ", i) + strings.Repeat("x", match.MaxLabelLen-8)
+		list = append(list, match.Entry{Indicator: shared, Label: label})
+	}
+	tn := newTestNet(t, [][]match.Entry{list, nil}, func(i int, cfg *Config) {
+		if i == 1 {
+			cfg.MaxBatch = 16
+		}
+	})
+	tn.publishAll()
+	r := tn.nodes[1].Match(context.Background(), []indicator.Indicator{shared})[0]
+	if r.Err != nil || len(r.Hits) != 1 || len(r.Hits[0].Labels) != match.MaxRepeats {
+		t.Fatalf("hits %d, err %v", len(r.Hits), r.Err)
 	}
 }

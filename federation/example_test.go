@@ -93,7 +93,7 @@ func ExampleNew() {
 		}
 		fmt.Printf("%s holds %d of %d:\n", r.Partner, len(r.Hits), r.Queried)
 		for _, h := range r.Hits {
-			fmt.Printf("  %v %q\n", h.Indicator, h.Label)
+			fmt.Printf("  %v %q\n", h.Indicator, h.Labels)
 		}
 	}
 
@@ -112,8 +112,8 @@ func ExampleNew() {
 	<-served
 	// Output:
 	// cert holds 2 of 3:
-	//   email:broker@example.net "TLP:CLEAR ransomware negotiator"
-	//   ipv4:192.0.2.44 ""
+	//   email:broker@example.net ["TLP:CLEAR ransomware negotiator"]
+	//   ipv4:192.0.2.44 []
 	// fiu confirmed case-17
 	// fiu confirmed case-23
 }
