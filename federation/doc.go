@@ -2,7 +2,8 @@
 // [Node] that publishes its watchlist's filter, serves its partners'
 // queries over mutual TLS under policy and budgets, rotates its keys, keeps
 // a tamper-evident audit log and its state on disk, and matches the
-// agency's own indicators against every partner at once ([Matcher.Match], which a Node embeds).
+// agency's own indicators against every partner at once (Match, of the
+// [Matcher] a Node embeds).
 //
 // Most agencies need only [New] with a [Config] (ID, Identity, StateDir,
 // Partners, Watchlist; every other field's zero value is a safe default),
