@@ -47,7 +47,7 @@ const (
 	AuditRotation     AuditType = 3 // a new key and epoch; Detail: key id
 	AuditDestruction  AuditType = 4 // an old epoch's key was destroyed
 	AuditEvaluation   AuditType = 5 // a partner's batch; Count: elements, Detail: kind
-	AuditConfirmation AuditType = 6 // a partner's confirm; Count: tags, Hits
+	AuditConfirmation AuditType = 6 // a partner's confirm; Count: tags, Hits: tags confirmed, Detail: the entries hit, if more
 	AuditRefusal      AuditType = 7 // a request refused by policy; Detail: reason
 )
 

@@ -34,6 +34,7 @@ type Node struct {
 
 	opMu   sync.Mutex // serialises publication, rotation and destruction
 	closed atomic.Bool
+	last   uint64 // the highest epoch ever started; guarded by opMu
 
 	mu       sync.RWMutex // guards the fields below
 	sched    schedule     // the epochs served, as in node.state
@@ -164,20 +165,28 @@ func (n *Node) Close() error {
 	return n.store.close()
 }
 
-// load reads node.state and the epochs it names, destroys what is no
-// longer live, and removes files a crash left behind; it says what it
-// repaired. It refuses, before removing anything, a store whose
-// node.state is missing while the audit log records epochs, or whose
-// audit log is empty while node.state exists: either is a deletion, not a
-// fresh start.
+// load reads node.state and the epochs it names, retires those the
+// configuration no longer allows, destroys what is no longer live, and
+// removes files a crash left behind; it says what it repaired. It
+// refuses, before removing anything, a store whose node.state is missing
+// while the audit log records epochs, or whose audit log is empty while
+// node.state exists: either is a deletion, not a fresh start.
 func (n *Node) load(sum auditSummary) (recovery, error) {
 	var rec recovery
 	s, err := n.readSchedule(sum)
 	if err != nil {
 		return rec, err
 	}
+	n.last = max(sum.rotated, s.current.number)
 	if s.current.number != 0 {
-		if n.current, err = n.loadEpoch(s.current); err != nil {
+		n.current, err = n.loadEpoch(s.current)
+		var ce *configChangedError
+		if errors.As(err, &ce) {
+			// The previous epoch goes with it: a schedule is never a
+			// previous epoch without a current one.
+			s, err = n.retire(s, schedule{}, sum, ce)
+		}
+		if err != nil {
 			return rec, err
 		}
 	}
@@ -189,13 +198,78 @@ func (n *Node) load(sum auditSummary) (recovery, error) {
 			return rec, err
 		}
 	} else if s.previous.number != 0 {
-		if n.previous, err = n.loadEpoch(s.previous); err != nil {
+		n.previous, err = n.loadEpoch(s.previous)
+		var ce *configChangedError
+		if errors.As(err, &ce) {
+			s, err = n.retire(s, s.dropped(), sum, ce)
+		}
+		if err != nil {
 			return rec, err
 		}
 	}
 	n.sched = s
 	rec.notes, rec.removed, err = n.removeLeftovers(rec.expired)
 	return rec, err
+}
+
+// A configChangedError says that an epoch's key or filter is of another
+// suite or mode than the configuration: the epoch must not serve (one key
+// never serves two modes, and a kind policy needs the mode it was checked
+// for), so load retires it.
+type configChangedError struct {
+	key    match.KeyID
+	reason string
+}
+
+func (e *configChangedError) Error() string { return e.reason }
+
+// retire ends the epochs of s that are not in next, because the
+// configuration changed (why says how): their ends are recorded, next is
+// committed, and their keys and publishers are destroyed, in an order
+// that a crash at any point leaves safe. The audit records come first,
+// with the rotation record of a current epoch that a crash kept out of
+// the log: they keep the epoch numbers, which continue after the
+// retired epochs (see [schedule.rotated]). A crash after them, before
+// node.state, retires the epochs again at the next start; a crash after
+// node.state leaves files that removeLeftovers destroys.
+func (n *Node) retire(s, next schedule, sum auditSummary, why *configChangedError) (schedule, error) {
+	if c := s.current.number; !next.live(c) && c > sum.rotated {
+		if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditRotation, Epoch: c,
+			Detail: "key " + why.key.String() + " (recorded at start after a crash)"}); err != nil {
+			return s, err
+		}
+	}
+	for _, e := range []epochRef{s.current, s.previous} {
+		if e.number == 0 || next.live(e.number) {
+			continue
+		}
+		detail := fmt.Sprintf("retired at start: %s", why.reason)
+		if e.number == s.current.number {
+			detail = "key " + why.key.String() + " " + detail
+		}
+		n.log.Warn("epoch retired at start: the configuration changed", "epoch", e.number, "reason", why.reason)
+		if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditDestruction, Epoch: e.number, Detail: detail}); err != nil {
+			return s, err
+		}
+	}
+	if err := n.saveSchedule(next); err != nil {
+		return s, err
+	}
+	for _, e := range []epochRef{s.current, s.previous} {
+		if e.number == 0 || next.live(e.number) {
+			continue
+		}
+		for _, name := range []string{keyFile(e.number), pubFile(e.number)} {
+			if err := n.store.destroy(name); err != nil {
+				return next, err
+			}
+		}
+	}
+	if !next.live(s.current.number) {
+		n.current = nil
+	}
+	n.previous = nil
+	return next, nil
 }
 
 // readSchedule reads node.state, or starts an empty schedule if there is
@@ -261,11 +335,17 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorruptState, keyFile(ref.number), err)
 	}
+	if key.Suite() != n.cfg.Suite {
+		return nil, &configChangedError{key.KeyID(), fmt.Sprintf("its key is %v, Config.Suite is %v", key.Suite(), n.cfg.Suite)}
+	}
 	pb, err := readState(n.store, pubFile(ref.number), statePublisher)
 	if err != nil {
 		return nil, fmt.Errorf("federation: epoch %d: %w", ref.number, err)
 	}
 	pub, err := match.RestorePublisher(key, pb, &match.PublishOptions{Mode: n.cfg.Mode})
+	if errors.Is(err, match.ErrWrongMode) {
+		return nil, &configChangedError{key.KeyID(), fmt.Sprintf("its filter's mode is not Config.Mode (%v): one key never serves two modes", err)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorruptState, pubFile(ref.number), err)
 	}

@@ -161,3 +161,148 @@ func TestDeletedState(t *testing.T) {
 		}
 	}
 }
+
+// An epoch of another mode or suite than the configuration is retired at
+// start: audited, its key destroyed, nothing served until the next
+// publication, whose epoch number continues so that partners accept it.
+// Regression: a node switched from VOPRF with Kinds ["*"] to POPRF with a
+// kind policy kept serving the VOPRF epoch, in which the declared kind
+// binds nothing; once RestorePublisher checked the mode, it could not
+// start at all.
+func TestConfigChangeRetiresEpochs(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name          string
+		before, after func(*Config)
+		why           string
+	}{
+		{"mode", func(c *Config) { c.Mode = match.ModeVOPRF }, func(c *Config) {
+			c.Mode = match.ModePOPRF
+			c.Partners[0].Kinds = []string{"email"}
+		}, "one key never serves two modes"},
+		{"suite", func(*Config) {}, func(c *Config) { c.Suite = match.SuiteP256 }, "Config.Suite is P256-SHA256"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, 5), "L"), nil}, func(i int, cfg *Config) {
+				if i == 0 {
+					c.before(cfg)
+				}
+			})
+			tn.publishAll()
+			pub, partner := tn.nodes[0], tn.nodes[1]
+			if err := pub.Rotate(ctx); err != nil { // epoch 2, epoch 1 in its grace period
+				t.Fatal(err)
+			}
+			if r := partner.Match(ctx, emails(t, "x", 0, 2))[0]; r.Err != nil || len(r.Hits) != 2 || r.Epoch != 2 {
+				t.Fatalf("before the change: %+v", r)
+			}
+			c.after(pub.cfg)
+			tn.restart(0)
+			if pub.Epoch() != 0 || pub.Filter() != nil {
+				t.Fatalf("after the change the node serves epoch %d", pub.Epoch())
+			}
+			var re *RemoteError
+			if r := partner.Match(ctx, emails(t, "x", 0, 2))[0]; !errors.As(r.Err, &re) || re.Code != CodeNotPublished {
+				t.Fatalf("a partner's match before the next publication: %v", r.Err)
+			}
+			files, _ := os.ReadDir(pub.cfg.StateDir)
+			for _, f := range files {
+				if strings.HasPrefix(f.Name(), "epoch-") {
+					t.Errorf("%s kept after its epoch was retired", f.Name())
+				}
+			}
+			recs, err := ReadAudit(pub.cfg.StateDir, pub.cfg.ID, pub.cfg.Identity.Public().(ed25519.PublicKey))
+			if err != nil {
+				t.Fatal(err)
+			}
+			retired := map[uint64]bool{}
+			for _, r := range recs {
+				if r.Type == AuditDestruction && strings.Contains(r.Detail, "retired at start") && strings.Contains(r.Detail, c.why) {
+					retired[r.Epoch] = true
+				}
+			}
+			if !retired[1] || !retired[2] {
+				t.Errorf("audited retirements: %v", retired)
+			}
+			if err := pub.Publish(ctx); err != nil || pub.Epoch() != 3 {
+				t.Fatalf("publication after the change: epoch %d, %v", pub.Epoch(), err)
+			}
+			if f := pub.Filter(); f.Mode() != pub.cfg.Mode || f.Suite() != pub.cfg.Suite {
+				t.Fatalf("epoch 3 is %v %v", f.Suite(), f.Mode())
+			}
+			if r := partner.Match(ctx, emails(t, "x", 0, 2))[0]; r.Err != nil || len(r.Hits) != 2 || r.Epoch != 3 {
+				t.Fatalf("after the next publication: %+v", r)
+			}
+			tn.restart(0)
+			if pub.Epoch() != 3 {
+				t.Fatalf("restarted at epoch %d", pub.Epoch())
+			}
+		})
+	}
+}
+
+// A crash or a failed write at any store operation of a start that
+// retires epochs leaves a state that starts, retires them, and numbers
+// the next epoch after them.
+func TestConfigChangeRetiresEpochsCrash(t *testing.T) {
+	ctx := context.Background()
+	base := newMemStore()
+	cfg := crashConfig("", 20)
+	cfg.Mode = match.ModeVOPRF
+	old, err := cfg.check(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := newNode(old, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Publish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	cfg.Mode = match.ModePOPRF
+	changed, err := cfg.check(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fault := range []error{errCrash, errors.New("no space left on device")} {
+		for k := 1; ; k++ {
+			m := base.reopen()
+			ops := 0
+			m.fault = func(string, string) error {
+				if ops++; ops == k {
+					return fault
+				}
+				return nil
+			}
+			if n, err := newNode(changed, m); err == nil {
+				n.Close()
+			}
+			if ops < k {
+				if k < 10 {
+					t.Fatalf("%v: a retiring start made only %d store operations", fault, k-1)
+				}
+				t.Logf("%v at each of %d store operations", fault, k-1)
+				break // the start was over before operation k
+			}
+			n, err := newNode(changed, m.reopen())
+			if err != nil {
+				t.Fatalf("%v at operation %d: the next start fails: %v", fault, k, err)
+			}
+			names, _ := n.store.list()
+			for _, name := range names {
+				if strings.HasPrefix(name, "epoch-") {
+					t.Fatalf("%v at operation %d: %s kept", fault, k, name)
+				}
+			}
+			if err := n.Publish(ctx); err != nil || n.Epoch() != 3 {
+				t.Fatalf("%v at operation %d: published epoch %d, %v", fault, k, n.Epoch(), err)
+			}
+			n.Close()
+		}
+	}
+}

@@ -107,7 +107,7 @@ func (n *Node) rotate(ctx context.Context) error {
 	n.mu.RLock()
 	s, old, older := n.sched, n.current, n.previous
 	n.mu.RUnlock()
-	next := s.rotated(now, n.cfg.Grace)
+	next := s.rotated(now, n.cfg.Grace, n.last)
 	number := next.current.number
 	key, err := match.GenerateKey(n.cfg.Suite)
 	if err != nil {
@@ -137,6 +137,7 @@ func (n *Node) rotate(ctx context.Context) error {
 	n.mu.Lock()
 	n.sched, n.current, n.previous = next, e, old
 	n.mu.Unlock()
+	n.last = number
 	n.log.Info("rotated", "epoch", number, "entries", pub.Filter().Len())
 	if err := n.audit.append(AuditRecord{Time: now, Type: AuditRotation, Epoch: number,
 		Count: uint64(pub.Entries()), Detail: "key " + key.KeyID().String()}); err != nil {

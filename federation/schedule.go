@@ -56,10 +56,14 @@ func (s schedule) due(t time.Time, length time.Duration) duties {
 
 // rotated is the schedule after a rotation at t: the next epoch starts,
 // the current one serves for grace more, and the previous one, if any,
-// is no longer served (its key is to be destroyed). The first rotation
-// is the first publication: epoch 1, with no previous epoch.
-func (s schedule) rotated(t time.Time, grace time.Duration) schedule {
-	next := schedule{current: epochRef{s.current.number + 1, t}}
+// is no longer served (its key is to be destroyed). The next epoch is
+// numbered after the current one and after last, the highest epoch the
+// node ever started (epochs retired at start leave the schedule but not
+// the numbering: partners refuse a filter of an older epoch than one they
+// have seen). The first rotation is the first publication: with no
+// epoch before, epoch 1, with no previous epoch.
+func (s schedule) rotated(t time.Time, grace time.Duration, last uint64) schedule {
+	next := schedule{current: epochRef{max(s.current.number, last) + 1, t}}
 	if s.current.number != 0 {
 		next.previous, next.graceUntil = s.current, t.Add(grace)
 	}

@@ -67,13 +67,13 @@ func TestScheduleTransitions(t *testing.T) {
 		want schedule
 	}{
 		// The first publication starts epoch 1, with nothing in grace.
-		{"first publication", unpublished.rotated(t0, G), first},
-		{"first rotation", first.rotated(t0plus(L), G), inGrace},
+		{"first publication", unpublished.rotated(t0, G, 0), first},
+		{"first rotation", first.rotated(t0plus(L), G, 0), inGrace},
 		// The previous epoch is no longer served: its key is destroyed.
-		{"rotation in grace", inGrace.rotated(t0plus(L+G/2), G),
+		{"rotation in grace", inGrace.rotated(t0plus(L+G/2), G, 0),
 			schedule{current: epochRef{3, t0plus(L + G/2)}, previous: epochRef{2, t0plus(L)}, graceUntil: t0plus(L + G/2 + G)}},
 		{"drop", inGrace.dropped(), schedule{current: epochRef{2, t0plus(L)}}},
-		{"drop, then rotate", inGrace.dropped().rotated(t0plus(2*L), G),
+		{"drop, then rotate", inGrace.dropped().rotated(t0plus(2*L), G, 0),
 			schedule{current: epochRef{3, t0plus(2 * L)}, previous: epochRef{2, t0plus(L)}, graceUntil: t0plus(2*L + G)}},
 		{"drop without a previous epoch", first.dropped(), first},
 	} {

@@ -184,7 +184,14 @@ func (s *fsStore) destroy(name string) error {
 		return err
 	}
 	if st, err := f.Stat(); err == nil {
-		f.Write(make([]byte, st.Size()))
+		// In pieces: a publisher's state can be far larger than what is
+		// worth allocating to overwrite it.
+		zeros := make([]byte, min(st.Size(), 1<<20))
+		for left := st.Size(); left > 0; left -= int64(len(zeros)) {
+			if _, err := f.Write(zeros[:min(left, int64(len(zeros)))]); err != nil {
+				break // the overwrite is a best effort; the removal below is not
+			}
+		}
 		f.Sync()
 	}
 	f.Close()

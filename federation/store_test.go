@@ -38,7 +38,11 @@ func newMemStore() *memStore { return &memStore{files: map[string][]byte{}} }
 func (m *memStore) reopen() *memStore {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return &memStore{files: maps.Clone(m.files), log: bytes.Clone(m.log)}
+	files := make(map[string][]byte, len(m.files))
+	for name, data := range m.files {
+		files[name] = bytes.Clone(data) // destroy zeroes a file in place
+	}
+	return &memStore{files: files, log: bytes.Clone(m.log)}
 }
 
 // change asks fault about an operation; m.mu is held.
@@ -265,5 +269,38 @@ func TestFSStore(t *testing.T) {
 	}
 	if _, err := s.read("budgets"); !errors.Is(err, ErrCorruptState) || !strings.Contains(err.Error(), "bytes") {
 		t.Errorf("oversized state file: %v", err)
+	}
+}
+
+// destroy overwrites the whole file, in pieces, before it removes it: a
+// hard link made beforehand sees only zeros. (It once allocated a buffer
+// of the file's size, up to a publisher state's 256 GiB.)
+func TestFSDestroyOverwrites(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s, err := openFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	data := bytes.Repeat([]byte{0xa5}, 3<<20+5) // three pieces and a bit
+	if err := s.write("epoch-1.pub", data); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Link(filepath.Join(dir, "epoch-1.pub"), link); err != nil {
+		t.Skip("no hard links here:", err)
+	}
+	if err := s.destroy("epoch-1.pub"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.read("epoch-1.pub"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("after destroy: %v", err)
+	}
+	got, err := os.ReadFile(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(data) || bytes.IndexFunc(got, func(r rune) bool { return r != 0 }) >= 0 {
+		t.Fatalf("the destroyed file still holds data (%d bytes)", len(got))
 	}
 }
