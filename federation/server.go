@@ -298,13 +298,19 @@ func (n *Node) serveConfirm(w http.ResponseWriter, r *http.Request, p *Partner) 
 		writeError(w, http.StatusInternalServerError, CodeInternal, "encoding failed")
 		return
 	}
+	// Hits counts indicators (tags); an indicator that several entries
+	// hold confirms each of them.
+	confirmed, detail := resp.Confirmed(), ""
+	if len(hits) != confirmed {
+		detail = fmt.Sprintf("%d entries", len(hits))
+	}
 	if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditConfirmation, Partner: p.ID, Epoch: charged,
-		Count: uint64(req.Len()), Hits: uint64(len(hits))}); err != nil {
+		Count: uint64(req.Len()), Hits: uint64(confirmed), Detail: detail}); err != nil {
 		n.log.Error("audit", "err", err)
 		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
 		return
 	}
-	n.log.Info("confirmed", "partner", p.ID, "tags", req.Len(), "hits", len(hits), "epoch", e.number)
+	n.log.Info("confirmed", "partner", p.ID, "tags", req.Len(), "hits", confirmed, "entries", len(hits), "epoch", e.number)
 	writeBinary(w, out)
 	if len(hits) > 0 && n.cfg.OnHit != nil {
 		go n.cfg.OnHit(HitNotice{Partner: p.ID, Epoch: e.number, Entries: hits})

@@ -3,10 +3,12 @@ package federation
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/fedmatch/fedmatch/match"
@@ -129,5 +131,45 @@ func TestMalformedRequests(t *testing.T) {
 	r := tn.nodes[1].Match(context.Background(), emails(t, "x", 0, 2))[0]
 	if r.Err != nil || len(r.Hits) != 2 {
 		t.Fatalf("after the abuse: %+v", r)
+	}
+}
+
+// A hit on an indicator that several of the publisher's entries hold
+// releases every label, notifies every entry, and is audited as one hit
+// of its entries. Regression: the confirmation record counted entries
+// as hits, more hits than tags.
+func TestConfirmRepeatedIndicator(t *testing.T) {
+	shared := indicator.MustNew(indicator.Email, "shared@example.org")
+	list := []match.Entry{
+		{Indicator: shared, Label: "case 1", Ref: "r1"},
+		{Indicator: shared, Label: "case 2", Ref: "r2"},
+		{Indicator: shared, Ref: "r3"},
+	}
+	notices := make(chan HitNotice, 1)
+	tn := newTestNet(t, [][]match.Entry{list, nil}, func(i int, cfg *Config) {
+		if i == 0 {
+			cfg.OnHit = func(h HitNotice) { notices <- h }
+		}
+	})
+	tn.publishAll()
+	r := tn.nodes[1].Match(context.Background(), []indicator.Indicator{shared})[0]
+	if r.Err != nil || len(r.Hits) != 1 || strings.Join(r.Hits[0].Labels, "|") != "case 1|case 2" {
+		t.Fatalf("%+v", r)
+	}
+	var refs []string
+	for _, e := range (<-notices).Entries {
+		refs = append(refs, e.Ref)
+	}
+	if strings.Join(refs, " ") != "r1 r2 r3" {
+		t.Errorf("notified entries %v", refs)
+	}
+	pub := tn.nodes[0]
+	recs, err := ReadAudit(pub.cfg.StateDir, pub.cfg.ID, pub.cfg.Identity.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := recs[len(recs)-1]
+	if last.Type != AuditConfirmation || last.Count != 1 || last.Hits != 1 || last.Detail != "3 entries" {
+		t.Errorf("audited %v", &last)
 	}
 }

@@ -95,6 +95,9 @@ func roundTrip(t testing.TB, p *Publisher, qopts *QuerierOptions, inds []indicat
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cresp2.Confirmed() != len(hits) {
+		t.Fatalf("the response confirms %d tags, the querier has %d hits", cresp2.Confirmed(), len(hits))
+	}
 	return hits, confirmed, qu.Candidates()
 }
 

@@ -276,6 +276,19 @@ func (r *ConfirmResponse) Redact(release func(label string) bool) {
 	}
 }
 
+// Confirmed returns the number of tags the response confirms as hits.
+// (The publisher's []ConfirmedEntry from [Publisher.Confirm] can be
+// longer: a hit confirms every entry that holds the indicator.)
+func (r *ConfirmResponse) Confirmed() int {
+	n := 0
+	for _, c := range r.results {
+		if c.hit {
+			n++
+		}
+	}
+	return n
+}
+
 // MarshalBinary encodes the response (PROTOCOL.md, "Confirm response"):
 //
 //	header(type 0x05) suite mode keyID[16] count:u32
@@ -368,15 +381,22 @@ func readAnswer(s *cryptobyte.String, i int) (confirmResult, error) {
 	default:
 		return confirmResult{}, malformed("answer %d has flag 0x%02x", i, flag)
 	}
+	if len(*s) < 2*int(count) { // every label takes at least its length
+		return confirmResult{}, fmt.Errorf("%w: %d labels of answer %d", ErrTruncated, count, i)
+	}
 	r := confirmResult{hit: true, labels: make([]string, count)}
+	seen := make(map[string]bool, count)
 	for j := range r.labels {
 		l, err := readLabel(s, i)
-		if err != nil {
+		switch {
+		case err != nil:
 			return confirmResult{}, err
-		}
-		if l == "" {
+		case l == "":
 			return confirmResult{}, malformed("answer %d has an empty label in a list", i)
+		case seen[l]:
+			return confirmResult{}, malformed("answer %d repeats a label", i)
 		}
+		seen[l] = true
 		r.labels[j] = l
 	}
 	return r, nil

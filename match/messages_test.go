@@ -297,13 +297,15 @@ func TestConfirmAnswers(t *testing.T) {
 		want error
 	}{
 		{"list of one", []byte{2, 1, 0, 1, 'a'}, ErrMalformed},
-		{"list of MaxRepeats+1", append([]byte{2, MaxRepeats + 1}, bytes.Repeat([]byte{0, 1, 'a'}, MaxRepeats+1)...), ErrMalformed},
+		{"list of MaxRepeats+1", append([]byte{2, MaxRepeats + 1}, distinctLabels(MaxRepeats+1)...), ErrMalformed},
 		{"empty label in a list", []byte{2, 2, 0, 1, 'a', 0, 0}, ErrMalformed},
-		{"list cut short", []byte{2, 3, 0, 1, 'a', 0, 1, 'b'}, ErrTruncated},
+		{"label repeated in a list", []byte{2, 2, 0, 1, 'a', 0, 1, 'a'}, ErrMalformed},
+		{"list cut short", []byte{2, 3, 0, 1, 'a', 0, 1, 'b', 0, 1}, ErrTruncated},
+		{"list count beyond the body", []byte{2, 5, 0, 1, 'a', 0, 1, 'b'}, ErrTruncated},
 		{"no count", []byte{2}, ErrTruncated},
 		{"label too long", append([]byte{2, 2, 0, 1, 'a', (MaxLabelLen + 1) >> 8, (MaxLabelLen + 1) & 0xff}, long...), ErrOversized},
 		{"label not UTF-8", []byte{2, 2, 0, 1, 'a', 0, 1, 0xff}, ErrMalformed},
-		{"list of MaxRepeats", append([]byte{2, MaxRepeats}, bytes.Repeat([]byte{0, 1, 'a'}, MaxRepeats)...), nil},
+		{"list of MaxRepeats", append([]byte{2, MaxRepeats}, distinctLabels(MaxRepeats)...), nil},
 	} {
 		x := append(bytes.Clone(b[:list]), c.tail...)
 		err := new(ConfirmResponse).UnmarshalBinary(x)
@@ -366,4 +368,13 @@ func FuzzConfirmResponse(f *testing.F) {
 		}
 		checkReencode(t, b, &r)
 	})
+}
+
+// distinctLabels encodes n distinct one-byte labels.
+func distinctLabels(n int) []byte {
+	var b []byte
+	for i := range n {
+		b = append(b, 0, 1, byte('0'+i))
+	}
+	return b
 }

@@ -19,7 +19,7 @@ type Publisher struct {
 	key     *PrivateKey
 	hdr     msgHeader
 	filter  *Filter
-	index   []indexEntry // sorted by tag, one per distinct indicator
+	index   []indexEntry // sorted by tag, then entry: one per entry
 	labels  sparseStrings
 	refs    sparseStrings
 	entries int
@@ -150,10 +150,18 @@ func (p *Publisher) Confirm(req *ConfirmRequest) (*ConfirmResponse, []ConfirmedE
 			return nil, nil, malformed("confirm tag %d repeats tag %d", i, first)
 		}
 		seen[lo] = i
+		run := p.index[lo:endOfTag(p.index, lo)]
 		r := confirmResult{hit: true}
-		for _, e := range p.index[lo:endOfTag(p.index, lo)] {
+		var seen map[string]bool // labels of the run so far; runs of one need none
+		if len(run) > 1 {
+			seen = make(map[string]bool, len(run))
+		}
+		for _, e := range run {
 			ce := ConfirmedEntry{Entry: int(e.entry), Label: p.labels.get(int(e.entry)), Ref: p.refs.get(int(e.entry))}
-			if ce.Label != "" && !slices.Contains(r.labels, ce.Label) {
+			if ce.Label != "" && !seen[ce.Label] {
+				if seen != nil {
+					seen[ce.Label] = true
+				}
 				r.labels = append(r.labels, ce.Label)
 			}
 			hits = append(hits, ce)
@@ -169,7 +177,7 @@ func (p Publisher) Format(f fmt.State, verb rune) {
 		fmt.Fprint(f, "match.Publisher{}")
 		return
 	}
-	fmt.Fprintf(f, "match.Publisher{%v %v %v entries=%d}", p.hdr.suite, p.hdr.mode, p.hdr.keyID, len(p.index))
+	fmt.Fprintf(f, "match.Publisher{%v %v %v entries=%d}", p.hdr.suite, p.hdr.mode, p.hdr.keyID, p.entries)
 }
 
 // String prints the suite, mode, key id and size.
