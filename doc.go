@@ -14,7 +14,7 @@
 //	party       learns                                 does not learn
 //	---------   ------------------------------------   ------------------------------------
 //	querier     which of its own indicators are on     anything else about the publisher's
-//	            the publisher's list, and the label    list; it cannot test guesses offline
+//	            the publisher's list, and the labels   list; it cannot test guesses offline
 //	            the publisher releases for each        (that needs the publisher's key)
 //	publisher   how many indicators of each kind a     the querier's other indicators
 //	            partner asked about; which of its      (the evaluation is oblivious)

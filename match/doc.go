@@ -35,7 +35,7 @@
 //	                         ConfirmRequest (candidate tags)
 //	                       <------------------------------
 //	Confirm: exact lookup in the tag index
-//	                   ConfirmResponse (hit or not, label)
+//	                  ConfirmResponse (hit or not, labels)
 //	                       ------------------------------>
 //	learns which entries were hit                  Hits: exactly the shared
 //	                                               indicators, with labels
@@ -60,7 +60,7 @@
 // # Security considerations
 //
 // The querier learns which of its own indicators are on the publisher's
-// list and the label the publisher releases for each, and the filter's
+// list and the labels the publisher releases for each, and the filter's
 // parameters (n, m, k). Without the publisher's key the filter tells
 // nothing about the entries: every test of a guess needs an evaluation by
 // the publisher, so guessing is online only, one evaluation per guess, and

@@ -7,7 +7,11 @@
 // number, STIX object id, MISP attribute UUID) and the reason, to
 // [Options.OnReject] or [Reader.Rejects]; [Reader.Summary] counts what was
 // imported, rejected (invalid values) and unsupported (types and patterns
-// this package does not import). Nothing is dropped silently.
+// this package does not import). Nothing is dropped silently. A value
+// that several records hold becomes one entry per record, each with its
+// own reference and label, and a hit on it releases them all;
+// [match.Publish] takes up to [match.MaxRepeats] entries of one
+// indicator.
 //
 // # STIX 2.1
 //
