@@ -413,5 +413,8 @@ func readLabel(s *cryptobyte.String, i int) (string, error) {
 	if !utf8.Valid(label) {
 		return "", malformed("label of answer %d is not UTF-8", i)
 	}
+	if labelControl(label) >= 0 { // see CheckLabel: it would forge lines where printed
+		return "", malformed("label of answer %d has a control character or line separator", i)
+	}
 	return string(label), nil
 }

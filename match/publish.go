@@ -10,7 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bits-and-blooms/bloom/v3"
 
@@ -21,12 +20,13 @@ import (
 type Entry struct {
 	Indicator indicator.Indicator
 	// Label is released to a querier that confirms a hit on this entry,
-	// such as "APT-X C2, contact desk 3". At most MaxLabelLen bytes of
-	// UTF-8; may be empty.
+	// such as "TLP:GREEN APT-X C2, contact desk 3". At most MaxLabelLen
+	// bytes of UTF-8 on one line, without control characters (see
+	// [CheckLabel]); may be empty.
 	Label string
 	// Ref is the publisher's own reference for the entry (a case number,
 	// a MISP attribute UUID). It is never sent; the publisher gets it back
-	// when a partner confirms a hit. At most MaxLabelLen bytes.
+	// when a partner confirms a hit. As Label, it passes [CheckLabel].
 	Ref string
 }
 
@@ -361,10 +361,12 @@ func (p *Publisher) addEntry(e Entry, n int, evs map[string]*evaluator) error {
 		return fmt.Errorf("match: more than %d entries", uint64(MaxEntries))
 	case e.Indicator.IsZero():
 		return fmt.Errorf("%w: entry %d: zero Indicator", indicator.ErrInvalid, n)
-	case len(e.Label) > MaxLabelLen || len(e.Ref) > MaxLabelLen:
-		return fmt.Errorf("match: entry %d: label or reference longer than %d bytes", n, MaxLabelLen)
-	case !utf8.ValidString(e.Label) || !utf8.ValidString(e.Ref):
-		return fmt.Errorf("match: entry %d: label or reference is not valid UTF-8", n)
+	}
+	if err := CheckLabel(e.Label); err != nil {
+		return fmt.Errorf("match: entry %d: label: %w", n, err)
+	}
+	if err := CheckLabel(e.Ref); err != nil {
+		return fmt.Errorf("match: entry %d: reference: %w", n, err)
 	}
 	p.labels.set(n, e.Label)
 	p.refs.set(n, e.Ref)

@@ -73,10 +73,11 @@ func TestPublishRefusesBadEntries(t *testing.T) {
 		want string
 	}{
 		{"zero indicator", Entry{}, "entry 5: zero Indicator"},
-		{"long label", Entry{Indicator: good[0].Indicator, Label: strings.Repeat("x", MaxLabelLen+1)}, "entry 5: label"},
-		{"long ref", Entry{Indicator: good[0].Indicator, Ref: strings.Repeat("x", MaxLabelLen+1)}, "entry 5: label or reference"},
-		{"label not UTF-8", Entry{Indicator: good[0].Indicator, Label: "\xff"}, "entry 5: label or reference is not valid UTF-8"},
-		{"ref not UTF-8", Entry{Indicator: good[0].Indicator, Ref: "\xff"}, "entry 5: label or reference is not valid UTF-8"},
+		{"long label", Entry{Indicator: good[0].Indicator, Label: strings.Repeat("x", MaxLabelLen+1)}, "entry 5: label: longer than 1024 bytes"},
+		{"long ref", Entry{Indicator: good[0].Indicator, Ref: strings.Repeat("x", MaxLabelLen+1)}, "entry 5: reference: longer than 1024 bytes"},
+		{"label not UTF-8", Entry{Indicator: good[0].Indicator, Label: "\xff"}, "entry 5: label: not valid UTF-8"},
+		{"ref not UTF-8", Entry{Indicator: good[0].Indicator, Ref: "\xff"}, "entry 5: reference: not valid UTF-8"},
+		{"label with a newline", Entry{Indicator: good[0].Indicator, Label: "a\nb"}, "entry 5: label: a control character or line separator at byte 1"},
 	} {
 		es := slices.Concat(good[:5], []Entry{tc.bad}, good[5:])
 		_, err := Publish(key, slices.Values(es), nil)

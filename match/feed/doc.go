@@ -7,7 +7,10 @@
 // number, STIX object id, MISP attribute UUID) and the reason, to
 // [Options.OnReject] or [Reader.Rejects]; [Reader.Summary] counts what was
 // imported, rejected (invalid values) and unsupported (types and patterns
-// this package does not import). Nothing is dropped silently. A value
+// this package does not import). Nothing is dropped silently; a record
+// whose label or reference [match.Publish] would refuse (see
+// [match.CheckLabel]: a newline, a tab or another control character) is
+// rejected, so that it cannot make the whole publication fail. A value
 // that several records hold becomes one entry per record, each with its
 // own reference and label, and a hit on it releases them all;
 // [match.Publish] takes up to [match.MaxRepeats] entries of one

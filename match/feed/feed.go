@@ -10,7 +10,6 @@ import (
 	"iter"
 	"math"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/fedmatch/fedmatch/match"
 	"github.com/fedmatch/fedmatch/match/indicator"
@@ -77,6 +76,9 @@ type Options struct {
 	// partner receives on a confirmed hit) from the record it comes from.
 	// Without it entries of CSV files take the label column, and others
 	// have no label: what a partner may see is the publisher's decision.
+	// A record whose label or reference match.CheckLabel refuses (too
+	// long, not UTF-8, a control character such as a newline or tab) is
+	// rejected, naming the field: join multi-line text with spaces here.
 	Label func(Source) string
 	// OnReject, if not nil, is called for every record that is not
 	// imported. Without it the Reader keeps them (see [Reader.Rejects]),
@@ -116,7 +118,7 @@ func (r Reject) String() string {
 type Summary struct {
 	Format      Format // the format read (detected, for Auto)
 	Imported    int    // entries produced
-	Rejected    int    // invalid values
+	Rejected    int    // invalid values, labels or references
 	Unsupported int    // records or parts of a type or pattern not imported
 	Skipped     int    // blank and comment lines of text formats
 }
@@ -187,12 +189,14 @@ func (r *Reader) Entries() iter.Seq[match.Entry] {
 			if r.opts.Label != nil {
 				label = r.opts.Label(src)
 			}
-			switch {
-			case len(label) > match.MaxLabelLen || !utf8.ValidString(label):
-				r.reject(src.Where, fmt.Sprintf("label is not UTF-8 of at most %d bytes", match.MaxLabelLen), false)
+			// What match.Publish would refuse is a reject of this
+			// record, not a publication that fails.
+			if err := match.CheckLabel(label); err != nil {
+				r.reject(src.Where, "label: "+err.Error(), false)
 				return true
-			case len(src.ID) > match.MaxLabelLen:
-				r.reject(src.Where, fmt.Sprintf("reference longer than %d bytes", match.MaxLabelLen), false)
+			}
+			if err := match.CheckLabel(src.ID); err != nil {
+				r.reject(src.Where, "reference: "+err.Error(), false)
 				return true
 			}
 			r.sum.Imported++
