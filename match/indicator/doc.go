@@ -9,7 +9,8 @@
 // "alice@example.org" into unrelated values. Each [Kind] therefore fixes
 // one canonical form for its values and refuses what is not a value of
 // the kind, with an [*Error] naming the kind and the reason (never the
-// value: errors end up in logs, and indicator values must not).
+// value nor any part of it, only lengths and counts: errors end up in
+// logs, and indicator values must not).
 //
 //	ind, err := indicator.New(indicator.Email, " Alice@EXAMPLE.org")
 //	// ind.String() == "email:alice@example.org"

@@ -16,7 +16,9 @@ var (
 
 // An Error reports a value that is not a valid indicator of its kind. It
 // names the kind and the reason, never the value: errors end up in logs,
-// and indicator values must not.
+// and indicator values must not. A reason gives lengths and counts ("21
+// characters, this country's IBANs have 22") and fixed text, never a
+// character of the value, not even a part such as a country code.
 type Error struct {
 	Kind   string // kind name
 	Reason string // what is wrong, such as "missing '@'"

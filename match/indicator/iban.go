@@ -43,7 +43,8 @@ func canonicalIBAN(s string) (string, error) {
 		return "", errors.New("country code does not issue IBANs")
 	}
 	if len(s) != want {
-		return "", fmt.Errorf("%d characters, %s IBANs have %d", len(s), s[:2], want)
+		// The country code is part of the value: not named.
+		return "", fmt.Errorf("%d characters, this country's IBANs have %d", len(s), want)
 	}
 	if s[2] > '9' || s[3] > '9' {
 		return "", errors.New("check digits are not digits")

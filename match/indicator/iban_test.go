@@ -22,7 +22,7 @@ func TestKindIBAN(t *testing.T) {
 		{"NO9386011117947", "NO9386011117947", ""},
 		{"DE89370400440532013001", "", "mod 97"},
 		{"DE88370400440532013000", "", "mod 97"},
-		{"DE8937040044053201300", "", "DE IBANs have 22"},
+		{"DE8937040044053201300", "", "21 characters, this country's IBANs have 22"}, // not "DE": part of the value
 		{"XX89370400440532013000", "", "does not issue"},
 		{"US89370400440532013000", "", "does not issue"},
 		{"DE89 3704 0044 0532 0130 0!", "", "letters and digits"},

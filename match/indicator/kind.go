@@ -68,7 +68,10 @@ func CheckKindName(name string) error {
 // value into its canonical form or returns an error saying why the value
 // is invalid; it must be deterministic and idempotent
 // (canon(canon(v)) == canon(v)), and every party that matches this kind
-// must use the same function. canon's errors should not quote the value.
+// must use the same function. canon's error becomes the [Error]'s Reason
+// and must not quote the value or any part of it (lengths and counts are
+// fine); a reason that holds a value of four bytes or more whole is
+// replaced by a generic one.
 func NewKind(name string, canon func(string) (string, error)) (*Kind, error) {
 	if err := CheckKindName(name); err != nil {
 		return nil, fmt.Errorf("indicator: custom kind: %v", err)
@@ -138,7 +141,7 @@ func (k *Kind) Canonicalize(v string) (string, error) {
 	}
 	c, err := k.canon(v)
 	if err != nil {
-		return "", &Error{Kind: k.name, Reason: err.Error()}
+		return "", &Error{Kind: k.name, Reason: reason(err, v)}
 	}
 	switch {
 	case c == "":
@@ -149,4 +152,18 @@ func (k *Kind) Canonicalize(v string) (string, error) {
 		return "", &Error{Kind: k.name, Reason: "canonical form is not valid UTF-8"}
 	}
 	return c, nil
+}
+
+// reason returns the text of a canonicalizer's error as an [Error]'s
+// Reason. The built-in kinds' reasons give lengths and counts, never a
+// character of the value (TestReasonsNeverQuoteTheValue); a custom kind's
+// reason that holds the whole value, in any case, is replaced (values of
+// four bytes or more: shorter ones are too often words of the reason).
+func reason(err error, v string) string {
+	r := err.Error()
+	if t := strings.TrimSpace(v); len(t) >= 4 && (strings.Contains(r, t) ||
+		strings.Contains(strings.ToLower(r), strings.ToLower(t))) {
+		return "refused by the kind's canonicalizer (its reason quoted the value)"
+	}
+	return r
 }

@@ -110,7 +110,8 @@ func internationalPhone(d string) (string, error) {
 			nsn = nsn[1:] // "+44 (0)20 ..."
 		}
 		if !possibleLength(mask, len(nsn)) {
-			return "", fmt.Errorf("a number of %d digits after country code +%s, not a possible length (%s)", len(nsn), d[:l], lengthsString(mask))
+			// The calling code is part of the value: not named.
+			return "", fmt.Errorf("a number of %d digits after its country code, not a possible length there (%s)", len(nsn), lengthsString(mask))
 		}
 		if l+len(nsn) > 15 {
 			return "", errors.New("longer than the 15 digits E.164 allows")
