@@ -3,6 +3,7 @@ package feed
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -35,6 +36,25 @@ type patternToken struct {
 	kind  byte // 's' string, 'w' word/path, 'l' other literal, 'p' punctuation
 	text  string
 	isStr bool
+}
+
+// describe names the token in an error: punctuation and keywords (a word
+// of at most 16 letters: AND, IN, REPEATS...) by their text, anything
+// else by what it is, since it may be an indicator value (a string, or a
+// value written without quotes: an address, a path), and a reason never
+// quotes one.
+func (t patternToken) describe() string {
+	switch {
+	case t.isStr:
+		return "a string"
+	case t.kind == 'l':
+		return "a literal"
+	case t.kind == 'p':
+		return strconv.Quote(t.text)
+	case len(t.text) > 16 || strings.ContainsFunc(t.text, func(r rune) bool { return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') }):
+		return fmt.Sprintf("a word of %d bytes", len(t.text))
+	}
+	return strconv.Quote(t.text)
 }
 
 func lexPattern(s string) ([]patternToken, error) {
@@ -151,7 +171,7 @@ func parsePattern(s string) (parsedPattern, error) {
 		return parsedPattern{}, err
 	}
 	if p.pos != len(p.toks) {
-		return parsedPattern{}, fmt.Errorf("unexpected %q after the pattern", p.toks[p.pos].text)
+		return parsedPattern{}, fmt.Errorf("unexpected %s after the pattern", p.toks[p.pos].describe())
 	}
 	return p.out, nil
 }
@@ -178,7 +198,7 @@ func (p *patternParser) expect(text string) error {
 		return err
 	}
 	if t.text != text || t.kind == 's' {
-		return fmt.Errorf("want %q, got %q", text, t.text)
+		return fmt.Errorf("want %q, got %s", text, t.describe())
 	}
 	return nil
 }
@@ -240,7 +260,7 @@ func (p *patternParser) observationTerm(depth int) error {
 			return err
 		}
 	default:
-		return fmt.Errorf("want '[' or '(', got %q", t.text)
+		return fmt.Errorf("want '[' or '(', got %s", t.describe())
 	}
 	return p.qualifiers()
 }
@@ -331,7 +351,7 @@ func (p *patternParser) comparisonTerm(depth int) error {
 		return nil
 	}
 	if t.kind != 'w' || !strings.Contains(t.text, ":") {
-		return fmt.Errorf("want an object path, got %q", t.text)
+		return fmt.Errorf("want an object path, got %s", t.describe())
 	}
 	c := comparison{path: t.text}
 	if p.isWord("NOT") {
@@ -344,7 +364,7 @@ func (p *patternParser) comparisonTerm(depth int) error {
 	}
 	c.op = strings.ToUpper(op.text)
 	if op.kind == 's' || !patternOps[c.op] {
-		return fmt.Errorf("want a comparison operator, got %q", op.text)
+		return fmt.Errorf("want a comparison operator, got %s", op.describe())
 	}
 	if c.op == "IN" {
 		// A list of values: ('a', 'b').
@@ -372,7 +392,7 @@ func (p *patternParser) comparisonTerm(depth int) error {
 			return err
 		}
 		if v.kind == 'p' {
-			return fmt.Errorf("want a value, got %q", v.text)
+			return fmt.Errorf("want a value, got %s", v.describe())
 		}
 		c.value, c.isString = v.text, v.isStr
 	}

@@ -151,3 +151,26 @@ func FuzzPattern(f *testing.F) {
 		}
 	})
 }
+
+// A syntax error names a misplaced string or literal by what it is, never
+// by its text: strings in patterns are the indicator values. Regression:
+// "want a comparison operator, got \"203.0.113.9\"" and the like.
+func TestPatternErrorsDoNotQuoteValues(t *testing.T) {
+	for _, p := range []string{
+		"[ipv4-addr:value 'SECRET-1']",
+		"[ipv4-addr:value = 'x'] 'SECRET-2'",
+		"['SECRET-3' = 'x']",
+		"[ipv4-addr:value = 'x' 'SECRET-4']",
+		"[ipv4-addr:value IN 'SECRET-5']",
+		"[ipv4-addr:value = 'x'] h'5345435245542d36'",
+		"[ipv4-addr:value = 'x'] b'U0VDUkVULTc='",
+		"[ipv4-addr:value = 'x'] START 'SECRET-8'",
+		"[ipv4-addr:value = 'x'] SECRET-9.example",
+		"[ipv4-addr:value SECRET-10:1]",
+	} {
+		_, err := parsePattern(p)
+		if err == nil || strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), "5345") || strings.Contains(err.Error(), "U0VD") {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}
