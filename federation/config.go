@@ -97,9 +97,19 @@ type Partner struct {
 	// partner may confirm at most as many tags as it had evaluated in the
 	// epoch.
 	Budget int
-	// ReleaseLabels lists the label prefixes released to the partner on a
-	// confirmed hit ("*" releases every label; none: hits without labels;
-	// an empty prefix is refused).
+	// ReleaseLabels are the rules that release labels to the partner on
+	// a confirmed hit; a hit's other labels are withheld, and a hit with
+	// none released comes without labels. A rule releases a label that
+	// begins with the rule's tokens, whole: labels and rules are split
+	// into tokens at white space, ',' and ';', and compared byte for byte
+	// (case matters). So "TLP:AMBER" releases "TLP:AMBER, case 4712" but
+	// not "TLP:AMBER+STRICT case 4712" (in TLP 2.0, the recipient's
+	// organisation only) nor "TLP:AMBERX"; list "TLP:AMBER+STRICT" too to
+	// release both. TLP 1.0's TLP:WHITE is not translated: list it beside
+	// TLP:CLEAR if some labels still use it. "*" releases every label,
+	// TLP:RED included. A rule without a token, with '*' anywhere but
+	// alone, or starting with "TLP:" but not with a TLP 2.0 marking in
+	// upper case (or TLP:WHITE) is refused.
 	ReleaseLabels []string
 	// Cardinality allows cardinality-only queries (reserved; not yet
 	// served).
@@ -189,8 +199,6 @@ func (c *Config) check(needState bool) (*Config, error) {
 			return nil, fmt.Errorf("federation: partner %q: URL must be https://host[:port]", p.ID)
 		case p.Budget < 0:
 			return nil, fmt.Errorf("federation: partner %q: negative budget", p.ID)
-		case slices.Contains(p.ReleaseLabels, ""):
-			return nil, fmt.Errorf("federation: partner %q: an empty label prefix (use \"*\" to release every label)", p.ID)
 		case cfg.Mode != match.ModePOPRF && !slices.Equal(p.Kinds, []string{"*"}) && len(p.Kinds) > 0:
 			return nil, fmt.Errorf("federation: partner %q: a kind policy needs Mode POPRF (in %v a partner can declare one kind and send another)", p.ID, cfg.Mode)
 		}
@@ -200,6 +208,11 @@ func (c *Config) check(needState bool) (*Config, error) {
 			}
 			if _, err := indicator.Lookup(k); err != nil && !strings.HasPrefix(k, "x-") {
 				return nil, fmt.Errorf("federation: partner %q: %w", p.ID, err)
+			}
+		}
+		for j, rule := range p.ReleaseLabels {
+			if err := checkReleaseRule(rule); err != nil {
+				return nil, fmt.Errorf("federation: partner %q: release rule %d %q: %w", p.ID, j, rule, err)
 			}
 		}
 		p.URL = strings.TrimSuffix(p.URL, "/")
@@ -215,16 +228,6 @@ func (p *Partner) allowsKind(kind string) bool {
 			return true
 		}
 		if kk, err := indicator.Lookup(k); err == nil && kk.Name() == kind {
-			return true
-		}
-	}
-	return false
-}
-
-// releases reports whether the partner may receive label.
-func (p *Partner) releases(label string) bool {
-	for _, prefix := range p.ReleaseLabels {
-		if prefix == "*" || strings.HasPrefix(label, prefix) {
 			return true
 		}
 	}
