@@ -40,11 +40,12 @@ func TestThreeNodes(t *testing.T) {
 			}
 		}
 		if i == 1 {
-			// agency-1 releases labels to agency-0 only when they start
-			// with "B 1" (entries 1, 10..19, 100..119).
+			// agency-1 releases labels to agency-0 only when their
+			// tokens start with "B 1" or "B 15" (entries 1 and 15: whole
+			// tokens, so not 10..19 or 100..119).
 			for j := range cfg.Partners {
 				if cfg.Partners[j].ID == "agency-0" {
-					cfg.Partners[j].ReleaseLabels = []string{"B 1"}
+					cfg.Partners[j].ReleaseLabels = []string{"B 1", "B 15"}
 				}
 			}
 		}
@@ -85,7 +86,7 @@ func TestThreeNodes(t *testing.T) {
 			fmt.Sscanf(r.Partner, "agency-%d", &j)
 			release := all1
 			if i == 0 && j == 1 {
-				release = func(l string) bool { return strings.HasPrefix(l, "B 1") }
+				release = func(l string) bool { return l == "B 1" || l == "B 15" }
 			}
 			exp := want(lists[i], lists[j], release)
 			if got := hitSet(r.Hits); fmt.Sprint(got) != fmt.Sprint(exp) {
