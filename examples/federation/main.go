@@ -19,8 +19,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/fedmatch/fedmatch/federation"
 	"github.com/fedmatch/fedmatch/match"
@@ -203,7 +206,11 @@ func (a *agency) matchPartners(ctx context.Context, w io.Writer) error {
 		fmt.Fprintln(w)
 		sort.Slice(r.Hits, func(i, j int) bool { return r.Hits[i].Indicator.String() < r.Hits[j].Indicator.String() })
 		for _, h := range r.Hits {
-			fmt.Fprintf(w, "    %-45s their label: %s\n", h.Indicator, strings.Join(h.Labels, "; "))
+			labels := make([]string, len(h.Labels))
+			for i, l := range h.Labels {
+				labels[i] = printable(l)
+			}
+			fmt.Fprintf(w, "    %-45s their label: %s\n", h.Indicator, strings.Join(labels, "; "))
 		}
 	}
 	return nil
@@ -257,4 +264,18 @@ func parseLine(line string) (indicator.Indicator, string, error) {
 	}
 	ind, err := indicator.New(k, value)
 	return ind, label, err
+}
+
+// printable returns s unchanged if every character is printable, and
+// otherwise quoted as a Go string ("\n", "\t", "\u2028" escaped), so that
+// a partner's label cannot add lines or columns to the output. (A label
+// that match.CheckLabel refuses never gets this far; this is the last
+// line of defence, and what a program that prints labels should do.)
+func printable(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) || r == utf8.RuneError {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

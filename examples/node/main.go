@@ -6,6 +6,10 @@
 //	node -config node.json                  serve: publish, rotate, answer partners
 //	node -config node.json -match FILE      match FILE's indicators against every partner
 //	node -config node.json -verify-audit    verify the audit log
+//
+// Paths in the configuration file are relative to the file's directory;
+// -state DIR, which overrides its state_dir, is relative to the working
+// directory, as paths on a command line are.
 package main
 
 import (
@@ -27,9 +31,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/fedmatch/fedmatch/federation"
 	"github.com/fedmatch/fedmatch/match"
@@ -82,13 +89,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	matchFile := fs.String("match", "", "match the indicators of `file` against every partner and exit")
 	matchFormat := fs.String("format", "", "`format` of the -match file (default: detected)")
 	verify := fs.Bool("verify-audit", false, "verify the audit log and exit")
-	stateDir := fs.String("state", "", "override the configuration's state `directory`")
+	stateDir := fs.String("state", "", "override the configuration's state `directory` (a relative path is relative to the working directory; paths in the configuration file are relative to the file)")
 	listen := fs.String("listen", "", "override the configuration's listen `address`")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *cfgPath == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "usage: node -config FILE [-init | -match FILE | -verify-audit] [-state DIR] [-listen ADDR]")
+		fmt.Fprintln(stderr, "paths in FILE are relative to FILE's directory, paths on the command line to the working directory")
 		return 2
 	}
 	fc, dir, err := readConfig(*cfgPath)
@@ -97,7 +105,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *stateDir != "" {
-		fc.StateDir = *stateDir
+		// A path on the command line is relative to the working
+		// directory, as for any command; rel keeps it as it is once
+		// absolute.
+		if fc.StateDir, err = filepath.Abs(*stateDir); err != nil {
+			fmt.Fprintln(stderr, "node:", err)
+			return 1
+		}
 	}
 	if *listen != "" {
 		fc.Listen = *listen
@@ -352,15 +366,8 @@ func matchIndicators(ctx context.Context, cfg *federation.Config, path, format, 
 	}
 	failed := false
 	for _, r := range m.Match(ctx, inds) {
-		if r.Err != nil {
-			fmt.Fprintf(errw, "%s: %v\n", r.Partner, r.Err)
-			failed = true
-		}
-		sort.Slice(r.Hits, func(i, j int) bool { return r.Hits[i].Indicator.String() < r.Hits[j].Indicator.String() })
-		for _, h := range r.Hits {
-			fmt.Fprintf(out, "%s\t%s\t%s\n", r.Partner, h.Indicator, strings.Join(h.Labels, "; "))
-		}
-		fmt.Fprintf(errw, "%s: epoch %d, %d queried, %d candidates, %d hits\n", r.Partner, r.Epoch, r.Queried, r.Candidates, len(r.Hits))
+		failed = failed || r.Err != nil
+		printResult(out, errw, r)
 	}
 	if failed {
 		return errors.New("some partners failed")
@@ -368,10 +375,41 @@ func matchIndicators(ctx context.Context, cfg *federation.Config, path, format, 
 	return nil
 }
 
+// printResult prints a partner's hits, one line each, to out, and its
+// error and summary to errw. Labels and errors carry the partner's text:
+// what is not printable is escaped (see printable), so that a partner
+// cannot add lines or columns to the output.
+func printResult(out, errw io.Writer, r federation.PartnerResult) {
+	if r.Err != nil {
+		fmt.Fprintf(errw, "%s: %s\n", r.Partner, printable(r.Err.Error()))
+	}
+	sort.Slice(r.Hits, func(i, j int) bool { return r.Hits[i].Indicator.String() < r.Hits[j].Indicator.String() })
+	for _, h := range r.Hits {
+		labels := make([]string, len(h.Labels))
+		for i, l := range h.Labels {
+			labels[i] = printable(l)
+		}
+		fmt.Fprintf(out, "%s\t%s\t%s\n", r.Partner, printable(h.Indicator.String()), strings.Join(labels, "; "))
+	}
+	fmt.Fprintf(errw, "%s: epoch %d, %d queried, %d candidates, %d hits\n", r.Partner, r.Epoch, r.Queried, r.Candidates, len(r.Hits))
+}
+
+// verifyAudit verifies the audit log of the state directory. A directory
+// that is missing, or holds no record, is an error: a node records its
+// every start, so it is the wrong directory (or the log was removed), and
+// "0 records verified" would pass for a check.
 func verifyAudit(cfg *federation.Config, out io.Writer) error {
+	if st, err := os.Stat(cfg.StateDir); err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	} else if !st.IsDir() {
+		return fmt.Errorf("state directory %s is not a directory", cfg.StateDir)
+	}
 	rep, err := federation.VerifyAudit(cfg.StateDir, cfg.ID, cfg.Identity.Public().(ed25519.PublicKey))
 	if err != nil {
 		return err
+	}
+	if rep.Records == 0 {
+		return fmt.Errorf("%s holds no audit record: not the state directory of node %s (which records every start), or its audit log was removed", cfg.StateDir, cfg.ID)
 	}
 	fmt.Fprintf(out, "audit log verified: %d records, %d under the signed head", rep.Records, rep.Signed)
 	if rep.Torn {
@@ -379,4 +417,18 @@ func verifyAudit(cfg *federation.Config, out io.Writer) error {
 	}
 	fmt.Fprintln(out)
 	return nil
+}
+
+// printable returns s unchanged if every character is printable (letters,
+// marks, numbers, punctuation, symbols and the ASCII space), and otherwise
+// s quoted as a Go string, in which tab, newline, escape, U+2028,
+// bidirectional controls and invalid UTF-8 show as escapes ("\t",
+// "\u2028"): one line, one column, whatever s holds.
+func printable(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) || r == utf8.RuneError {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

@@ -4,12 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fedmatch/fedmatch/federation"
+	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 func freePort(t *testing.T) string {
@@ -118,5 +124,78 @@ func TestInit(t *testing.T) {
 	os.WriteFile(cfg, []byte(`{"id": "x", "unknown_field": 1}`), 0o600)
 	if run(context.Background(), []string{"-config", cfg, "-verify-audit"}, &out, &errb) == 0 {
 		t.Error("a configuration with an unknown field was accepted")
+	}
+}
+
+// -verify-audit on a state directory that is missing, or holds no audit
+// log, fails: a node that ever started has recorded it. Regression: it
+// printed "verified: 0 records" and exited 0.
+func TestVerifyAuditMissingState(t *testing.T) {
+	cfgA, _ := setup(t)
+	dir := filepath.Dir(cfgA)
+	empty := t.TempDir()
+	for _, args := range [][]string{
+		{"-config", cfgA, "-verify-audit"}, // state_dir does not exist yet
+		{"-config", cfgA, "-verify-audit", "-state", filepath.Join(dir, "no-such-dir")},
+		{"-config", cfgA, "-verify-audit", "-state", empty},
+		{"-config", cfgA, "-verify-audit", "-state", cfgA}, // a file
+	} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), args, &out, &errb); code != 1 || out.Len() != 0 || !strings.Contains(errb.String(), "node: ") {
+			t.Errorf("%v: exit %d, out %q, err %q", args[3:], code, out.String(), errb.String())
+		}
+	}
+}
+
+// A relative -state is relative to the working directory, as paths on
+// the command line are; paths in the configuration file stay relative to
+// the file. Regression: -state was resolved against the file's directory.
+func TestStateRelativeToWorkingDirectory(t *testing.T) {
+	cfgA, _ := setup(t)
+	wd := t.TempDir()
+	t.Chdir(wd)
+	fc, dir, err := readConfig(cfgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc.StateDir = filepath.Join(wd, "my-state")
+	cfg, err := buildConfig(fc, dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := federation.New(cfg) // records its start in wd/my-state
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-config", cfgA, "-state", "my-state", "-verify-audit"}, &out, &errb); code != 0 ||
+		!strings.HasPrefix(out.String(), "audit log verified: 1 records") {
+		t.Errorf("relative -state: exit %d, %q %q", code, out.String(), errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "my-state")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a state directory beside the configuration: %v", err)
+	}
+}
+
+// Hits are printed one to a line, whatever a partner puts in its labels
+// and errors: what is not printable is escaped. (A publisher that passes
+// match.CheckLabel cannot send a newline; one that does not is refused
+// by the decoder; this is the last line of defence, and errors from a
+// partner carry its text too.)
+func TestPrintResultEscapes(t *testing.T) {
+	ind := indicator.MustNew(indicator.Domain, "example.org")
+	r := federation.PartnerResult{Partner: "cert-a", Epoch: 3, Queried: 5, Candidates: 1,
+		Hits: []match.Hit{{Indicator: ind, Labels: []string{"TLP:GREEN ok", "evil\ncert-a\tdomain:forged.example\tTLP:GREEN", "\x1b[2Jclear \u2028 sep"}}},
+		Err:  errors.New("partner says: \nforged line\x1b[31m"),
+	}
+	var out, errb bytes.Buffer
+	printResult(&out, &errb, r)
+	want := "cert-a\tdomain:example.org\tTLP:GREEN ok; \"evil\\ncert-a\\tdomain:forged.example\\tTLP:GREEN\"; \"\\x1b[2Jclear \\u2028 sep\"\n"
+	if out.String() != want {
+		t.Errorf("hits:\n%q\nwant\n%q", out.String(), want)
+	}
+	if strings.Count(errb.String(), "\n") != 2 || strings.Contains(errb.String(), "\x1b") {
+		t.Errorf("errors: %q", errb.String())
 	}
 }

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/fedmatch/fedmatch/match"
 	"github.com/fedmatch/fedmatch/match/indicator"
@@ -132,11 +135,25 @@ func printHit(w io.Writer, h match.Hit) {
 		if i > 0 {
 			col, head = "", strings.Repeat(" ", len(head))
 		}
-		fmt.Fprintf(w, "  %-40s %s%s\n", col, head, l)
+		fmt.Fprintf(w, "  %-40s %s%s\n", col, head, printable(l))
 	}
 	for _, e := range agencyB {
 		if e.indicator() == h.Indicator && e.value != h.Indicator.Value() {
 			fmt.Fprintf(w, "  %-40s (B wrote %q)\n", "", e.value)
 		}
 	}
+}
+
+// printable returns s unchanged if every character is printable, and
+// otherwise quoted as a Go string ("\n", "\t", "\u2028" escaped), so that
+// a partner's label cannot add lines or columns to the output. (A label
+// that match.CheckLabel refuses never gets this far; this is the last
+// line of defence, and what a program that prints labels should do.)
+func printable(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) || r == utf8.RuneError {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

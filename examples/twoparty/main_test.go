@@ -167,3 +167,15 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"TLP:GREEN C2 · Büro":   "TLP:GREEN C2 · Büro",
+		"a\nforged\tcolumn":     `"a\nforged\tcolumn"`,
+		"\x1b[2J \u2028 \u202e": `"\x1b[2J \u2028 \u202e"`,
+	} {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
