@@ -21,12 +21,21 @@ import (
 func reasonVocabulary(t *testing.T) []string {
 	t.Helper()
 	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, ".", func(fi os.FileInfo) bool {
-		n := fi.Name()
-		return !strings.HasSuffix(n, "_test.go") && !strings.HasPrefix(n, "gen_") && !strings.HasSuffix(n, "_table.go")
-	}, 0)
+	dir, err := os.ReadDir(".")
 	if err != nil {
 		t.Fatal(err)
+	}
+	var files []*ast.File
+	for _, e := range dir {
+		n := e.Name()
+		if !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") || strings.HasPrefix(n, "gen_") || strings.HasSuffix(n, "_table.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, n, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
 	}
 	var vocab []string
 	literals := func(n ast.Node) {
@@ -41,7 +50,7 @@ func reasonVocabulary(t *testing.T) []string {
 			return true
 		})
 	}
-	for _, f := range pkgs["indicator"].Files {
+	for _, f := range files {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.CallExpr:
