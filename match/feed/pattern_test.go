@@ -86,7 +86,8 @@ func TestSTIXHashSpellings(t *testing.T) {
 }
 
 // FuzzReader feeds arbitrary bytes to every format: no panic, no entry
-// that is not a valid indicator, and counts that add up.
+// that is not a valid indicator or whose label or reference Publish would
+// refuse, and counts that add up.
 func FuzzReader(f *testing.F) {
 	for _, p := range []string{"testdata/bundle.json", "testdata/event.json", "testdata/list.csv", "testdata/lines.txt", "testdata/semicolon.csv"} {
 		data, err := os.ReadFile(p)
@@ -107,8 +108,8 @@ func FuzzReader(f *testing.F) {
 			if err != nil || again != e.Indicator {
 				t.Fatalf("entry %v is not canonical: %v", e.Indicator, err)
 			}
-			if len(e.Ref) > match.MaxLabelLen || len(e.Label) > match.MaxLabelLen {
-				t.Fatalf("entry with a reference or label over the limit")
+			if match.CheckLabel(e.Ref) != nil || match.CheckLabel(e.Label) != nil {
+				t.Fatalf("entry with a reference or label that Publish refuses: %q %q", e.Ref, e.Label)
 			}
 		}
 		s := r.Summary()
