@@ -57,7 +57,10 @@ type epoch struct {
 // an *AuditError), never a silent reset. An epoch whose grace period ended
 // while the node was down has its key destroyed. Files left by a crash in
 // the middle of a rotation, which the rotation never acknowledged, are
-// removed. The node serves no filter until [Node.Publish] has run once.
+// removed. An epoch of another suite or mode than the configuration, or
+// whose labels [match.CheckLabel] refuses (an older version published
+// it), is retired: recorded in the audit log, its key destroyed. The node
+// serves no filter until [Node.Publish] has run once.
 func New(c *Config) (*Node, error) {
 	cfg, err := c.check(true)
 	if err != nil {
@@ -345,6 +348,9 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 	pub, err := match.RestorePublisher(key, pb, &match.PublishOptions{Mode: n.cfg.Mode})
 	if errors.Is(err, match.ErrWrongMode) {
 		return nil, &configChangedError{key.KeyID(), fmt.Sprintf("its filter's mode is not Config.Mode (%v): one key never serves two modes", err)}
+	}
+	if errors.Is(err, match.ErrInvalidLabel) { // a rule changed, not the configuration
+		return nil, &configChangedError{key.KeyID(), "its labels break the label rule (no control characters), which the version that published it did not check"}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorruptState, pubFile(ref.number), err)

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -305,5 +306,54 @@ func TestConfigChangeRetiresEpochsCrash(t *testing.T) {
 			}
 			n.Close()
 		}
+	}
+}
+
+// An epoch whose publisher state holds a label that match.CheckLabel
+// refuses (a version that did not check labels published it) is retired
+// at start, as an epoch of another mode is: the node starts, records why,
+// and publishes afresh. Regression: restoring it was "corrupt state", and
+// the node did not start.
+func TestUncheckedLabelsRetireEpoch(t *testing.T) {
+	ctx := context.Background()
+	tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, 5), "L"), nil}, nil)
+	tn.publishAll()
+	pub, partner := tn.nodes[0], tn.nodes[1]
+	pub.Node.Close()
+	s, err := openFS(pub.cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := readState(s, pubFile(1), statePublisher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(state, []byte("L 3"))
+	if i < 0 {
+		t.Fatal("no label in the state")
+	}
+	state[i+1] = '\n' // "L\n3", as an older version could have published
+	if err := writeState(s, pubFile(1), statePublisher, state); err != nil {
+		t.Fatal(err)
+	}
+	s.close()
+	tn.restart(0)
+	if pub.Epoch() != 0 {
+		t.Fatalf("the node serves epoch %d", pub.Epoch())
+	}
+	recs, err := ReadAudit(pub.cfg.StateDir, pub.cfg.ID, pub.cfg.Identity.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(recs, func(r AuditRecord) bool {
+		return r.Type == AuditDestruction && r.Epoch == 1 && strings.Contains(r.Detail, "retired at start") && strings.Contains(r.Detail, "control characters")
+	}) {
+		t.Errorf("no record of epoch 1's retirement in %+v", recs)
+	}
+	if err := pub.Publish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := partner.Match(ctx, emails(t, "x", 3, 1))[0]; r.Err != nil || len(r.Hits) != 1 || r.Hits[0].Labels[0] != "L 3" || r.Epoch != 2 {
+		t.Fatalf("after the new publication: %+v", r)
 	}
 }

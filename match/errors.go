@@ -49,6 +49,11 @@ var (
 	// ErrResponseMismatch reports a response that does not answer the
 	// query it is given to: another count or chunking.
 	ErrResponseMismatch = errors.New("match: response does not match query")
+	// ErrInvalidLabel reports a label or reference that [CheckLabel]
+	// refuses in a confirm response or a publisher state (one written
+	// by a version that did not check labels). It comes with
+	// ErrMalformed.
+	ErrInvalidLabel = errors.New("match: label or reference with a control character or line separator")
 )
 
 func malformed(format string, args ...any) error {

@@ -64,7 +64,7 @@ func TestConfirmResponseRefusesControlLabels(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = new(ConfirmResponse).UnmarshalBinary(b)
-			if !errors.Is(err, ErrMalformed) || strings.Contains(err.Error(), "secret") {
+			if !errors.Is(err, ErrMalformed) || !errors.Is(err, ErrInvalidLabel) || strings.Contains(err.Error(), "secret") {
 				t.Errorf("%s in %d labels: %v", name, len(labels), err)
 			}
 		}
@@ -92,7 +92,7 @@ func TestPublisherStateRefusesControlLabels(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := RestorePublisher(key, b, nil); !errors.Is(err, ErrMalformed) || strings.Contains(err.Error(), "secret") {
+		if _, err := RestorePublisher(key, b, nil); !errors.Is(err, ErrMalformed) || !errors.Is(err, ErrInvalidLabel) || strings.Contains(err.Error(), "secret") {
 			t.Errorf("%s with a newline restored: %v", field, err)
 		}
 	}

@@ -414,7 +414,7 @@ func readLabel(s *cryptobyte.String, i int) (string, error) {
 		return "", malformed("label of answer %d is not UTF-8", i)
 	}
 	if labelControl(label) >= 0 { // see CheckLabel: it would forge lines where printed
-		return "", malformed("label of answer %d has a control character or line separator", i)
+		return "", fmt.Errorf("%w: answer %d: %w", ErrMalformed, i, ErrInvalidLabel)
 	}
 	return string(label), nil
 }

@@ -143,7 +143,7 @@ func readStrings(s *cryptobyte.String, ss *sparseStrings, entries uint64) error 
 		case len(v) == 0 || len(v) > MaxLabelLen || !utf8.Valid(v):
 			return malformed("label or reference of entry %d: empty, too long or not UTF-8", e)
 		case labelControl(v) >= 0: // Publish refuses them (CheckLabel)
-			return malformed("label or reference of entry %d has a control character or line separator", e)
+			return fmt.Errorf("%w: entry %d: %w", ErrMalformed, e, ErrInvalidLabel)
 		}
 		last = int(e)
 		ss.set(int(e), string(v))
