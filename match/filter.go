@@ -188,8 +188,15 @@ func filterFixedLen(s Suite) int {
 //	publicKey[Ne] epoch:u64 notBefore:i64 notAfter:i64 n:u64 m:u64 k:u8
 //	bits: ceil(m/64) little-endian u64 words; bit i is bit i%64 of word i/64
 func (f *Filter) MarshalBinary() ([]byte, error) {
+	return f.AppendBinary(make([]byte, 0, f.Size()))
+}
+
+// AppendBinary appends the encoding of [Filter.MarshalBinary] to b: a
+// caller that frames the filter (package federation signs it) writes it
+// in place, without a second copy.
+func (f *Filter) AppendBinary(b []byte) ([]byte, error) {
 	words := f.bf.BitSet().Words()
-	b := make([]byte, 0, filterFixedLen(f.hdr.suite)+8*len(words))
+	b = slices.Grow(b, f.Size())
 	b = f.hdr.append(b, wire.TypeFilter)
 	b = append(b, f.pub.enc...)
 	b = binary.BigEndian.AppendUint64(b, f.epoch)

@@ -43,8 +43,8 @@ type MisbehaviourError struct {
 }
 
 func (e *MisbehaviourError) Error() string {
-	return fmt.Sprintf("%v: %d of %d candidates answered \"not an entry\"; among %d indicators not on the list, "+
-		"the filter's false-positive rate %.3g explains %.3g on average and at most %d",
+	return fmt.Sprintf("%v: %d of %d candidates answered \"not an entry\"; among the %d indicators it did not confirm, "+
+		"the filter's false-positive rate %.3g explains %.3g such answers on average and at most %d",
 		ErrMisbehaviour, e.Candidates-e.Hits, e.Candidates, e.Queried-e.Hits, e.FalsePositiveRate, e.Expected, e.Bound)
 }
 

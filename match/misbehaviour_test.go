@@ -200,3 +200,50 @@ func TestHarvestDetected(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// The bounds PROTOCOL.md section 2.5 lists.
+func TestFalsePositiveBoundTable(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		p    float64
+		want int
+	}{
+		{100, 1e-6, 2}, {1000, 1e-9, 2}, {65536, 1e-9, 2}, {65536, 1e-6, 7},
+		{1 << 20, 1e-9, 3}, {1 << 20, 1e-6, 15}, {1000, 1e-2, 41}, {65536, 1e-2, 853},
+	} {
+		if b := falsePositiveBound(c.n, c.p, misbehaviourLnSignificance); b != c.want {
+			t.Errorf("B(%d, %g) = %d, PROTOCOL.md says %d", c.n, c.p, b, c.want)
+		}
+	}
+}
+
+// An honest exchange at a false-positive rate of 1e-2 (the querier's
+// bound raised) passes the check with its many false positives.
+func TestHonestExchangeHighRate(t *testing.T) {
+	p := mustPublish(t, testKey(t, SuiteRistretto255, 5), entriesOf(synthetic(t, 0, 300), nil), &PublishOptions{FalsePositiveRate: 1e-2})
+	q, err := NewQuerier(p.Filter(), &QuerierOptions{MaxFalsePositiveRate: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qu, req, err := q.Blind(synthetic(t, 280, 620)) // 20 members
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := p.Evaluate(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creq, err := qu.Finalize(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cresp, _, err := p.Confirm(creq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits, err := qu.Hits(cresp)
+	if err != nil || len(hits) != 20 {
+		t.Fatalf("%d candidates, %d hits: %v", qu.Candidates(), len(hits), err)
+	}
+	t.Logf("rate %.3g: %d false positives among 600", q.Filter().EstimatedFalsePositiveRate(), qu.Candidates()-20)
+}
