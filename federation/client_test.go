@@ -174,7 +174,12 @@ func TestFilterMemory(t *testing.T) {
 	c.etag = ""
 	total, peak := acceptFilterMemory(t, c)
 	t.Logf("a filter of %d bytes: %d bytes allocated, heap grew by at most %d", len(sf.filter), total, peak)
-	if limit := uint64(len(sf.filter))*5/4 + 1<<20; total > limit {
+	// Slack for the connection, independent of the filter's size: HTTP/2
+	// buffers up to its 4 MiB stream window when the reader lags (as it
+	// does under the race detector), and the test's server encrypts in
+	// this process. Reading the body whole, as before, cost 4.4 times the
+	// filter: 37 MB here.
+	if limit := uint64(len(sf.filter))*5/4 + 8<<20; total > limit {
 		t.Errorf("accepting a filter of %d bytes allocated %d, above %d", len(sf.filter), total, limit)
 	}
 }
