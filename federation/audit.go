@@ -49,6 +49,7 @@ const (
 	AuditEvaluation   AuditType = 5 // a partner's batch; Count: elements, Detail: kind
 	AuditConfirmation AuditType = 6 // a partner's confirm; Count: tags, Hits: tags confirmed, Detail: the entries hit, if more
 	AuditRefusal      AuditType = 7 // a request refused by policy; Detail: reason
+	AuditMisbehaviour AuditType = 8 // a partner's confirm answers hid hits (match.ErrMisbehaviour): it is not queried again in its epoch; Epoch: the partner's, Count: indicators queried, Hits: hits confirmed, Detail: candidates, "not an entry" answers, bound
 )
 
 func (t AuditType) String() string {
@@ -67,6 +68,8 @@ func (t AuditType) String() string {
 		return "confirmation"
 	case AuditRefusal:
 		return "refusal"
+	case AuditMisbehaviour:
+		return "misbehaviour"
 	}
 	return fmt.Sprintf("AuditType(%d)", uint8(t))
 }

@@ -37,7 +37,12 @@ type PartnerResult struct {
 	Hits       []match.Hit // the indicators the partner holds, with the labels it released
 	Queried    int         // distinct indicators sent
 	Candidates int         // indicators that passed the partner's filter
-	Err        error       // what failed, if anything (other kinds may still have hits)
+	// Err says what failed, if anything; other kinds may still have hits.
+	// With errors.Is(Err, match.ErrMisbehaviour) the partner answered
+	// "not an entry" about more indicators than its filter's
+	// false-positive rate explains: Hits holds the hits it did confirm,
+	// and it is not queried again in its epoch (ErrPartnerBlocked).
+	Err error
 }
 
 // A Matcher matches indicators against partners' filters: the querying
@@ -52,6 +57,10 @@ type Matcher struct {
 
 	clientsMu sync.Mutex
 	clients   map[string]*partnerClient
+
+	// audit, if not nil (a Node's Matcher), records partners'
+	// misbehaviour.
+	audit *auditLog
 }
 
 // NewMatcher returns a Matcher for the partners of c. c.StateDir,
@@ -102,6 +111,7 @@ type partnerClient struct {
 	etag    string
 	querier *match.Querier
 	epoch   uint64 // highest epoch accepted from this partner
+	blocked *block // set when the partner misbehaved (misbehaviour.go)
 }
 
 func (m *Matcher) client(p *Partner) *partnerClient {
@@ -128,27 +138,46 @@ func (m *Matcher) client(p *Partner) *partnerClient {
 }
 
 // responseLimit bounds a partner's answer to a request of n elements or
-// tags: a signed filter of the largest size; an evaluation response of n
-// elements (at most 33 bytes each) and their proofs (at most 64 bytes per
-// element); a confirm response of n answers, each with up to MaxRepeats
-// labels of MaxLabelLen bytes.
-func responseLimit(path string, n int) int64 {
+// tags: a signed filter of the partner's maximum size; an evaluation
+// response of n elements (at most 33 bytes each) and their proofs (at
+// most 64 bytes per element); a confirm response of n answers, each with
+// up to MaxRepeats labels of MaxLabelLen bytes.
+func (c *partnerClient) responseLimit(path string, n int) int64 {
 	switch path {
 	case "filter":
-		return maxFilterBytes
+		return c.p.maxFilterBytes() + filterEnvelopeMax
 	case "evaluate":
 		return 4096 + int64(n)*(33+64)
 	}
 	return 4096 + int64(n)*(2+match.MaxRepeats*(2+match.MaxLabelLen))
 }
 
-// do sends one request and returns the body of a 2xx answer (or a 304),
-// of at most limit bytes; any other answer, redirects included, is a
-// *RemoteError. Only GET is
-// retried (three attempts, on network errors and 5xx): evaluations spend
-// budget and confirmations notify, so they are not repeated behind the
-// caller's back.
-func (c *partnerClient) do(ctx context.Context, method, path string, body []byte, header http.Header, limit int64) (*http.Response, []byte, error) {
+// maxFilterBytes is the largest filter encoding accepted from the
+// partner.
+func (p *Partner) maxFilterBytes() int64 {
+	if p.MaxFilterBytes > 0 {
+		return p.MaxFilterBytes
+	}
+	return match.DefaultMaxFilterBytes
+}
+
+// querierOptions are the options of the partner's queriers: its maxima.
+func (p *Partner) querierOptions() *match.QuerierOptions {
+	return &match.QuerierOptions{MaxEntries: p.MaxFilterEntries, MaxFilterBytes: p.maxFilterBytes()}
+}
+
+// maxErrorBody bounds the body of an error answer that is read.
+const maxErrorBody = 64 << 10
+
+// do sends one request and calls read with a 2xx answer (or a 304) and
+// its body, of which read may consume at most limit bytes; any other
+// answer, redirects included, is a *RemoteError. An answer declaring more
+// than limit bytes is refused before its body is read. Only GET is
+// retried (three attempts, on network errors, errors reading the body,
+// and 5xx): evaluations spend budget and confirmations notify, so they are
+// not repeated behind the caller's back.
+func (c *partnerClient) do(ctx context.Context, method, path string, body []byte, header http.Header, limit int64,
+	read func(*http.Response, io.Reader) error) error {
 	attempts := 1
 	if method == http.MethodGet {
 		attempts = 3
@@ -158,98 +187,110 @@ func (c *partnerClient) do(ctx context.Context, method, path string, body []byte
 		if i > 0 {
 			select {
 			case <-ctx.Done():
-				return nil, nil, ctx.Err()
+				return ctx.Err()
 			case <-time.After(time.Duration(200<<i) * time.Millisecond):
 			}
 		}
-		rctx, cancel := context.WithTimeout(ctx, c.m.cfg.RequestTimeout)
-		req, err := http.NewRequestWithContext(rctx, method, c.p.URL+PathPrefix+path, bytes.NewReader(body))
-		if err != nil {
-			cancel()
-			return nil, nil, err
+		retry, err := c.attempt(ctx, method, path, body, header, limit, read)
+		if !retry || ctx.Err() != nil {
+			return err
 		}
-		for k, v := range header {
-			req.Header[k] = v
-		}
-		if body != nil {
-			req.Header.Set("Content-Type", "application/octet-stream")
-		}
-		resp, err := c.hc.Do(req)
-		if err != nil {
-			cancel()
-			lastErr = fmt.Errorf("federation: partner %s: %w", c.p.ID, err)
-			if ctx.Err() != nil {
-				return nil, nil, lastErr
-			}
-			continue
-		}
-		if resp.ContentLength > limit {
-			resp.Body.Close()
-			cancel()
-			return nil, nil, fmt.Errorf("federation: partner %s: answer of %d bytes, above %d", c.p.ID, resp.ContentLength, limit)
-		}
-		data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-		resp.Body.Close()
-		cancel()
-		if err != nil {
-			lastErr = fmt.Errorf("federation: partner %s: reading the answer: %w", c.p.ID, err)
-			continue
-		}
-		if int64(len(data)) > limit {
-			return nil, nil, fmt.Errorf("federation: partner %s: answer above %d bytes", c.p.ID, limit)
-		}
-		if resp.StatusCode >= 300 && resp.StatusCode != http.StatusNotModified {
-			re := &RemoteError{Partner: c.p.ID, Status: resp.StatusCode}
-			var ae apiError
-			if json.Unmarshal(data, &ae) == nil {
-				re.Code, re.Message = ae.Error, ae.Message
-			}
-			lastErr = re
-			if resp.StatusCode >= 500 {
-				continue
-			}
-			return nil, nil, re
-		}
-		return resp, data, nil
+		lastErr = err
 	}
-	return nil, nil, lastErr
+	return lastErr
+}
+
+// attempt is one try of do; retry says whether the failure may be retried.
+func (c *partnerClient) attempt(ctx context.Context, method, path string, body []byte, header http.Header, limit int64,
+	read func(*http.Response, io.Reader) error) (retry bool, err error) {
+	rctx, cancel := context.WithTimeout(ctx, c.m.cfg.RequestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, method, c.p.URL+PathPrefix+path, bytes.NewReader(body))
+	if err != nil {
+		return false, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/octet-stream")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return true, fmt.Errorf("federation: partner %s: %w", c.p.ID, err)
+	}
+	defer resp.Body.Close()
+	if resp.ContentLength > limit {
+		return false, fmt.Errorf("federation: partner %s: answer of %d bytes, above %d", c.p.ID, resp.ContentLength, limit)
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode != http.StatusNotModified {
+		re := &RemoteError{Partner: c.p.ID, Status: resp.StatusCode}
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, min(limit, maxErrorBody)))
+		var ae apiError
+		if json.Unmarshal(data, &ae) == nil {
+			re.Code, re.Message = ae.Error, ae.Message
+		}
+		return resp.StatusCode >= 500, re
+	}
+	rr := &recordingReader{r: io.LimitReader(resp.Body, limit+1)}
+	if err := read(resp, rr); err != nil {
+		if rr.err != nil {
+			return true, fmt.Errorf("federation: partner %s: reading the answer: %w", c.p.ID, rr.err)
+		}
+		return false, err
+	}
+	return false, nil
 }
 
 // refresh fetches the partner's filter if it changed, verifies it, and
-// returns a querier for it.
+// returns a querier for it. It asks for the streamed signed filter, which
+// it verifies as it reads it, and accepts the signed filter of a node
+// that predates it.
 func (c *partnerClient) refresh(ctx context.Context) (*match.Querier, error) {
 	c.mu.Lock()
 	etag, q := c.etag, c.querier
 	c.mu.Unlock()
 	h := http.Header{}
+	h.Set("Accept", acceptFilter)
 	if etag != "" {
 		h.Set("If-None-Match", etag)
 	}
-	resp, data, err := c.do(ctx, http.MethodGet, "filter", nil, h, responseLimit("filter", 0))
-	if err != nil {
-		return nil, err
-	}
 	now := c.m.cfg.Now()
-	if resp.StatusCode == http.StatusNotModified && q != nil {
-		if !q.Filter().ValidAt(now) {
-			return nil, fmt.Errorf("%w: partner %s", ErrFilterExpired, c.p.ID)
+	var f *match.Filter
+	var newETag string
+	notModified := false
+	err := c.do(ctx, http.MethodGet, "filter", nil, h, c.responseLimit("filter", 0), func(resp *http.Response, body io.Reader) error {
+		if notModified = resp.StatusCode == http.StatusNotModified; notModified {
+			return nil
 		}
-		return q, nil
-	}
-	f, err := verifyFilter(data, c.p, now)
-	if err != nil {
+		var err error
+		f, err = readSignedFilter(body, resp.ContentLength, c.p, now)
+		newETag = resp.Header.Get("ETag")
+		return err
+	})
+	switch {
+	case err != nil:
 		return nil, fmt.Errorf("partner %s: %w", c.p.ID, err)
+	case notModified && q == nil:
+		return nil, fmt.Errorf("partner %s: %w: 304 Not Modified to a request without If-None-Match", c.p.ID, ErrFilterMalformed)
+	case notModified && !q.Filter().ValidAt(now):
+		return nil, fmt.Errorf("%w: partner %s", ErrFilterExpired, c.p.ID)
+	case notModified:
+		return q, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if f.Epoch() < c.epoch {
 		return nil, fmt.Errorf("%w: partner %s sent epoch %d after %d", ErrFilterRollback, c.p.ID, f.Epoch(), c.epoch)
 	}
-	q, err = match.NewQuerier(f, &match.QuerierOptions{})
+	if err := c.blockedEpoch(f.Epoch()); err != nil {
+		return nil, err
+	}
+	q, err = match.NewQuerier(f, c.p.querierOptions())
 	if err != nil {
 		return nil, fmt.Errorf("partner %s: %w", c.p.ID, err)
 	}
-	c.etag, c.querier, c.epoch = resp.Header.Get("ETag"), q, f.Epoch()
+	c.etag, c.querier, c.epoch, c.blocked = newETag, q, f.Epoch(), nil
 	return q, nil
 }
 
@@ -289,14 +330,31 @@ func (m *Matcher) Match(ctx context.Context, inds []indicator.Indicator) []Partn
 }
 
 func (m *Matcher) matchPartner(ctx context.Context, c *partnerClient, kinds []*indicator.Kind, byKind map[*indicator.Kind][]indicator.Indicator, res *PartnerResult) {
+	if err := c.blockedNow(); err != nil {
+		res.Err = err // the partner is not contacted
+		return
+	}
 	q, err := c.refresh(ctx)
 	if err != nil {
 		res.Err = err
 		return
 	}
 	var errs []error
+	t := tally{q: q}
+	defer func() {
+		// The sums over the batches sent under one filter catch a
+		// publisher that stays within the bound of each.
+		if err := m.checkTally(c, t); err != nil {
+			errs = append(errs, err)
+		}
+		res.Err = errors.Join(errs...)
+	}()
 	for _, k := range kinds {
 		for batch := range slices.Chunk(byKind[k], m.cfg.MaxBatch) {
+			if err := c.blockedNow(); err != nil { // by a concurrent Match
+				errs = append(errs, err)
+				return
+			}
 			hits, cands, epoch, err := c.query(ctx, q, batch)
 			var se *stageError
 			var re *RemoteError
@@ -305,13 +363,31 @@ func (m *Matcher) matchPartner(ctx context.Context, c *partnerClient, kinds []*i
 				// refused evaluation spent no budget, so it is sent again
 				// under the new filter; nothing else is ever repeated.
 				if q, err = c.refresh(ctx); err == nil {
+					terr := m.checkTally(c, t)
+					t = tally{q: q}
+					if terr != nil {
+						errs = append(errs, terr)
+						return
+					}
 					hits, cands, epoch, err = c.query(ctx, q, batch)
 				}
+			}
+			if me := (*match.MisbehaviourError)(nil); errors.As(err, &me) {
+				// The hits it did confirm are reported; nothing more is
+				// sent to it in this epoch.
+				res.Hits = append(res.Hits, hits...)
+				res.Queried += len(batch)
+				res.Candidates += cands
+				res.Epoch = epoch
+				errs = append(errs, m.misbehaved(c, q.Filter(), me, ""))
+				t = tally{} // reported
+				return
 			}
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", k.Name(), err))
 				break
 			}
+			t.add(len(batch), cands, len(hits))
 			res.Hits = append(res.Hits, hits...)
 			res.Queried += len(batch)
 			res.Candidates += cands
@@ -321,7 +397,6 @@ func (m *Matcher) matchPartner(ctx context.Context, c *partnerClient, kinds []*i
 			break
 		}
 	}
-	res.Err = errors.Join(errs...)
 }
 
 // A stageError says which request of a query failed.
@@ -352,6 +427,9 @@ func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []ind
 		return nil, 0, 0, err
 	}
 	hits, err := qu.Hits(&cresp)
+	if errors.Is(err, match.ErrMisbehaviour) {
+		return hits, qu.Candidates(), q.Filter().Epoch(), err // with the hits the partner confirmed
+	}
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("federation: partner %s: %w", c.p.ID, err)
 	}
@@ -366,7 +444,14 @@ func (c *partnerClient) post(ctx context.Context, endpoint, what string, n int,
 	if err != nil {
 		return err
 	}
-	_, data, err := c.do(ctx, http.MethodPost, endpoint, body, nil, responseLimit(endpoint, n))
+	limit := c.responseLimit(endpoint, n)
+	var data []byte
+	err = c.do(ctx, http.MethodPost, endpoint, body, nil, limit, func(_ *http.Response, r io.Reader) error {
+		if data, err = io.ReadAll(r); err == nil && int64(len(data)) > limit {
+			err = fmt.Errorf("federation: partner %s: answer above %d bytes", c.p.ID, limit)
+		}
+		return err
+	})
 	if err != nil {
 		return &stageError{endpoint, err}
 	}

@@ -114,6 +114,16 @@ type Partner struct {
 	// Cardinality allows cardinality-only queries (reserved; not yet
 	// served).
 	Cardinality bool
+	// MaxFilterEntries and MaxFilterBytes bound the partner's filter as
+	// this node accepts it when it queries: the entries it declares and
+	// the length of its encoding. Zero means match.DefaultMaxFilterEntries
+	// (2^22) and match.DefaultMaxFilterBytes (32 MiB). A filter above
+	// either is refused (match.ErrUnsafeFilter) before its bits are read.
+	// The entries bound how many values the partner can test this node's
+	// indicators against; raise them only for a partner whose list is
+	// known to be that large.
+	MaxFilterEntries int
+	MaxFilterBytes   int64
 }
 
 // A HitNotice tells the publisher that a partner confirmed hits on its
@@ -199,6 +209,8 @@ func (c *Config) check(needState bool) (*Config, error) {
 			return nil, fmt.Errorf("federation: partner %q: URL must be https://host[:port]", p.ID)
 		case p.Budget < 0:
 			return nil, fmt.Errorf("federation: partner %q: negative budget", p.ID)
+		case p.MaxFilterEntries < 0 || p.MaxFilterBytes < 0:
+			return nil, fmt.Errorf("federation: partner %q: negative MaxFilterEntries or MaxFilterBytes", p.ID)
 		case cfg.Mode != match.ModePOPRF && !slices.Equal(p.Kinds, []string{"*"}) && len(p.Kinds) > 0:
 			return nil, fmt.Errorf("federation: partner %q: a kind policy needs Mode POPRF (in %v a partner can declare one kind and send another)", p.ID, cfg.Mode)
 		}

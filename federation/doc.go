@@ -46,7 +46,14 @@
 // handshake, before any request is read. Filters are signed by the
 // publisher's identity key; a querier refuses a filter that is unsigned,
 // signed by another node, outside its validity window, inconsistent with
-// its own key, or older than one it has seen.
+// its own key, or older than one it has seen. It asks for the streamed
+// envelope ([MediaTypeStreamedFilter]), refuses a filter above the
+// partner's maxima (Partner.MaxFilterEntries, MaxFilterBytes) before it
+// reads its bits, and verifies the filter as it arrives, so that
+// accepting one costs about its size in memory. A partner whose confirm
+// answers hide hits (match.ErrMisbehaviour) is reported in its
+// PartnerResult, recorded in the audit log, and not contacted again until
+// the filter it misbehaved under has expired ([ErrPartnerBlocked]).
 //
 // Every evaluation is authorised (the partner, the kind it declares, the
 // batch size and the partner's remaining budget for the epoch) before any

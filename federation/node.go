@@ -47,8 +47,7 @@ type epoch struct {
 	number uint64
 	key    *match.PrivateKey
 	pub    *match.Publisher
-	signed []byte // the signed filter served to partners
-	etag   string
+	signed *signedFilter // the filter served to partners, in both envelopes
 }
 
 // New opens the node's state directory, creating it if needed, and loads
@@ -94,6 +93,7 @@ func newNode(cfg *Config, s store) (_ *Node, err error) {
 		return nil, err
 	}
 	n.audit = audit
+	m.audit = audit // the querying half records partners' misbehaviour
 	budgetsMissing := false
 	if n.budgets, err = loadBudgets(s); errors.Is(err, os.ErrNotExist) {
 		budgetsMissing, err = true, nil
@@ -362,11 +362,11 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 }
 
 func (n *Node) newEpoch(number uint64, key *match.PrivateKey, pub *match.Publisher) (*epoch, error) {
-	signed, err := signFilter(n.cfg.ID, n.cfg.Identity, pub.Filter())
+	signed, err := newSignedFilter(n.cfg.ID, n.cfg.Identity, pub.Filter())
 	if err != nil {
 		return nil, err
 	}
-	return &epoch{number: number, key: key, pub: pub, signed: signed, etag: etagOf(signed)}, nil
+	return &epoch{number: number, key: key, pub: pub, signed: signed}, nil
 }
 
 // Epoch returns the current epoch number, 0 before the first publication.
@@ -410,7 +410,7 @@ func (n *Node) publisherFor(id match.KeyID) (e *epoch, current uint64) {
 	return nil, n.current.number
 }
 
-// etagOf is the entity tag of a signed filter: a quoted hash.
+// etagOf is the entity tag of a signed filter's envelope: a quoted hash.
 func etagOf(b []byte) string {
 	sum := sha256.Sum256(b)
 	return strconv.Quote(hex.EncodeToString(sum[:16]))

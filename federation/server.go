@@ -132,13 +132,7 @@ func (n *Node) serveFilter(w http.ResponseWriter, r *http.Request, p *Partner) {
 		writeError(w, http.StatusServiceUnavailable, CodeNotPublished, "no filter published yet")
 		return
 	}
-	w.Header().Set("ETag", e.etag)
-	w.Header().Set("Cache-Control", "no-cache")
-	if r.Header.Get("If-None-Match") == e.etag {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	writeBinary(w, e.signed)
+	e.signed.serve(w, r) // the envelope the client accepts (signed.go)
 }
 
 // readBody reads a request body of at most limit bytes; a larger one is

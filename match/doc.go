@@ -78,6 +78,16 @@
 // their size or whose estimated false-positive rate is above the
 // querier's bound.
 //
+// A publisher could also list a whole value space (a block of IP
+// addresses) and answer "not an entry" at confirm about the querier's
+// indicators in it, to learn them while the querier sees no hit:
+// [Query.Hits] counts those answers and returns a [MisbehaviourError]
+// when the filter's false-positive rate does not explain them. A
+// publisher that lists values and answers truthfully learns which of them
+// the querier holds, as in any private set intersection, and the querier
+// sees the hits; [QuerierOptions.MaxEntries] bounds how many values a
+// filter may list.
+//
 // After confirmation there are no false positives and no false negatives:
 // Bloom filters have no false negatives, and the confirm step removes the
 // false positives by an exact lookup of 128-bit tags.

@@ -43,6 +43,10 @@ var (
 	// querier's bound. A dense filter makes every query a candidate and
 	// would let the publisher harvest the querier's list at confirm time.
 	ErrUnsafeFilter = errors.New("match: filter refused")
+	// ErrMisbehaviour reports a publisher whose confirm answers are more
+	// "not an entry" than its filter's false-positive rate explains (see
+	// [MisbehaviourError]).
+	ErrMisbehaviour = errors.New("match: publisher misbehaviour at confirm")
 	// ErrInsecureMode reports a base-mode (unverifiable) filter offered to
 	// a querier that did not opt in to it.
 	ErrInsecureMode = errors.New("match: unverifiable (base mode) filter refused")

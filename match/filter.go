@@ -4,6 +4,7 @@ import (
 	"crypto/sha3"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 	"slices"
@@ -187,8 +188,15 @@ func filterFixedLen(s Suite) int {
 //	publicKey[Ne] epoch:u64 notBefore:i64 notAfter:i64 n:u64 m:u64 k:u8
 //	bits: ceil(m/64) little-endian u64 words; bit i is bit i%64 of word i/64
 func (f *Filter) MarshalBinary() ([]byte, error) {
+	return f.AppendBinary(make([]byte, 0, f.Size()))
+}
+
+// AppendBinary appends the encoding of [Filter.MarshalBinary] to b: a
+// caller that frames the filter (package federation signs it) writes it
+// in place, without a second copy.
+func (f *Filter) AppendBinary(b []byte) ([]byte, error) {
 	words := f.bf.BitSet().Words()
-	b := make([]byte, 0, filterFixedLen(f.hdr.suite)+8*len(words))
+	b = slices.Grow(b, f.Size())
 	b = f.hdr.append(b, wire.TypeFilter)
 	b = append(b, f.pub.enc...)
 	b = binary.BigEndian.AppendUint64(b, f.epoch)
@@ -207,32 +215,13 @@ func (f *Filter) MarshalBinary() ([]byte, error) {
 // checks every length against the limits before allocating and refuses
 // any encoding that would not re-encode to the same bytes. It does not
 // judge whether the filter is safe to query: [NewQuerier] does.
+// [ReadFilter] decodes from a stream, without holding the encoding in
+// memory.
 func (f *Filter) UnmarshalBinary(data []byte) error {
 	s := cryptobyte.String(data)
-	var g Filter
-	if err := g.hdr.read(&s, wire.TypeFilter); err != nil {
-		return err
-	}
-	pub, err := readPublicKey(&s, g.hdr.suite)
+	g, m, k, err := readFilterFixed(&s)
 	if err != nil {
 		return err
-	}
-	if pub.id != g.hdr.keyID {
-		return fmt.Errorf("%w: filter key id %v does not match its public key (%v)", ErrWrongKey, g.hdr.keyID, pub.id)
-	}
-	g.pub = pub
-	var nb, na, m uint64
-	var k uint8
-	if !s.ReadUint64(&g.epoch) || !s.ReadUint64(&nb) || !s.ReadUint64(&na) ||
-		!s.ReadUint64(&g.n) || !s.ReadUint64(&m) || !s.ReadUint8(&k) {
-		return fmt.Errorf("%w: filter parameters", ErrTruncated)
-	}
-	g.notBefore, g.notAfter = int64(nb), int64(na)
-	if err := checkFilterParams(g.n, m, k); err != nil {
-		return err
-	}
-	if g.notBefore != 0 && g.notAfter != 0 && g.notAfter < g.notBefore {
-		return malformed("validity window ends before it starts")
 	}
 	nw := int((m + 63) / 64)
 	if len(s) < 8*nw {
@@ -242,14 +231,130 @@ func (f *Filter) UnmarshalBinary(data []byte) error {
 		return malformed("%d trailing bytes after filter", len(s)-8*nw)
 	}
 	words := make([]uint64, nw)
-	for i := range words {
-		words[i] = binary.LittleEndian.Uint64(s[8*i:])
-		g.setBits += uint64(bits.OnesCount64(words[i]))
+	g.setBits = decodeWords(words, s)
+	if err := g.setWords(words, m, k); err != nil {
+		return err
 	}
-	if r := m % 64; r != 0 && words[nw-1]>>r != 0 {
+	*f = g
+	return nil
+}
+
+// readFilterFixed reads a filter's fields up to its bits and checks them
+// against the limits; it returns the filter without its bits, and m and k.
+func readFilterFixed(s *cryptobyte.String) (g Filter, m uint64, k uint8, err error) {
+	if err := g.hdr.read(s, wire.TypeFilter); err != nil {
+		return g, 0, 0, err
+	}
+	pub, err := readPublicKey(s, g.hdr.suite)
+	if err != nil {
+		return g, 0, 0, err
+	}
+	if pub.id != g.hdr.keyID {
+		return g, 0, 0, fmt.Errorf("%w: filter key id %v does not match its public key (%v)", ErrWrongKey, g.hdr.keyID, pub.id)
+	}
+	g.pub = pub
+	var nb, na uint64
+	if !s.ReadUint64(&g.epoch) || !s.ReadUint64(&nb) || !s.ReadUint64(&na) ||
+		!s.ReadUint64(&g.n) || !s.ReadUint64(&m) || !s.ReadUint8(&k) {
+		return g, 0, 0, fmt.Errorf("%w: filter parameters", ErrTruncated)
+	}
+	g.notBefore, g.notAfter = int64(nb), int64(na)
+	if err := checkFilterParams(g.n, m, k); err != nil {
+		return g, 0, 0, err
+	}
+	if g.notBefore != 0 && g.notAfter != 0 && g.notAfter < g.notBefore {
+		return g, 0, 0, malformed("validity window ends before it starts")
+	}
+	return g, m, k, nil
+}
+
+// decodeWords decodes len(words) little-endian words from b and returns
+// the number of bits set in them.
+func decodeWords(words []uint64, b []byte) uint64 {
+	var set uint64
+	for i := range words {
+		words[i] = binary.LittleEndian.Uint64(b[8*i:])
+		set += uint64(bits.OnesCount64(words[i]))
+	}
+	return set
+}
+
+// setWords makes words, of m bits, the filter's bits, refusing bits set
+// at positions >= m (the encoding would not be canonical).
+func (f *Filter) setWords(words []uint64, m uint64, k uint8) error {
+	if r := m % 64; r != 0 && words[len(words)-1]>>r != 0 {
 		return malformed("bits set beyond m")
 	}
-	g.bf = bloom.FromWithM(words, uint(m), uint(k))
-	*f = g
+	f.bf = bloom.FromWithM(words, uint(m), uint(k))
+	return nil
+}
+
+// filterReadChunk is how many bytes of bits ReadFilter reads at a time.
+const filterReadChunk = 64 << 10
+
+// ReadFilter reads one filter, encoded as by [Filter.MarshalBinary], from
+// r without holding the encoding in memory, so that accepting a filter
+// costs about its size: it reads the fields before the bits (under 100
+// bytes), checks them against the package limits and against the maxima
+// of opts, as [NewQuerier] would (a nil opts means the defaults;
+// [ErrUnsafeFilter] for a filter above them), and only then allocates the
+// bits and decodes them as they arrive. It reads exactly the filter's
+// bytes and never past them: what follows in r is the caller's. A stream
+// that ends early is [ErrTruncated]; an error of r is returned wrapped.
+// Like UnmarshalBinary it refuses non-canonical encodings and does not
+// judge whether the filter is safe to query.
+func ReadFilter(r io.Reader, opts *QuerierOptions) (*Filter, error) {
+	lim, err := opts.limits()
+	if err != nil {
+		return nil, err
+	}
+	// The header names the suite, which fixes the length of the rest.
+	fixed := make([]byte, msgHeaderLen)
+	if err := readFull(r, fixed, "filter header"); err != nil {
+		return nil, err
+	}
+	var h msgHeader
+	hs := cryptobyte.String(fixed)
+	if err := h.read(&hs, wire.TypeFilter); err != nil {
+		return nil, err
+	}
+	fixed = append(fixed, make([]byte, filterFixedLen(h.suite)-msgHeaderLen)...)
+	if err := readFull(r, fixed[msgHeaderLen:], "filter parameters"); err != nil {
+		return nil, err
+	}
+	s := cryptobyte.String(fixed)
+	g, m, k, err := readFilterFixed(&s)
+	if err != nil {
+		return nil, err
+	}
+	nw := (m + 63) / 64
+	if err := lim.check(g.n, uint64(len(fixed))+8*nw); err != nil {
+		return nil, err
+	}
+	words := make([]uint64, nw)
+	buf := make([]byte, min(filterReadChunk, 8*nw))
+	for done := 0; done < len(words); {
+		w := words[done:min(done+len(buf)/8, len(words))]
+		if err := readFull(r, buf[:8*len(w)], "filter bits"); err != nil {
+			return nil, err
+		}
+		g.setBits += decodeWords(w, buf)
+		done += len(w)
+	}
+	if err := g.setWords(words, m, k); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// readFull fills b from r; a stream that ends first is ErrTruncated.
+func readFull(r io.Reader, b []byte, what string) error {
+	_, err := io.ReadFull(r, b)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return fmt.Errorf("%w: %s", ErrTruncated, what)
+	case err != nil:
+		return fmt.Errorf("match: reading %s: %w", what, err)
+	}
 	return nil
 }

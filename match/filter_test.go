@@ -3,8 +3,11 @@ package match
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
+	"io"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -194,4 +197,141 @@ func withN(t *testing.T, b []byte, n uint64) []byte {
 		b[off+i] = byte(n >> (56 - 8*i))
 	}
 	return b
+}
+
+// The querier's maxima: a filter declaring more entries, or longer, than
+// QuerierOptions allow is refused, by NewQuerier and by ReadFilter before
+// it reads the bits. Regression test for finding 2 of issue 8: any n up to
+// 2^32-1 and any filter up to 4 GiB were accepted.
+func TestFilterMaxima(t *testing.T) {
+	p := mustPublish(t, testKey(t, SuiteRistretto255, 4), entriesOf(synthetic(t, 0, 100), nil), nil)
+	b, _ := p.Filter().MarshalBinary()
+	big := withN(t, b, DefaultMaxFilterEntries+1)
+	for _, c := range []struct {
+		name string
+		data []byte
+		opts *QuerierOptions
+		want string // "" accepted
+	}{
+		{"honest", b, nil, ""},
+		{"above the default entries", big, nil, "entries, above the maximum 4194304"},
+		{"entries raised", big, &QuerierOptions{MaxEntries: DefaultMaxFilterEntries + 1}, ""},
+		{"entries lowered", b, &QuerierOptions{MaxEntries: 99}, "100 entries, above the maximum 99"},
+		{"bytes lowered", b, &QuerierOptions{MaxFilterBytes: int64(len(b) - 1)}, "bytes, above the maximum"},
+		{"bytes exact", b, &QuerierOptions{MaxFilterBytes: int64(len(b))}, ""},
+	} {
+		var f Filter
+		if err := f.UnmarshalBinary(c.data); err != nil {
+			t.Fatal(err)
+		}
+		_, err := NewQuerier(&f, c.opts)
+		// ReadFilter refuses before it reads a single byte of the bits.
+		fixed := c.data[:filterFixedLen(SuiteRistretto255)]
+		_, rerr := ReadFilter(io.MultiReader(bytes.NewReader(fixed), errReader{}), c.opts)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: NewQuerier: %v", c.name, err)
+		case c.want == "" && !errors.Is(rerr, errBits):
+			t.Errorf("%s: ReadFilter did not read the bits: %v", c.name, rerr)
+		case c.want != "" && (!errors.Is(err, ErrUnsafeFilter) || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: NewQuerier: %v, want ErrUnsafeFilter (%s)", c.name, err, c.want)
+		case c.want != "" && (!errors.Is(rerr, ErrUnsafeFilter) || !strings.Contains(rerr.Error(), c.want)):
+			t.Errorf("%s: ReadFilter: %v, want ErrUnsafeFilter (%s)", c.name, rerr, c.want)
+		}
+	}
+	for _, o := range []*QuerierOptions{{MaxEntries: -1}, {MaxFilterBytes: -1}} {
+		if _, err := NewQuerier(p.Filter(), o); err == nil {
+			t.Errorf("options %+v accepted", *o)
+		}
+		if _, err := ReadFilter(bytes.NewReader(b), o); err == nil {
+			t.Errorf("ReadFilter: options %+v accepted", *o)
+		}
+	}
+}
+
+var errBits = errors.New("the bits were read")
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errBits }
+
+// ReadFilter decodes what UnmarshalBinary decodes, reading exactly the
+// filter and leaving what follows; every proper prefix is ErrTruncated,
+// and a failing reader's error is returned.
+func TestReadFilter(t *testing.T) {
+	for _, s := range []Suite{SuiteRistretto255, SuiteP256} {
+		p := mustPublish(t, testKey(t, s, 4), entriesOf(synthetic(t, 0, 300), nil), &PublishOptions{Epoch: 9})
+		b, _ := p.Filter().MarshalBinary()
+		r := bytes.NewReader(append(bytes.Clone(b), "next"...))
+		f, err := ReadFilter(r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkReencode(t, b, f)
+		if rest, _ := io.ReadAll(r); string(rest) != "next" {
+			t.Errorf("%v: ReadFilter left %q", s, rest)
+		}
+		if f.SetBits() != p.Filter().SetBits() || f.EstimatedFalsePositiveRate() != p.Filter().EstimatedFalsePositiveRate() {
+			t.Errorf("%v: set bits %d, want %d", s, f.SetBits(), p.Filter().SetBits())
+		}
+		for n := range len(b) {
+			if _, err := ReadFilter(bytes.NewReader(b[:n]), nil); !errors.Is(err, ErrTruncated) {
+				t.Fatalf("%v: cut at %d of %d: %v", s, n, len(b), err)
+			}
+		}
+		if _, err := ReadFilter(io.MultiReader(bytes.NewReader(b[:len(b)-3]), errReader{}), nil); !errors.Is(err, errBits) {
+			t.Errorf("%v: reader error: %v", s, err)
+		}
+	}
+}
+
+// TestReadFilterMemory: reading a filter allocates its bits and little
+// else. Regression test for finding 3 of issue 8: accepting a filter cost
+// 4.5 times its size (the body read whole, copied, then decoded).
+func TestReadFilterMemory(t *testing.T) {
+	p := mustPublish(t, testKey(t, SuiteRistretto255, 4), nil, nil)
+	b, _ := p.Filter().MarshalBinary()
+	const m = 1 << 26 // 8 MiB of bits
+	b = bytes.Clone(b[:filterFixedLen(SuiteRistretto255)])
+	binary.BigEndian.PutUint64(b[len(b)-9:], m)
+	b = append(b, make([]byte, m/8)...)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f, err := ReadFilter(bytes.NewReader(b), &QuerierOptions{MaxFilterBytes: int64(len(b))})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > m/8+256<<10 {
+		t.Errorf("reading a filter of %d bytes allocated %d", len(b), alloc)
+	}
+	runtime.KeepAlive(f)
+}
+
+func FuzzReadFilter(f *testing.F) {
+	fixture(f)
+	const limit = 1 << 20
+	f.Fuzz(func(t *testing.T, b []byte) {
+		opts := &QuerierOptions{MaxEntries: MaxEntries, MaxFilterBytes: limit}
+		fr, err := ReadFilter(bytes.NewReader(b), opts)
+		var fu Filter
+		uerr := fu.UnmarshalBinary(b)
+		if uerr == nil && len(b) <= limit && err != nil {
+			t.Fatalf("UnmarshalBinary accepts, ReadFilter refuses: %v", err)
+		}
+		if err != nil {
+			return
+		}
+		// ReadFilter read exactly one filter, which UnmarshalBinary
+		// accepts alone.
+		n := fr.Size()
+		checkReencode(t, b[:n], fr)
+		if err := fu.UnmarshalBinary(b[:n]); err != nil {
+			t.Fatalf("ReadFilter accepts %d bytes, UnmarshalBinary refuses: %v", n, err)
+		}
+		if (uerr == nil) != (n == len(b)) {
+			t.Fatalf("ReadFilter read %d of %d bytes; UnmarshalBinary: %v", n, len(b), uerr)
+		}
+	})
 }

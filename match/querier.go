@@ -20,6 +20,16 @@ type QuerierOptions struct {
 	// accepted in a filter, in (0, 0.5]. Zero means
 	// DefaultMaxFalsePositiveRate.
 	MaxFalsePositiveRate float64
+	// MaxEntries is the largest number of entries (the n a filter
+	// declares) accepted; zero means DefaultMaxFilterEntries. Together
+	// with MaxFalsePositiveRate it bounds how many values a publisher can
+	// test the querier's indicators against: a publisher that lists a
+	// whole value space learns every indicator the querier holds in it.
+	MaxEntries int
+	// MaxFilterBytes is the largest filter accepted, in bytes of its
+	// encoding ([Filter.Size]); zero means DefaultMaxFilterBytes. It bounds
+	// what a publisher's filter costs the querier's memory.
+	MaxFilterBytes int64
 	// InsecureAllowOPRF accepts base-mode filters, whose evaluations carry
 	// no proof: the publisher could then evaluate with another key
 	// unnoticed.
@@ -36,6 +46,62 @@ type QuerierOptions struct {
 	// Workers is the number of goroutines blinding and finalizing; zero
 	// means GOMAXPROCS.
 	Workers int
+}
+
+// Querier-side maxima of a publisher's filter, unless [QuerierOptions]
+// says otherwise. A publisher cannot hide more values in a filter than it
+// declares: the querier's density check holds the set bits to what n
+// entries set (PROTOCOL.md, section 1.4).
+const (
+	// DefaultMaxFilterEntries is 2^22 (4,194,304) entries: the largest
+	// agency watchlists hold a few million. It is the defence against a
+	// publisher that lists a whole small value space, such as a country's
+	// phone numbers or a block of IPv4 addresses, to learn which of the
+	// querier's indicators are in it (section 2.5: answering "no" about
+	// them is detected; answering truthfully shows the querier the hits):
+	// it may list at most 2^22 values, a /10 of IPv4 (0.1% of the space),
+	// against 2^32-1 that the format allows and 1.2·10^9 (28% of IPv4)
+	// that a filter of the largest size holds at the default bound on the
+	// false-positive rate. A partner with a larger list is configured
+	// with a larger maximum.
+	DefaultMaxFilterEntries = 1 << 22
+	// DefaultMaxFilterBytes is 32 MiB: 64 bits for each of
+	// DefaultMaxFilterEntries entries, room for any false-positive rate
+	// down to about 2^-44 (the publisher's default, 1e-9, needs 43 bits
+	// per entry: 22 MB for 2^22 entries). It bounds what a partner's
+	// filter costs in memory, against 4 GiB that the format allows.
+	DefaultMaxFilterBytes = 32 << 20
+)
+
+// filterLimits are the maxima of a querier's options, defaults applied.
+type filterLimits struct{ entries, bytes uint64 }
+
+func (o *QuerierOptions) limits() (filterLimits, error) {
+	l := filterLimits{DefaultMaxFilterEntries, DefaultMaxFilterBytes}
+	if o == nil {
+		return l, nil
+	}
+	if o.MaxEntries < 0 || o.MaxFilterBytes < 0 {
+		return l, fmt.Errorf("match: negative MaxEntries (%d) or MaxFilterBytes (%d)", o.MaxEntries, o.MaxFilterBytes)
+	}
+	if o.MaxEntries > 0 {
+		l.entries = uint64(o.MaxEntries)
+	}
+	if o.MaxFilterBytes > 0 {
+		l.bytes = uint64(o.MaxFilterBytes)
+	}
+	return l, nil
+}
+
+// check refuses a filter of n entries and size bytes above the maxima.
+func (l filterLimits) check(n, size uint64) error {
+	switch {
+	case n > l.entries:
+		return fmt.Errorf("%w: %d entries, above the maximum %d (QuerierOptions.MaxEntries)", ErrUnsafeFilter, n, l.entries)
+	case size > l.bytes:
+		return fmt.Errorf("%w: %d bytes, above the maximum %d (QuerierOptions.MaxFilterBytes)", ErrUnsafeFilter, size, l.bytes)
+	}
+	return nil
 }
 
 // A Querier queries one publisher's filter. It is safe for concurrent use;
@@ -58,8 +124,9 @@ func (q *Querier) chunkFor(n int) int {
 // NewQuerier checks filter f and returns a Querier for it. It refuses a
 // filter for a key other than opts.PublicKey (ErrWrongKey), a base-mode
 // filter unless opts.InsecureAllowOPRF (ErrInsecureMode), and a filter
-// whose set bits do not fit its declared size or whose estimated
-// false-positive rate is above the bound (ErrUnsafeFilter).
+// above the maxima of opts, whose set bits do not fit its declared size
+// or whose estimated false-positive rate is above the bound
+// (ErrUnsafeFilter).
 func NewQuerier(f *Filter, opts *QuerierOptions) (*Querier, error) {
 	if opts == nil {
 		opts = &QuerierOptions{}
@@ -73,6 +140,10 @@ func NewQuerier(f *Filter, opts *QuerierOptions) (*Querier, error) {
 	}
 	if !(maxFPR > 0 && maxFPR <= 0.5) {
 		return nil, fmt.Errorf("match: MaxFalsePositiveRate %v not in (0, 0.5]", maxFPR)
+	}
+	lim, err := opts.limits()
+	if err != nil {
+		return nil, err
 	}
 	chunk := opts.ChunkSize
 	if chunk != 0 && (chunk < MinChunkSize || chunk > MaxChunkSize) {
@@ -88,6 +159,9 @@ func NewQuerier(f *Filter, opts *QuerierOptions) (*Querier, error) {
 	}
 	if !f.hdr.mode.verifiable() && !opts.InsecureAllowOPRF {
 		return nil, ErrInsecureMode
+	}
+	if err := lim.check(f.n, uint64(f.Size())); err != nil {
+		return nil, err
 	}
 	if err := f.check(maxFPR); err != nil {
 		return nil, err
@@ -280,9 +354,17 @@ type Hit struct {
 // Hits reads the publisher's confirm response and returns the confirmed
 // hits, in the order the indicators were given to [Querier.Blind]. Filter
 // false positives are gone: against an honest publisher the result is
-// exactly the shared indicators. The querier cannot check the answers: a
-// publisher could call a false positive a hit, as it could have put the
-// indicator on its list.
+// exactly the shared indicators.
+//
+// Hits also checks the "not an entry" answers against the filter's
+// false-positive rate ([CheckConfirmations]). If there are more than it
+// explains, the publisher said "no" about indicators on its list, to
+// learn them while the querier sees no hit: Hits then returns the hits
+// the publisher did confirm together with a *MisbehaviourError
+// (errors.Is(err, ErrMisbehaviour)), and the caller should stop querying
+// that publisher. On any other error it returns no hits. A publisher can
+// still call a false positive a hit, as it could have put the indicator
+// on its list.
 func (qu *Query) Hits(resp *ConfirmResponse) ([]Hit, error) {
 	if qu.state != queryFinalized {
 		return nil, errors.New("match: Hits needs a finalized query, once")
@@ -300,7 +382,7 @@ func (qu *Query) Hits(resp *ConfirmResponse) ([]Hit, error) {
 			hits = append(hits, Hit{Indicator: qu.inds[qu.cands[i]], Labels: r.labels})
 		}
 	}
-	return hits, nil
+	return hits, CheckConfirmations(qu.n, len(qu.cands), len(hits), qu.q.f.EstimatedFalsePositiveRate())
 }
 
 // outputs decodes and verifies resp chunk by chunk, in parallel, and calls

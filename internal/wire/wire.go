@@ -36,6 +36,7 @@ const (
 	TypePublicKey       Type = 0x07
 	TypePublisherState  Type = 0x08
 	TypeSignedFilter    Type = 0x09
+	TypeStreamedFilter  Type = 0x0A
 )
 
 func (t Type) String() string {
@@ -58,6 +59,8 @@ func (t Type) String() string {
 		return "publisher state"
 	case TypeSignedFilter:
 		return "signed filter"
+	case TypeStreamedFilter:
+		return "streamed signed filter"
 	}
 	return fmt.Sprintf("type 0x%02x", uint8(t))
 }
