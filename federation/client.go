@@ -26,8 +26,10 @@ type RemoteError struct {
 	Message string
 }
 
+// Error quotes the partner's code and message: they are the partner's
+// text, which must not be able to add lines to this node's logs or output.
 func (e *RemoteError) Error() string {
-	return fmt.Sprintf("federation: partner %s: %d %s: %s", e.Partner, e.Status, e.Code, e.Message)
+	return fmt.Sprintf("federation: partner %s: %d %q: %q", e.Partner, e.Status, e.Code, e.Message)
 }
 
 // A PartnerResult is what matching against one partner gave.

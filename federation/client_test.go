@@ -224,3 +224,12 @@ func TestLargeFilterMemory(t *testing.T) {
 		}
 	}
 }
+
+// A partner's error text is quoted, so it cannot add lines to the
+// querier's logs or output. (It was printed raw.)
+func TestRemoteErrorQuoted(t *testing.T) {
+	e := &RemoteError{Partner: "p", Status: 400, Code: "malformed\nforged", Message: "bad\r\n2026-11-22 INFO all clear"}
+	if s := e.Error(); strings.ContainsAny(s, "\r\n") {
+		t.Fatalf("%q", s)
+	}
+}
