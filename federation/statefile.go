@@ -57,6 +57,12 @@ var ErrCorruptState = errors.New("federation: corrupt state file")
 // ErrStateInUse reports a state directory another node holds.
 var ErrStateInUse = errors.New("federation: state directory in use by another node")
 
+// ErrUnsafeState reports a state directory, or a file in it, that is not
+// the node's alone: a symbolic link, a file that is not a regular file, a
+// directory another user owns or can write. The node refuses to start on
+// it, and the error says what to fix; it never follows such a link.
+var ErrUnsafeState = errors.New("federation: unsafe state directory")
+
 func encodeState(t stateType, payload []byte) []byte {
 	b := make([]byte, 0, stateHeader+len(payload)+stateTrailer)
 	b = append(b, stateMagic...)

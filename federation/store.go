@@ -19,7 +19,9 @@ import (
 // fail or crash at any operation.
 //
 // A store is safe for concurrent use. Every change is durable when its
-// method returns nil.
+// method returns nil. The file-system store opens nothing but regular
+// files of its own directory, and never follows a symbolic link
+// (ErrUnsafeState).
 type store interface {
 	// read returns the content of state file name, or an error wrapping
 	// os.ErrNotExist if there is none. A file larger than maxStateFile
@@ -56,6 +58,11 @@ type store interface {
 // mode 0700; and audit.log, appended to and synced. A store opened by
 // openFS holds an exclusive lock on the directory (lock_unix.go) until
 // close.
+//
+// The directory must be the node's alone (checkStateDir), and the store
+// opens every file without following a symbolic link (openNoFollow) and
+// refuses anything but a regular file: a link planted as epoch-99.key
+// would otherwise have destroy overwrite its target.
 type fsStore struct {
 	dir      string
 	readOnly bool
@@ -66,13 +73,12 @@ type fsStore struct {
 }
 
 // openFS opens the state directory dir for a node: it creates it if
-// needed, locks it, removes the temporary files of writes a crash cut
-// short, and opens (or creates) the audit log.
+// needed (mode 0700), checks that it is the node's alone, locks it,
+// checks that it holds nothing but regular files and directories,
+// removes the temporary files of writes a crash cut short, and opens (or
+// creates) the audit log.
 func openFS(dir string) (_ *fsStore, err error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
+	if err := prepareStateDir(dir); err != nil {
 		return nil, err
 	}
 	s := &fsStore{dir: dir}
@@ -89,14 +95,76 @@ func openFS(dir string) (_ *fsStore, err error) {
 		return nil, err
 	}
 	for _, e := range entries {
-		if isTemp(e.Name()) {
+		if err := checkEntry(dir, e); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range entries {
+		if isTemp(e.Name()) && e.Type().IsRegular() {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
-	if s.log, err = os.OpenFile(filepath.Join(dir, auditFile), os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+	if s.log, err = s.open(auditFile, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// prepareStateDir creates the state directory dir if there is none, with
+// mode 0700, and checks that it is the node's alone (checkStateDir).
+func prepareStateDir(dir string) error {
+	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		// The umask may have taken bits away; the directory is new and
+		// the node's.
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return err
+		}
+	}
+	return checkStateDir(dir)
+}
+
+// checkEntry refuses an entry of the state directory that is neither a
+// regular file nor a directory (which the store ignores): a symbolic
+// link, a device, a pipe or a socket, which the node did not make.
+func checkEntry(dir string, e os.DirEntry) error {
+	switch t := e.Type(); {
+	case t.IsRegular(), t.IsDir():
+		return nil
+	case t&os.ModeSymlink != 0:
+		return fmt.Errorf("%w: %s is a symbolic link; the node makes none: remove it", ErrUnsafeState, filepath.Join(dir, e.Name()))
+	default:
+		return fmt.Errorf("%w: %s is not a regular file (%v); the node makes none: remove it", ErrUnsafeState, filepath.Join(dir, e.Name()), t)
+	}
+}
+
+// open opens the file name of the state directory, as openRegular.
+func (s *fsStore) open(name string, flag int, perm os.FileMode) (*os.File, error) {
+	return openRegular(filepath.Join(s.dir, name), flag, perm)
+}
+
+// openRegular opens path without following a symbolic link, and refuses
+// anything but a regular file.
+func openRegular(path string, flag int, perm os.FileMode) (*os.File, error) {
+	f, err := openNoFollow(path, flag, perm)
+	if err != nil {
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%w: %s is a symbolic link; the node makes none: remove it", ErrUnsafeState, path)
+		}
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s is not a regular file (%v); the node makes none: remove it", ErrUnsafeState, path, fi.Mode().Type())
+	}
+	return f, nil
 }
 
 // readFS returns a store on dir for reading only: no lock is taken and
@@ -114,7 +182,7 @@ var errReadOnly = errors.New("federation: state directory opened for reading onl
 
 func (s *fsStore) read(name string) ([]byte, error) {
 	path := filepath.Join(s.dir, name)
-	f, err := os.Open(path)
+	f, err := s.open(name, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +244,7 @@ func (s *fsStore) destroy(name string) error {
 		return errReadOnly
 	}
 	path := filepath.Join(s.dir, name)
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	f, err := s.open(name, os.O_WRONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -201,7 +269,8 @@ func (s *fsStore) destroy(name string) error {
 	return s.syncDir()
 }
 
-// list leaves out the audit log, the lock and temporary files.
+// list leaves out the audit log, the lock, temporary files and
+// directories, and refuses anything else that is not a regular file.
 func (s *fsStore) list() ([]string, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -209,6 +278,9 @@ func (s *fsStore) list() ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
+		if err := checkEntry(s.dir, e); err != nil {
+			return nil, err
+		}
 		if name := e.Name(); !e.IsDir() && name != auditFile && name != lockFile && !isTemp(name) {
 			names = append(names, name)
 		}
@@ -229,7 +301,7 @@ func (s *fsStore) writable() error {
 }
 
 func (s *fsStore) syncDir() error {
-	d, err := os.Open(s.dir)
+	d, err := openNoFollow(s.dir, os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}
@@ -238,11 +310,15 @@ func (s *fsStore) syncDir() error {
 }
 
 func (s *fsStore) readLog() ([]byte, error) {
-	data, err := os.ReadFile(filepath.Join(s.dir, auditFile))
+	f, err := s.open(auditFile, os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	return data, err
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 // appendLog writes at the end of the log and syncs; a failed write or
