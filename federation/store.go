@@ -39,8 +39,11 @@ type store interface {
 	// list returns the names of the state files, in no particular order.
 	list() ([]string, error)
 
-	// readLog returns the whole audit log, empty if there is none.
-	readLog() ([]byte, error)
+	// readLog returns a reader of the audit log from byte off on, which
+	// the caller closes: empty if there is no log, or if it is shorter.
+	// It reads the log as it grows: a reader concurrent with an append
+	// may see part of it.
+	readLog(off int64) (io.ReadCloser, error)
 	// appendLog appends data to the audit log. If it fails, the log is as
 	// it was; if the process dies during it, the log may end in a prefix
 	// of data, a torn tail that truncateLog cuts at the next start.
@@ -68,8 +71,9 @@ type fsStore struct {
 	readOnly bool
 	lock     *os.File // nil when read-only, or where there is no flock
 
-	mu  sync.Mutex // serialises the log's appends and truncations
-	log *os.File   // audit.log, nil when opened read-only
+	mu     sync.Mutex // serialises the log's appends and truncations
+	log    *os.File   // audit.log, nil when opened read-only
+	failed error      // a failed append could not be cut back: the log takes no more
 }
 
 // openFS opens the state directory dir for a node: it creates it if
@@ -296,6 +300,8 @@ func (s *fsStore) writable() error {
 		return errReadOnly
 	case s.log == nil:
 		return os.ErrClosed
+	case s.failed != nil:
+		return s.failed
 	}
 	return nil
 }
@@ -309,21 +315,26 @@ func (s *fsStore) syncDir() error {
 	return d.Sync()
 }
 
-func (s *fsStore) readLog() ([]byte, error) {
+func (s *fsStore) readLog(off int64) (io.ReadCloser, error) {
 	f, err := s.open(auditFile, os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return io.NopCloser(strings.NewReader("")), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return io.ReadAll(f)
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // appendLog writes at the end of the log and syncs; a failed write or
 // sync (a full disk) is cut back, so that no part of a record stays
-// behind to break the chain of every later one.
+// behind to break the chain of every later one. If the cut fails too, the
+// log takes no more appends until the store is opened again: the next
+// start cuts the torn tail as after a crash.
 func (s *fsStore) appendLog(data []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -335,8 +346,12 @@ func (s *fsStore) appendLog(data []byte) error {
 		return err
 	}
 	undo := func(err error) error {
-		if terr := s.log.Truncate(end); terr == nil {
-			s.log.Seek(end, io.SeekStart)
+		if terr := s.log.Truncate(end); terr != nil {
+			s.failed = fmt.Errorf("federation: audit log: a failed append could not be cut back (%v): %w", terr, err)
+			return err
+		}
+		if _, serr := s.log.Seek(end, io.SeekStart); serr != nil {
+			s.failed = serr
 		}
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -104,13 +105,23 @@ func (m *memStore) list() ([]string, error) {
 	return slices.Collect(maps.Keys(m.files)), nil
 }
 
-func (m *memStore) readLog() ([]byte, error) {
+func (m *memStore) readLog(off int64) (io.ReadCloser, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.dead {
 		return nil, errCrash
 	}
-	return bytes.Clone(m.log), nil
+	return io.NopCloser(bytes.NewReader(bytes.Clone(m.log[min(off, int64(len(m.log))):]))), nil
+}
+
+// readAll returns the whole audit log of s.
+func readAll(s store) ([]byte, error) {
+	r, err := s.readLog(0)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
 }
 
 func (m *memStore) appendLog(data []byte) error {
@@ -186,7 +197,7 @@ func TestStoreContract(t *testing.T) {
 			if _, err := s.read("node.state"); !errors.Is(err, os.ErrNotExist) {
 				t.Fatalf("read of a missing file: %v", err)
 			}
-			if data, err := s.readLog(); err != nil || len(data) != 0 {
+			if data, err := readAll(s); err != nil || len(data) != 0 {
 				t.Fatalf("empty log: %q, %v", data, err)
 			}
 			for _, v := range []string{"one", "two"} {
@@ -204,8 +215,19 @@ func TestStoreContract(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.appendLog([]byte("g"))
-			if data, _ := s.readLog(); string(data) != "abcdg" {
+			if data, _ := readAll(s); string(data) != "abcdg" {
 				t.Fatalf("log %q, want abcdg", data)
+			}
+			for off, want := range map[int64]string{0: "abcdg", 3: "dg", 5: "", 9: ""} {
+				r, err := s.readLog(off)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data, err := io.ReadAll(r)
+				r.Close()
+				if err != nil || string(data) != want {
+					t.Fatalf("log from %d: %q, %v; want %q", off, data, err, want)
+				}
 			}
 			if err := s.destroy("epoch-1.key"); err != nil {
 				t.Fatal(err)
