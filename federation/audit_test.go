@@ -123,6 +123,16 @@ func TestAuditTampering(t *testing.T) {
 	if rep, err := VerifyAudit(dir, node.cfg.ID, pub); err != nil || !rep.Torn {
 		t.Errorf("torn tail: %+v, %v", rep, err)
 	}
+	// A directory without a log is an error, not "0 records". Regression:
+	// a wrong or missing state directory verified.
+	for _, d := range []string{t.TempDir(), filepath.Join(t.TempDir(), "missing")} {
+		if _, err := VerifyAudit(d, node.cfg.ID, pub); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("no audit log: %v", err)
+		}
+		if _, err := ReadAudit(d, node.cfg.ID, pub); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("no audit log, read: %v", err)
+		}
+	}
 	// No record holds an indicator value.
 	if bytes.Contains(logData, []byte("example.org")) {
 		t.Error("the audit log holds an indicator")

@@ -36,9 +36,14 @@ type AuditReport struct {
 // the first edit, deletion, insertion or reordering is. It reads the log
 // as a stream, in memory that does not grow with its length. It only
 // reads dir, and takes no lock: beside a running node, it may report a
-// torn last record, an append in progress.
+// torn last record, an append in progress. A directory without an audit
+// log (no node ever started there, or it is not a state directory) is an
+// error wrapping os.ErrNotExist.
 func VerifyAudit(dir, nodeID string, identity ed25519.PublicKey) (AuditReport, error) {
 	sc, err := scanAudit(readFS(dir), nodeID, identity, nil)
+	if err == nil && !sc.hasHead {
+		err = fmt.Errorf("federation: no audit log in %s (no %s): %w", dir, auditHeadFile, os.ErrNotExist)
+	}
 	return sc.report, err
 }
 
@@ -46,7 +51,10 @@ func VerifyAudit(dir, nodeID string, identity ed25519.PublicKey) (AuditReport, e
 // VerifyAudit.
 func ReadAudit(dir, nodeID string, identity ed25519.PublicKey) ([]AuditRecord, error) {
 	var recs []AuditRecord
-	_, err := scanAudit(readFS(dir), nodeID, identity, func(r AuditRecord) { recs = append(recs, r) })
+	sc, err := scanAudit(readFS(dir), nodeID, identity, func(r AuditRecord) { recs = append(recs, r) })
+	if err == nil && !sc.hasHead {
+		err = fmt.Errorf("federation: no audit log in %s (no %s): %w", dir, auditHeadFile, os.ErrNotExist)
+	}
 	return recs, err
 }
 
@@ -165,9 +173,10 @@ func readHead(s store, nodeID string, identity ed25519.PublicKey) (*signedHead, 
 
 // An auditScan is what verifying a log found.
 type auditScan struct {
-	report AuditReport
-	cp     checkpoint // after the last complete record
-	headOK bool       // audit.head is of the current type and covers every record
+	report  AuditReport
+	cp      checkpoint // after the last complete record
+	hasHead bool       // there is an audit.head (which verified)
+	headOK  bool       // audit.head is of the current type and covers every record
 }
 
 // scanAudit verifies the audit log of s from the genesis, record by record
@@ -214,7 +223,7 @@ func scanAudit(s store, nodeID string, identity ed25519.PublicKey, each func(Aud
 	case head.legacy && atHead.hash != head.cp.hash, !head.legacy && *atHead != head.cp:
 		return sc, &AuditError{Record: max(head.cp.seq, 1) - 1, Offset: atHead.end, Reason: "record does not match the signed head"}
 	}
-	sc.report.Signed = head.cp.seq
+	sc.report.Signed, sc.hasHead = head.cp.seq, true
 	sc.headOK = !head.legacy && head.cp.seq == sc.cp.seq
 	return sc, nil
 }
@@ -233,7 +242,7 @@ func scanFromHead(s store, nodeID string, identity ed25519.PublicKey) (auditScan
 	if head == nil || head.legacy {
 		return scanAudit(s, nodeID, identity, nil)
 	}
-	sc := auditScan{cp: head.cp}
+	sc := auditScan{cp: head.cp, hasHead: true}
 	if head.cp.seq == 0 && head.cp.hash != start(nodeID).hash {
 		return sc, &AuditError{Record: 0, Reason: "audit.head is not the head of this node's log"}
 	}
