@@ -526,3 +526,40 @@ func TestAuditHeadWrittenAnyway(t *testing.T) {
 		t.Fatalf("restart: %+v, %v", sum, err)
 	}
 }
+
+// BenchmarkAuditAppend appends records to an audit log on disk from 1, 16
+// and 64 goroutines at once, as that many requests in flight do, and
+// reports the appends per second and the log writes (fsyncs) per append.
+func BenchmarkAuditAppend(b *testing.B) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	for _, conc := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("concurrent=%d", conc), func(b *testing.B) {
+			fs, err := openFS(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer fs.close()
+			s := &slowStore{store: fs}
+			a, _, err := openAudit(s, "node", key)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for range conc {
+				wg.Go(func() {
+					for next.Add(1) <= int64(b.N) {
+						if err := a.append(AuditRecord{Time: time.Now(), Type: AuditRefusal, Partner: "agency-1", Epoch: 1, Detail: "budget"}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+			b.ReportMetric(float64(s.appends.Load())/float64(b.N), "writes/append")
+		})
+	}
+}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package federation
 
 import (
@@ -14,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -54,8 +57,9 @@ func genAuditLog(t testing.TB, dir, nodeID string, key ed25519.PrivateKey, n int
 //	FEDMATCH_AUDIT_FIGURES=10000,100000,1000000 go test -run '^TestAuditFigures$' -v -timeout 30m ./federation
 //
 // Each measurement runs in a child process (this test binary, with
-// TestAuditFiguresChild selected), which reports its time, the bytes it
-// allocated and its peak heap (sampled every millisecond); the parent
+// TestAuditFiguresChild selected), which reports its time, the CPU time
+// it used, the bytes it allocated and its peak heap (sampled every
+// millisecond); the child
 // reports its peak RSS too.
 func TestAuditFigures(t *testing.T) {
 	list := os.Getenv("FEDMATCH_AUDIT_FIGURES")
@@ -63,7 +67,7 @@ func TestAuditFigures(t *testing.T) {
 		t.Skip("set FEDMATCH_AUDIT_FIGURES to a list of sizes")
 	}
 	key := figuresKey()
-	t.Logf("%9s %10s | %-44s | %-44s", "records", "log MiB", "start (openAudit): time, alloc, peak heap, RSS", "VerifyAudit: time, alloc, peak heap, RSS")
+	t.Logf("%9s %10s | %-59s | %-59s", "records", "log MiB", "start (openAudit): time (CPU), alloc, peak heap, peak RSS", "VerifyAudit: time (CPU), alloc, peak heap, peak RSS")
 	for _, f := range strings.Split(list, ",") {
 		n, err := strconv.Atoi(f)
 		if err != nil {
@@ -86,14 +90,14 @@ func TestAuditFigures(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", op, err, out)
 			}
-			var us, alloc, peak, rss uint64
+			var us, alloc, peak, rss, cpu uint64
 			for _, line := range strings.Split(string(out), "\n") {
 				if strings.HasPrefix(line, "figures ") {
-					fmt.Sscanf(line, "figures %d %d %d %d", &us, &alloc, &peak, &rss)
+					fmt.Sscanf(line, "figures %d %d %d %d %d", &us, &alloc, &peak, &rss, &cpu)
 				}
 			}
-			row += fmt.Sprintf(" | %10v %9.1f MiB %9.1f MiB %7.1f MiB", time.Duration(us)*time.Microsecond,
-				float64(alloc)/(1<<20), float64(peak)/(1<<20), float64(rss)/1024)
+			row += fmt.Sprintf(" | %10v (CPU %10v) %9.1f MiB %9.1f MiB %7.1f MiB", time.Duration(us)*time.Microsecond,
+				time.Duration(cpu)*time.Microsecond, float64(alloc)/(1<<20), float64(peak)/(1<<20), float64(rss)/1024)
 		}
 		t.Log(row)
 	}
@@ -130,6 +134,7 @@ func TestAuditFiguresChild(t *testing.T) {
 			}
 		}
 	}()
+	cpu0 := cpuTime()
 	start := time.Now()
 	switch os.Getenv("FEDMATCH_FIGURES_OP") {
 	case "open":
@@ -149,11 +154,18 @@ func TestAuditFiguresChild(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
 	close(stop)
 	<-done
 	runtime.ReadMemStats(&m1)
-	fmt.Printf("figures %d %d %d %d\n", elapsed.Microseconds(), m1.TotalAlloc-m0.TotalAlloc, peak.Load(), peakRSS())
+	fmt.Printf("figures %d %d %d %d %d\n", elapsed.Microseconds(), m1.TotalAlloc-m0.TotalAlloc, peak.Load(), peakRSS(), cpu.Microseconds())
+}
+
+// cpuTime returns the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakRSS returns the process's peak resident set in KiB (VmHWM, Linux
