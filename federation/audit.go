@@ -6,7 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,18 +23,56 @@ import (
 //	          SHA-256("fedmatch-v1 audit log" || node ID)
 //	signature = Ed25519(identity, "fedmatch-v1 audit record" || hash)
 //
-// audit.head, rewritten after every append, holds the last sequence number
-// and hash, signed, so that a log cut short is detected too. Records carry
-// counts, partner IDs, kinds and key IDs, never an indicator value or a
-// secret.
+// audit.head, a state file (statefile.go) of type 6, is the signed head of
+// the log, and a checkpoint of it: the number of records, the chain hash
+// of the last one, the offset where it ends, and what a node needs to know
+// of all the records at start (the highest epoch with a rotation record,
+// the two highest with evaluation records; 0 for none):
+//
+//	head      = seq:u64 hash[32] end:u64 rotated:u64 evaluated:u64
+//	            evaluatedBefore:u64 signature[64]
+//	signature = Ed25519(identity, "fedmatch-v1 audit checkpoint" ||
+//	            idLen:u8 || node ID || head before its signature)
+//
+// Earlier versions wrote a head of type 5 (seq:u64 hash[32] signature[64],
+// signed over "fedmatch-v1 audit head" || idLen:u8 || node ID || seq ||
+// hash), without the offset and the summary; it is still read, and a node
+// starting on it verifies the log from the genesis once and replaces it.
+//
+// Appends are committed in groups: the records appended while a group is
+// being written wait, and are then written together, with one write and
+// one fsync of the log followed by one rewrite of the head (temporary
+// file, fsync, rename, directory fsync); each append returns only once its
+// group is durable. The head is written after the records it covers are
+// durable, so it is never ahead of the log: a crash leaves a log that ends
+// at its head, or continues past it with records of one group that no
+// append acknowledged, the last of which may be torn. A group that fails
+// fails every append in it, and leaves the log and its head as they were.
+//
+// [VerifyAudit] reads the whole log as a stream, from the genesis, checking
+// every record's chain hash, signature and sequence number, and the head:
+// it finds any edit, deletion, insertion or reordering, and a log cut short
+// of its head. A node's start verifies a bounded amount, whatever the
+// log's length: the head's signature; that the log holds, where the head
+// says record seq-1 ends, that record's hash and a valid signature over
+// it; and every record after it (those of one group at most), cutting a
+// torn last one. It takes the records the head covers on the head's
+// signature; an edit to them is for VerifyAudit to find.
+//
+// Records carry counts, partner IDs, kinds and key IDs, never an indicator
+// value or a secret.
 
 const (
 	auditFile      = "audit.log"
 	auditHeadFile  = "audit.head"
 	labelAuditLog  = "fedmatch-v1 audit log"
 	labelAuditRec  = "fedmatch-v1 audit record"
-	labelAuditHead = "fedmatch-v1 audit head"
+	labelAuditHead = "fedmatch-v1 audit head" // the head of type 5, read only
+	labelAuditCP   = "fedmatch-v1 audit checkpoint"
 	maxAuditRecord = 4096
+	auditTrailer   = 32 + 64 // a record's hash and signature
+	// maxAuditGroup bounds the records committed in one write.
+	maxAuditGroup = 1024
 )
 
 // An AuditType is the kind of an audit record. The values are on disk; do
@@ -153,261 +191,169 @@ func chain(prev [32]byte, payload []byte) [32]byte {
 	return out
 }
 
-func headMessage(nodeID string, seq uint64, hash [32]byte) []byte {
-	b := []byte(labelAuditHead)
-	b = append(b, byte(len(nodeID)))
-	b = append(b, nodeID...)
-	b = binary.BigEndian.AppendUint64(b, seq)
-	return append(b, hash[:]...)
+// appendRecord encodes r as the record after the checkpoint c, signed with
+// key, appends it to b, and moves c past it.
+func (c *checkpoint) appendRecord(b []byte, r AuditRecord, key ed25519.PrivateKey) []byte {
+	r.Seq = c.seq
+	p := r.payload()
+	hash := chain(c.hash, p)
+	start := len(b)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(p)))
+	b = append(b, p...)
+	b = append(b, hash[:]...)
+	b = append(b, ed25519.Sign(key, append([]byte(labelAuditRec), hash[:]...))...)
+	c.add(&r, hash, len(b)-start)
+	return b
 }
 
-// An AuditError locates a verification failure of the audit log.
-type AuditError struct {
-	Record uint64 // sequence number expected at the failure
-	Offset int64  // byte offset of the failing record in audit.log
-	Reason string
-}
-
-func (e *AuditError) Error() string {
-	return fmt.Sprintf("federation: audit log: record %d (offset %d): %s", e.Record, e.Offset, e.Reason)
-}
-
-// AuditReport summarises a verified audit log.
-type AuditReport struct {
-	Records uint64 // records in the log
-	Signed  uint64 // records covered by the signed head
-	Torn    bool   // the log ends in an incomplete record (a crash during an append)
-}
-
-// auditLog appends records to a store's audit log.
+// auditLog appends records to a store's audit log, in groups (see the
+// comment at the top of this file).
 type auditLog struct {
-	mu     sync.Mutex
 	s      store
 	nodeID string
 	key    ed25519.PrivateKey
-	seq    uint64 // next sequence number
-	last   [32]byte
-	closed bool
+
+	mu      sync.Mutex
+	idle    sync.Cond      // broadcast when writing becomes false
+	head    checkpoint     // the log as committed, and its head
+	queue   []*auditWaiter // appends waiting for the next group
+	writing bool           // an append is committing a group
+	closed  bool
+	broken  error // why appends fail until the node restarts: a group that failed could not be undone
 }
 
-// VerifyAudit checks the audit log in dir: every record's chain hash,
-// signature and sequence number, and the signed head, which catches a log
-// cut short. It returns an *AuditError saying where the first edit,
-// deletion, insertion or reordering is. It only reads dir, and takes no
-// lock.
-func VerifyAudit(dir, nodeID string, identity ed25519.PublicKey) (AuditReport, error) {
-	sc, err := scanAudit(readFS(dir), nodeID, identity, nil)
-	return sc.report, err
+// An auditWaiter is an append waiting for its group.
+type auditWaiter struct {
+	rec  AuditRecord
+	done chan error // its group's outcome, or errYourTurn
 }
 
-// ReadAudit returns the records of the audit log in dir, verified as by
-// VerifyAudit.
-func ReadAudit(dir, nodeID string, identity ed25519.PublicKey) ([]AuditRecord, error) {
-	var recs []AuditRecord
-	_, err := scanAudit(readFS(dir), nodeID, identity, func(r AuditRecord) { recs = append(recs, r) })
-	return recs, err
-}
+// errYourTurn tells a waiting append to commit the next group itself.
+var errYourTurn = errors.New("federation: audit log: commit the next group")
 
-// An auditScan is what verifying a log found: the report, where the
-// complete records end, and the chain hash of the last one.
-type auditScan struct {
-	report AuditReport
-	end    int64
-	last   [32]byte
-}
-
-// scanAudit verifies the audit log of s, record by record (calling each,
-// if not nil, with each verified record) and against its signed head.
-func scanAudit(s store, nodeID string, identity ed25519.PublicKey, each func(AuditRecord)) (auditScan, error) {
-	data, err := s.readLog()
-	if err != nil {
-		return auditScan{last: genesis(nodeID)}, err
-	}
-	sc, err := scanRecords(data, nodeID, identity, each)
-	if err != nil {
-		return sc, err
-	}
-	sc.report.Signed, err = checkHead(s, data, nodeID, identity, sc)
-	return sc, err
-}
-
-// scanRecords verifies the records of a log: chain hashes, signatures,
-// sequence numbers. An incomplete last record is reported as torn.
-func scanRecords(data []byte, nodeID string, identity ed25519.PublicKey, each func(AuditRecord)) (auditScan, error) {
-	sc := auditScan{last: genesis(nodeID)}
-	for int(sc.end) < len(data) {
-		off := int(sc.end)
-		fail := func(reason string) (auditScan, error) {
-			return sc, &AuditError{Record: sc.report.Records, Offset: sc.end, Reason: reason}
-		}
-		if len(data)-off < 4 {
-			sc.report.Torn = true
-			break
-		}
-		n := int(binary.BigEndian.Uint32(data[off:]))
-		if n > maxAuditRecord {
-			return fail("length field out of range")
-		}
-		if len(data)-off < 4+n+32+64 {
-			sc.report.Torn = true
-			break
-		}
-		payload := data[off+4 : off+4+n]
-		var hash [32]byte
-		copy(hash[:], data[off+4+n:])
-		sig := data[off+4+n+32 : off+4+n+32+64]
-		if chain(sc.last, payload) != hash {
-			return fail("hash chain broken (the record or one before it was edited, removed or inserted)")
-		}
-		if !ed25519.Verify(identity, append([]byte(labelAuditRec), hash[:]...), sig) {
-			return fail("signature does not verify")
-		}
-		r, ok := parseAuditPayload(payload)
-		if !ok {
-			return fail("malformed record")
-		}
-		if r.Seq != sc.report.Records {
-			return fail(fmt.Sprintf("sequence number %d out of order", r.Seq))
-		}
-		if each != nil {
-			each(r)
-		}
-		sc.last = hash
-		sc.report.Records++
-		sc.end += int64(4 + n + 32 + 64)
-	}
-	return sc, nil
-}
-
-// checkHead checks the signed head against the verified records of data:
-// the log must reach it, and agree with it. It returns the number of
-// records the head covers.
-func checkHead(s store, data []byte, nodeID string, identity ed25519.PublicKey, sc auditScan) (uint64, error) {
-	head, err := readState(s, auditHeadFile, stateAuditHead)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		if sc.report.Records > 0 {
-			return 0, &AuditError{Record: 0, Offset: 0, Reason: "audit.head is missing"}
-		}
-		return 0, nil
-	case err != nil:
-		return 0, err
-	}
-	hs := cryptobyte.String(head)
-	var seq uint64
-	var hash, sig []byte
-	if !hs.ReadUint64(&seq) || !hs.ReadBytes(&hash, 32) || !hs.ReadBytes(&sig, 64) || !hs.Empty() {
-		return 0, fmt.Errorf("%w: audit.head", ErrCorruptState)
-	}
-	var h [32]byte
-	copy(h[:], hash)
-	if !ed25519.Verify(identity, headMessage(nodeID, seq, h), sig) {
-		return 0, &AuditError{Record: seq, Reason: "audit.head signature does not verify"}
-	}
-	if seq > sc.report.Records {
-		return 0, &AuditError{Record: sc.report.Records, Offset: sc.end,
-			Reason: fmt.Sprintf("log ends at %d records, the signed head says %d: records were removed", sc.report.Records, seq)}
-	}
-	// The head's hash must be the chain hash of record seq-1.
-	if seq > 0 && chainAt(data, nodeID, seq) != h {
-		return 0, &AuditError{Record: seq - 1, Reason: "record does not match the signed head"}
-	}
-	return seq, nil
-}
-
-// chainAt returns the chain hash after the first n records of data, which
-// were verified already.
-func chainAt(data []byte, nodeID string, n uint64) [32]byte {
-	last := genesis(nodeID)
-	off := 0
-	for range n {
-		l := int(binary.BigEndian.Uint32(data[off:]))
-		copy(last[:], data[off+4+l:])
-		off += 4 + l + 32 + 64
-	}
-	return last
-}
-
-// auditSummary is what a node needs to know of its log at start.
-type auditSummary struct {
-	records   uint64
-	recovered string          // what was repaired (a torn last record)
-	rotated   uint64          // the highest epoch with a rotation record
-	evaluated map[uint64]bool // epochs with evaluation records
-}
-
-// openAudit verifies the log of s and opens it for appending. An
-// incomplete last record (a crash during an append, which was therefore
-// never acknowledged) is cut off, and reported in the summary.
-func openAudit(s store, nodeID string, key ed25519.PrivateKey) (*auditLog, auditSummary, error) {
-	sum := auditSummary{evaluated: map[uint64]bool{}}
-	sc, err := scanAudit(s, nodeID, key.Public().(ed25519.PublicKey), func(r AuditRecord) {
-		switch r.Type {
-		case AuditRotation:
-			sum.rotated = max(sum.rotated, r.Epoch)
-		case AuditEvaluation:
-			sum.evaluated[r.Epoch] = true
-		}
-	})
-	if err != nil {
-		return nil, sum, err
-	}
-	sum.records = sc.report.Records
-	if sc.report.Torn {
-		if err := s.truncateLog(sc.end); err != nil {
-			return nil, sum, err
-		}
-		sum.recovered = "cut an incomplete last audit record"
-	}
-	a := &auditLog{s: s, nodeID: nodeID, key: key, seq: sc.report.Records, last: sc.last}
-	if sc.report.Signed != sc.report.Records || sc.report.Records == 0 {
-		// Records appended before a crash could write the head are signed
-		// records of this node: sign the head again. An empty log gets its
-		// head before its first record, so that a crash between that
-		// record and its head leaves a head behind, not a log without one.
-		if err := a.writeHead(); err != nil {
-			return nil, sum, err
-		}
-	}
-	return a, sum, nil
+func newAuditLog(s store, nodeID string, key ed25519.PrivateKey, head checkpoint) *auditLog {
+	a := &auditLog{s: s, nodeID: nodeID, key: key, head: head}
+	a.idle.L = &a.mu
+	return a
 }
 
 // append writes a record, durably, and updates the signed head. If it
 // fails, the log is as it was and the record can be appended again.
+// Concurrent appends share one write, one fsync and one head (group
+// commit): the first commits the group, and hands the next one, made of
+// the appends that arrived meanwhile, to the first of them.
 func (a *auditLog) append(r AuditRecord) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return errClosed
-	}
 	if len(r.Partner) > 255 || len(r.Detail) > 1024 {
 		return errors.New("federation: audit record field too long")
 	}
-	r.Seq = a.seq
-	p := r.payload()
-	hash := chain(a.last, p)
-	b := binary.BigEndian.AppendUint32(nil, uint32(len(p)))
-	b = append(b, p...)
-	b = append(b, hash[:]...)
-	b = append(b, ed25519.Sign(a.key, append([]byte(labelAuditRec), hash[:]...))...)
-	if err := a.s.appendLog(b); err != nil {
-		return fmt.Errorf("federation: audit log: %w", err)
+	w := &auditWaiter{rec: r, done: make(chan error, 1)}
+	a.mu.Lock()
+	if err := a.usable(); err != nil {
+		a.mu.Unlock()
+		return err
 	}
-	a.seq++
-	a.last = hash
-	return a.writeHead()
+	a.queue = append(a.queue, w)
+	lead := !a.writing
+	a.writing = true
+	a.mu.Unlock()
+	if lead {
+		a.commit()
+	}
+	for {
+		err := <-w.done
+		if err != errYourTurn {
+			return err
+		}
+		a.commit()
+	}
 }
 
-func (a *auditLog) writeHead() error {
-	sig := ed25519.Sign(a.key, headMessage(a.nodeID, a.seq, a.last))
-	b := binary.BigEndian.AppendUint64(nil, a.seq)
-	b = append(b, a.last[:]...)
-	return writeState(a.s, auditHeadFile, stateAuditHead, append(b, sig...))
+// usable says why appends fail, if they do; a.mu is held.
+func (a *auditLog) usable() error {
+	switch {
+	case a.closed:
+		return errClosed
+	case a.broken != nil:
+		return a.broken
+	}
+	return nil
 }
 
-// close makes later appends fail; the store is the node's to close.
+// commit writes the next group, the first appends of the queue, gives each
+// its outcome, and hands the rest of the queue on. The caller's append is
+// the first of the queue, so it is in the group.
+func (a *auditLog) commit() {
+	a.mu.Lock()
+	n := min(len(a.queue), maxAuditGroup)
+	group := a.queue[:n:n]
+	a.queue = slices.Clone(a.queue[n:])
+	from := a.head
+	a.mu.Unlock()
+
+	to, broken, err := a.write(from, group)
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err == nil {
+		a.head = to
+	} else {
+		err = fmt.Errorf("federation: audit log: %w", err)
+	}
+	if broken {
+		a.broken = fmt.Errorf("federation: audit log: a failed append could not be undone, appends fail until the node restarts: %w", err)
+	}
+	for _, w := range group {
+		w.done <- err
+	}
+	if len(a.queue) > 0 && a.usable() == nil {
+		a.queue[0].done <- errYourTurn
+		return
+	}
+	for _, w := range a.queue {
+		w.done <- a.usable()
+	}
+	a.queue = nil
+	a.writing = false
+	a.idle.Broadcast()
+}
+
+// write appends the records of group after from, the log as committed,
+// then the head after them, and returns that head. If it fails, it puts
+// the log and its head back as they were at from; broken says it could
+// not.
+func (a *auditLog) write(from checkpoint, group []*auditWaiter) (to checkpoint, broken bool, err error) {
+	to = from
+	var b []byte
+	for _, w := range group {
+		b = to.appendRecord(b, w.rec, a.key)
+	}
+	if err := a.s.appendLog(b); err != nil {
+		return from, false, err
+	}
+	if err := a.writeHead(to); err != nil {
+		// A failed write may have replaced the head all the same (the
+		// rename done, the directory's fsync failed): the old head goes
+		// back first, then the records, so that the head is never ahead
+		// of the log.
+		if a.writeHead(from) != nil || a.s.truncateLog(from.end) != nil {
+			return from, true, err
+		}
+		return from, false, err
+	}
+	return to, false, nil
+}
+
+func (a *auditLog) writeHead(c checkpoint) error {
+	return writeState(a.s, auditHeadFile, stateAuditCheckpoint, c.sign(a.nodeID, a.key))
+}
+
+// close makes later appends fail, once the group being written, if any,
+// is; the store is the node's to close.
 func (a *auditLog) close() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.closed = true
+	for a.writing {
+		a.idle.Wait()
+	}
 }

@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,26 +47,36 @@ var crashPoints = []string{
 	"after write node.state",    // a rotation committed, not audited
 	"after write budgets",       // a reservation on disk, not acknowledged
 	"after destroy epoch-*.key", // an old key gone, its publisher not yet
-	"after append",              // a record in the log, the head not rewritten
-	"during append",             // a torn record
+	"after append",              // a group of records in the log, the head not rewritten
+	"during append",             // a torn group of records
+	"after truncate #1",         // at start, a torn record cut (tornLog makes one first)
 	"before write audit.head",   // as after append, by another route
 }
 
 // crashingStore is the child's store: it exits the process, as a kill
-// would, the third time it reaches its crash point.
+// would, the third time it reaches its crash point (or the time a final
+// "#n" says).
 type crashingStore struct {
 	store
 	when, op, pattern string // the fields of a crash point
-	reached           int
+	mu                sync.Mutex
+	reached, nth      int
 }
 
 func newCrashingStore(s store, point string) *crashingStore {
-	f := append(strings.Fields(point), "")
-	return &crashingStore{store: s, when: f[0], op: f[1], pattern: f[2]}
+	c := &crashingStore{store: s, nth: 3}
+	f := strings.Fields(point)
+	if n := len(f) - 1; strings.HasPrefix(f[n], "#") {
+		c.nth, _ = strconv.Atoi(f[n][1:])
+		f = f[:n]
+	}
+	f = append(f, "")
+	c.when, c.op, c.pattern = f[0], f[1], f[2]
+	return c
 }
 
 // hit reports whether the operation is the crash point, reached for the
-// third time.
+// time it names.
 func (c *crashingStore) hit(when, op, name string) bool {
 	if when != c.when || op != c.op {
 		return false
@@ -72,8 +84,10 @@ func (c *crashingStore) hit(when, op, name string) bool {
 	if ok, _ := path.Match(c.pattern, name); c.pattern != "" && !ok {
 		return false
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.reached++
-	return c.reached == 3
+	return c.reached == c.nth
 }
 
 // at exits at the crash point.
@@ -103,13 +117,24 @@ func (c *crashingStore) destroy(name string) error {
 
 func (c *crashingStore) appendLog(data []byte) error {
 	if c.hit("during", "append", "") {
-		c.store.appendLog(data[:len(data)/2]) // a torn record
+		// A torn record: the group's first half and a byte, as half of
+		// a group of records of one size may end at a record's end.
+		c.store.appendLog(data[:len(data)/2+1])
 		os.Exit(7)
 	}
 	if err := c.store.appendLog(data); err != nil {
 		return err
 	}
 	c.at("after", "append", "")
+	return nil
+}
+
+func (c *crashingStore) truncateLog(size int64) error {
+	c.at("before", "truncate", "")
+	if err := c.store.truncateLog(size); err != nil {
+		return err
+	}
+	c.at("after", "truncate", "")
 	return nil
 }
 
@@ -170,12 +195,32 @@ func TestCrashChild(t *testing.T) {
 			fmt.Println("fail", err)
 			os.Exit(3)
 		}
-		// Budget reservations, as a partner's requests make them.
+		// Budget reservations, as a partner's requests make them, and
+		// audit records appended concurrently, as the requests of
+		// several partners do: committed in groups.
 		if _, _, err := n.budgets.reserve("peer", n.Epoch(), 7, 1<<30); err != nil {
 			fmt.Println("fail", err)
 			os.Exit(3)
 		}
-		fmt.Printf("ack %d %d\n", n.Epoch(), n.BudgetUsed("peer", n.Epoch()))
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for range 8 {
+			wg.Go(func() {
+				errs <- n.audit.append(AuditRecord{Time: cfg.Now(), Type: AuditRefusal, Partner: "peer", Epoch: n.Epoch(), Detail: "crash test"})
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				fmt.Println("fail", err)
+				os.Exit(3)
+			}
+		}
+		n.audit.mu.Lock()
+		records := n.audit.head.seq
+		n.audit.mu.Unlock()
+		fmt.Printf("ack %d %d %d\n", n.Epoch(), n.BudgetUsed("peer", n.Epoch()), records)
 	}
 }
 
@@ -189,6 +234,9 @@ func TestCrashSafety(t *testing.T) {
 	var lastEpoch uint64
 	var recoveries map[string]int
 	for run := range runs + len(crashPoints) {
+		if run >= runs && crashPoints[run-runs] == "after truncate #1" {
+			tornLog(t, dir)
+		}
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashDirEnv+"="+dir)
 		if run >= runs {
@@ -214,19 +262,23 @@ func TestCrashSafety(t *testing.T) {
 		if run < runs {
 			time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
 			cmd.Process.Kill()
+		} else {
+			// A child that never reaches its crash point is stopped.
+			defer time.AfterFunc(time.Minute, func() { cmd.Process.Kill() }).Stop()
 		}
 		cmd.Wait()
 		if run >= runs && cmd.ProcessState.ExitCode() != 7 {
 			t.Fatalf("run %d: the child did not stop at %q: %v", run, crashPoints[run-runs], cmd.ProcessState)
 		}
-		var ackEpoch, ackUsed uint64
+		var ackEpoch, ackUsed, ackRecords uint64
 		for line := range acks {
 			if strings.HasPrefix(line, "fail") {
 				t.Fatalf("run %d: the child failed: %s", run, line)
 			}
-			if f := strings.Fields(line); len(f) == 3 && f[0] == "ack" {
+			if f := strings.Fields(line); len(f) == 4 && f[0] == "ack" {
 				ackEpoch, _ = strconv.ParseUint(f[1], 10, 64)
 				ackUsed, _ = strconv.ParseUint(f[2], 10, 64)
+				ackRecords, _ = strconv.ParseUint(f[3], 10, 64)
 			}
 		}
 		cfg, err := crashConfig(dir, crashListSize).check(true)
@@ -239,6 +291,10 @@ func TestCrashSafety(t *testing.T) {
 		}
 		var ep uint64
 		ep, recoveries = checkRestart(t, fmt.Sprintf("run %d", run), cfg, s, ackEpoch, ackUsed, true)
+		// Every record acknowledged is in the log.
+		if rep, err := VerifyAudit(dir, cfg.ID, cfg.Identity.Public().(ed25519.PublicKey)); err != nil || rep.Records < ackRecords {
+			t.Fatalf("run %d: %d audit records acknowledged, the log holds %+v (%v)", run, ackRecords, rep, err)
+		}
 		if ep < lastEpoch {
 			t.Fatalf("run %d: epoch went back from %d to %d", run, lastEpoch, ep)
 		}
@@ -248,6 +304,25 @@ func TestCrashSafety(t *testing.T) {
 		t.Errorf("the child made little progress: epoch %d after %d runs", lastEpoch, runs)
 	}
 	t.Logf("%d crashes (%d at random, %d at each crash point), final epoch %d; recoveries in the audit log: %v", runs+len(crashPoints), runs, len(crashPoints), lastEpoch, recoveries)
+}
+
+// tornLog leaves at the end of the audit log in dir the first half of a
+// record, as a crash during an append does.
+func tornLog(t *testing.T, dir string) {
+	data, err := os.ReadFile(filepath.Join(dir, auditFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := auditRecords(data)
+	last := recs[len(recs)-1]
+	f, err := os.OpenFile(filepath.Join(dir, auditFile), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(last[:len(last)/2]); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // checkRestart opens a node on s, as it restarts after a crash or a
@@ -344,10 +419,11 @@ func TestCrashAtEveryStep(t *testing.T) {
 				break // the life was over before operation k
 			}
 			what := fmt.Sprintf("%v at operation %d (%s)", fault, k, at)
-			// A rotation whose audit record failed to append, after which
-			// the node carried on and rotated again, stays unrecorded: the
-			// caller of Rotate got the error.
-			everyRotation := fault == errCrash || at != "append "
+			// A rotation whose audit record failed to append (the record's
+			// write, or its head's, which takes the record back out), after
+			// which the node carried on and rotated again, stays
+			// unrecorded: the caller of Rotate got the error.
+			everyRotation := fault == errCrash || at != "append " && at != "write audit.head"
 			s := m.reopen()
 			checkRestart(t, what, cfg, s, ackEpoch, ackUsed, everyRotation)
 			clk.Advance(2 * time.Hour)

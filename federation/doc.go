@@ -77,8 +77,14 @@
 // evaluations (partner, kind, count, epoch), confirmations (partner,
 // tags, hits) and refusals, hash-chained and signed record by record, with
 // a signed head; [VerifyAudit] detects any edit, deletion, insertion or
-// reordering of records, and a log cut short of its head. It never
-// records an indicator value or a secret, and neither does the logger.
+// reordering of records, and a log cut short of its head, reading the log
+// as a stream. Records that arrive together are written with one fsync,
+// each request answered once its record is durable. The signed head is a
+// checkpoint: New checks it and the records after it, not the whole log,
+// so that a node starts as fast with years of records as with none;
+// finding an edit to the older records is VerifyAudit's work, for an
+// auditor to run. It never records an indicator value or a secret, and
+// neither does the logger.
 // Someone who can write the state directory can still replace the log
 // and its head together by an older pair, or delete both; New refuses to
 // start on a directory whose audit log is empty while other state
@@ -88,9 +94,13 @@
 // State files are written atomically (temporary file, fsync, rename,
 // directory fsync) with mode 0600 in a 0700 directory locked by one node;
 // a file that is foreign, truncated, corrupted or missing while the audit
-// log says it should exist is an error at start, never a silent reset. A
-// node does not protect its state against an administrator of its own
-// host: the identity key can re-sign anything.
+// log says it should exist is an error at start, never a silent reset.
+// The directory must be the node's alone: New refuses one that is a
+// symbolic link, belongs to another user or that others can write, and
+// one that holds a symbolic link or anything but regular files
+// ([ErrUnsafeState]); the node never follows a link there. A node does not
+// protect its state against an administrator of its own host: the
+// identity key can re-sign anything.
 //
 // A querier refuses a filter older than one it has already accepted from
 // the same partner; it remembers that within the process only.

@@ -53,7 +53,8 @@ type epoch struct {
 // New opens the node's state directory, creating it if needed, and loads
 // its state: keys, publishers, budgets, audit log. A corrupted, foreign or
 // inconsistent state file is an error (errors.Is(err, ErrCorruptState) or
-// an *AuditError), never a silent reset. An epoch whose grace period ended
+// an *AuditError), never a silent reset; so is a state directory that is
+// not the node's alone (ErrUnsafeState). An epoch whose grace period ended
 // while the node was down has its key destroyed. Files left by a crash in
 // the middle of a rotation, which the rotation never acknowledged, are
 // removed. An epoch of another suite or mode than the configuration, or

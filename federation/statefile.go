@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // State files share one container, so that a file from another program,
@@ -27,11 +28,12 @@ const (
 type stateType uint8
 
 const (
-	stateNode      stateType = 1 // node.state: epochs
-	stateKey       stateType = 2 // epoch-N.key: an OPRF private key
-	statePublisher stateType = 3 // epoch-N.pub: a publisher's state
-	stateBudgets   stateType = 4 // budgets
-	stateAuditHead stateType = 5 // audit.head: the signed head of the audit log
+	stateNode            stateType = 1 // node.state: epochs
+	stateKey             stateType = 2 // epoch-N.key: an OPRF private key
+	statePublisher       stateType = 3 // epoch-N.pub: a publisher's state
+	stateBudgets         stateType = 4 // budgets
+	stateAuditHead       stateType = 5 // audit.head of earlier versions: read, never written (audit.go)
+	stateAuditCheckpoint stateType = 6 // audit.head: the signed head of the audit log, a checkpoint
 )
 
 func (t stateType) String() string {
@@ -46,6 +48,8 @@ func (t stateType) String() string {
 		return "budgets"
 	case stateAuditHead:
 		return "audit head"
+	case stateAuditCheckpoint:
+		return "audit checkpoint"
 	}
 	return fmt.Sprintf("state type %d", uint8(t))
 }
@@ -56,6 +60,12 @@ var ErrCorruptState = errors.New("federation: corrupt state file")
 
 // ErrStateInUse reports a state directory another node holds.
 var ErrStateInUse = errors.New("federation: state directory in use by another node")
+
+// ErrUnsafeState reports a state directory, or a file in it, that is not
+// the node's alone: a symbolic link, a file that is not a regular file, a
+// directory another user owns or can write. The node refuses to start on
+// it, and the error says what to fix; it never follows such a link.
+var ErrUnsafeState = errors.New("federation: unsafe state directory")
 
 func encodeState(t stateType, payload []byte) []byte {
 	b := make([]byte, 0, stateHeader+len(payload)+stateTrailer)
@@ -68,26 +78,33 @@ func encodeState(t stateType, payload []byte) []byte {
 }
 
 func decodeState(data []byte, want stateType) ([]byte, error) {
+	_, payload, err := decodeStateOf(data, want)
+	return payload, err
+}
+
+// decodeStateOf decodes a state file of any of the types wanted (the
+// first names the file in errors), and says which it is.
+func decodeStateOf(data []byte, wants ...stateType) (stateType, []byte, error) {
 	switch {
 	case len(data) < stateHeader+stateTrailer:
-		return nil, fmt.Errorf("%w: %d bytes, truncated", ErrCorruptState, len(data))
+		return 0, nil, fmt.Errorf("%w: %d bytes, truncated", ErrCorruptState, len(data))
 	case string(data[:4]) != stateMagic:
-		return nil, fmt.Errorf("%w: not a fedmatch state file", ErrCorruptState)
+		return 0, nil, fmt.Errorf("%w: not a fedmatch state file", ErrCorruptState)
 	case data[4] != stateVersion:
-		return nil, fmt.Errorf("%w: version %d, want %d", ErrCorruptState, data[4], stateVersion)
-	case stateType(data[5]) != want:
-		return nil, fmt.Errorf("%w: a %v file where a %v file belongs", ErrCorruptState, stateType(data[5]), want)
+		return 0, nil, fmt.Errorf("%w: version %d, want %d", ErrCorruptState, data[4], stateVersion)
+	case !slices.Contains(wants, stateType(data[5])):
+		return 0, nil, fmt.Errorf("%w: a %v file where a %v file belongs", ErrCorruptState, stateType(data[5]), wants[0])
 	}
 	n := binary.BigEndian.Uint64(data[6:])
 	if n != uint64(len(data)-stateHeader-stateTrailer) {
-		return nil, fmt.Errorf("%w: declares %d payload bytes, holds %d", ErrCorruptState, n, len(data)-stateHeader-stateTrailer)
+		return 0, nil, fmt.Errorf("%w: declares %d payload bytes, holds %d", ErrCorruptState, n, len(data)-stateHeader-stateTrailer)
 	}
 	body := data[:len(data)-stateTrailer]
 	sum := sha256.Sum256(body)
 	if string(sum[:]) != string(data[len(body):]) {
-		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorruptState)
+		return 0, nil, fmt.Errorf("%w: checksum mismatch", ErrCorruptState)
 	}
-	return data[stateHeader:len(body)], nil
+	return stateType(data[5]), data[stateHeader:len(body)], nil
 }
 
 // readState reads and checks a state file. A missing file is

@@ -19,7 +19,9 @@ import (
 // fail or crash at any operation.
 //
 // A store is safe for concurrent use. Every change is durable when its
-// method returns nil.
+// method returns nil. The file-system store opens nothing but regular
+// files of its own directory, and never follows a symbolic link
+// (ErrUnsafeState).
 type store interface {
 	// read returns the content of state file name, or an error wrapping
 	// os.ErrNotExist if there is none. A file larger than maxStateFile
@@ -37,8 +39,11 @@ type store interface {
 	// list returns the names of the state files, in no particular order.
 	list() ([]string, error)
 
-	// readLog returns the whole audit log, empty if there is none.
-	readLog() ([]byte, error)
+	// readLog returns a reader of the audit log from byte off on, which
+	// the caller closes: empty if there is no log, or if it is shorter.
+	// It reads the log as it grows: a reader concurrent with an append
+	// may see part of it.
+	readLog(off int64) (io.ReadCloser, error)
 	// appendLog appends data to the audit log. If it fails, the log is as
 	// it was; if the process dies during it, the log may end in a prefix
 	// of data, a torn tail that truncateLog cuts at the next start.
@@ -56,23 +61,28 @@ type store interface {
 // mode 0700; and audit.log, appended to and synced. A store opened by
 // openFS holds an exclusive lock on the directory (lock_unix.go) until
 // close.
+//
+// The directory must be the node's alone (checkStateDir), and the store
+// opens every file without following a symbolic link (openNoFollow) and
+// refuses anything but a regular file: a link planted as epoch-99.key
+// would otherwise have destroy overwrite its target.
 type fsStore struct {
 	dir      string
 	readOnly bool
 	lock     *os.File // nil when read-only, or where there is no flock
 
-	mu  sync.Mutex // serialises the log's appends and truncations
-	log *os.File   // audit.log, nil when opened read-only
+	mu     sync.Mutex // serialises the log's appends and truncations
+	log    *os.File   // audit.log, nil when opened read-only
+	failed error      // a failed append could not be cut back: the log takes no more
 }
 
 // openFS opens the state directory dir for a node: it creates it if
-// needed, locks it, removes the temporary files of writes a crash cut
-// short, and opens (or creates) the audit log.
+// needed (mode 0700), checks that it is the node's alone, locks it,
+// checks that it holds nothing but regular files and directories,
+// removes the temporary files of writes a crash cut short, and opens (or
+// creates) the audit log.
 func openFS(dir string) (_ *fsStore, err error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
+	if err := prepareStateDir(dir); err != nil {
 		return nil, err
 	}
 	s := &fsStore{dir: dir}
@@ -89,14 +99,76 @@ func openFS(dir string) (_ *fsStore, err error) {
 		return nil, err
 	}
 	for _, e := range entries {
-		if isTemp(e.Name()) {
+		if err := checkEntry(dir, e); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range entries {
+		if isTemp(e.Name()) && e.Type().IsRegular() {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
-	if s.log, err = os.OpenFile(filepath.Join(dir, auditFile), os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+	if s.log, err = s.open(auditFile, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// prepareStateDir creates the state directory dir if there is none, with
+// mode 0700, and checks that it is the node's alone (checkStateDir).
+func prepareStateDir(dir string) error {
+	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		// The umask may have taken bits away; the directory is new and
+		// the node's.
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return err
+		}
+	}
+	return checkStateDir(dir)
+}
+
+// checkEntry refuses an entry of the state directory that is neither a
+// regular file nor a directory (which the store ignores): a symbolic
+// link, a device, a pipe or a socket, which the node did not make.
+func checkEntry(dir string, e os.DirEntry) error {
+	switch t := e.Type(); {
+	case t.IsRegular(), t.IsDir():
+		return nil
+	case t&os.ModeSymlink != 0:
+		return fmt.Errorf("%w: %s is a symbolic link; the node makes none: remove it", ErrUnsafeState, filepath.Join(dir, e.Name()))
+	default:
+		return fmt.Errorf("%w: %s is not a regular file (%v); the node makes none: remove it", ErrUnsafeState, filepath.Join(dir, e.Name()), t)
+	}
+}
+
+// open opens the file name of the state directory, as openRegular.
+func (s *fsStore) open(name string, flag int, perm os.FileMode) (*os.File, error) {
+	return openRegular(filepath.Join(s.dir, name), flag, perm)
+}
+
+// openRegular opens path without following a symbolic link, and refuses
+// anything but a regular file.
+func openRegular(path string, flag int, perm os.FileMode) (*os.File, error) {
+	f, err := openNoFollow(path, flag, perm)
+	if err != nil {
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%w: %s is a symbolic link; the node makes none: remove it", ErrUnsafeState, path)
+		}
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s is not a regular file (%v); the node makes none: remove it", ErrUnsafeState, path, fi.Mode().Type())
+	}
+	return f, nil
 }
 
 // readFS returns a store on dir for reading only: no lock is taken and
@@ -114,7 +186,7 @@ var errReadOnly = errors.New("federation: state directory opened for reading onl
 
 func (s *fsStore) read(name string) ([]byte, error) {
 	path := filepath.Join(s.dir, name)
-	f, err := os.Open(path)
+	f, err := s.open(name, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +248,7 @@ func (s *fsStore) destroy(name string) error {
 		return errReadOnly
 	}
 	path := filepath.Join(s.dir, name)
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	f, err := s.open(name, os.O_WRONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -201,7 +273,8 @@ func (s *fsStore) destroy(name string) error {
 	return s.syncDir()
 }
 
-// list leaves out the audit log, the lock and temporary files.
+// list leaves out the audit log, the lock, temporary files and
+// directories, and refuses anything else that is not a regular file.
 func (s *fsStore) list() ([]string, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -209,6 +282,9 @@ func (s *fsStore) list() ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
+		if err := checkEntry(s.dir, e); err != nil {
+			return nil, err
+		}
 		if name := e.Name(); !e.IsDir() && name != auditFile && name != lockFile && !isTemp(name) {
 			names = append(names, name)
 		}
@@ -224,12 +300,14 @@ func (s *fsStore) writable() error {
 		return errReadOnly
 	case s.log == nil:
 		return os.ErrClosed
+	case s.failed != nil:
+		return s.failed
 	}
 	return nil
 }
 
 func (s *fsStore) syncDir() error {
-	d, err := os.Open(s.dir)
+	d, err := openNoFollow(s.dir, os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}
@@ -237,17 +315,26 @@ func (s *fsStore) syncDir() error {
 	return d.Sync()
 }
 
-func (s *fsStore) readLog() ([]byte, error) {
-	data, err := os.ReadFile(filepath.Join(s.dir, auditFile))
+func (s *fsStore) readLog(off int64) (io.ReadCloser, error) {
+	f, err := s.open(auditFile, os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return io.NopCloser(strings.NewReader("")), nil
 	}
-	return data, err
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // appendLog writes at the end of the log and syncs; a failed write or
 // sync (a full disk) is cut back, so that no part of a record stays
-// behind to break the chain of every later one.
+// behind to break the chain of every later one. If the cut fails too, the
+// log takes no more appends until the store is opened again: the next
+// start cuts the torn tail as after a crash.
 func (s *fsStore) appendLog(data []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -259,8 +346,12 @@ func (s *fsStore) appendLog(data []byte) error {
 		return err
 	}
 	undo := func(err error) error {
-		if terr := s.log.Truncate(end); terr == nil {
-			s.log.Seek(end, io.SeekStart)
+		if terr := s.log.Truncate(end); terr != nil {
+			s.failed = fmt.Errorf("federation: audit log: a failed append could not be cut back (%v): %w", terr, err)
+			return err
+		}
+		if _, serr := s.log.Seek(end, io.SeekStart); serr != nil {
+			s.failed = serr
 		}
 		return err
 	}

@@ -34,13 +34,13 @@ func TestFSAppendShortWrite(t *testing.T) {
 	if err == nil {
 		t.Fatal("an append beyond the file size limit succeeded")
 	}
-	if data, _ := s.readLog(); string(data) != "first record|" {
+	if data, _ := readAll(s); string(data) != "first record|" {
 		t.Fatalf("after a short write the log holds %q", data)
 	}
 	if err := s.appendLog([]byte("second record|")); err != nil {
 		t.Fatal(err)
 	}
-	if data, _ := s.readLog(); string(data) != "first record|second record|" {
+	if data, _ := readAll(s); string(data) != "first record|second record|" {
 		t.Fatalf("log %q", data)
 	}
 }

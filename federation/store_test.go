@@ -2,8 +2,10 @@ package federation
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -103,13 +105,23 @@ func (m *memStore) list() ([]string, error) {
 	return slices.Collect(maps.Keys(m.files)), nil
 }
 
-func (m *memStore) readLog() ([]byte, error) {
+func (m *memStore) readLog(off int64) (io.ReadCloser, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.dead {
 		return nil, errCrash
 	}
-	return bytes.Clone(m.log), nil
+	return io.NopCloser(bytes.NewReader(bytes.Clone(m.log[min(off, int64(len(m.log))):]))), nil
+}
+
+// readAll returns the whole audit log of s.
+func readAll(s store) ([]byte, error) {
+	r, err := s.readLog(0)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
 }
 
 func (m *memStore) appendLog(data []byte) error {
@@ -185,7 +197,7 @@ func TestStoreContract(t *testing.T) {
 			if _, err := s.read("node.state"); !errors.Is(err, os.ErrNotExist) {
 				t.Fatalf("read of a missing file: %v", err)
 			}
-			if data, err := s.readLog(); err != nil || len(data) != 0 {
+			if data, err := readAll(s); err != nil || len(data) != 0 {
 				t.Fatalf("empty log: %q, %v", data, err)
 			}
 			for _, v := range []string{"one", "two"} {
@@ -203,8 +215,19 @@ func TestStoreContract(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.appendLog([]byte("g"))
-			if data, _ := s.readLog(); string(data) != "abcdg" {
+			if data, _ := readAll(s); string(data) != "abcdg" {
 				t.Fatalf("log %q, want abcdg", data)
+			}
+			for off, want := range map[int64]string{0: "abcdg", 3: "dg", 5: "", 9: ""} {
+				r, err := s.readLog(off)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data, err := io.ReadAll(r)
+				r.Close()
+				if err != nil || string(data) != want {
+					t.Fatalf("log from %d: %q, %v; want %q", off, data, err, want)
+				}
 			}
 			if err := s.destroy("epoch-1.key"); err != nil {
 				t.Fatal(err)
@@ -302,5 +325,102 @@ func TestFSDestroyOverwrites(t *testing.T) {
 	}
 	if len(got) != len(data) || bytes.IndexFunc(got, func(r rune) bool { return r != 0 }) >= 0 {
 		t.Fatalf("the destroyed file still holds data (%d bytes)", len(got))
+	}
+}
+
+// TestPlantedSymlink: a symbolic link in the state directory is refused,
+// and what it points to is left untouched, by New and by every store
+// operation. Regression: a link planted as epoch-99.key, pointing outside
+// the state directory, made New "destroy" (overwrite with zeros) its
+// target.
+func TestPlantedSymlink(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	cfg := crashConfig(dir, 5)
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Publish(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	target := filepath.Join(t.TempDir(), "precious")
+	const content = "not the node's to overwrite"
+	untouched := func(what string) {
+		t.Helper()
+		if data, err := os.ReadFile(target); err != nil || string(data) != content {
+			t.Fatalf("%s: the link's target holds %q, %v", what, data, err)
+		}
+	}
+	for _, name := range []string{"epoch-99.key", keyFile(1), nodeStateFile, budgetsFile, auditHeadFile, auditFile, lockFile} {
+		os.WriteFile(target, []byte(content), 0o600)
+		path := filepath.Join(dir, name)
+		saved := path + ".saved"
+		os.Rename(path, saved)
+		if err := os.Symlink(target, path); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := New(cfg); !errors.Is(err, ErrUnsafeState) || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s a symbolic link: New: %v", name, err)
+		}
+		untouched("New with " + name + " a link")
+		os.Remove(path)
+		os.Rename(saved, path)
+	}
+	// The store's operations, on a link made after it was opened.
+	s, err := openFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	link := filepath.Join(dir, "epoch-99.key")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.destroy("epoch-99.key"); !errors.Is(err, ErrUnsafeState) {
+		t.Errorf("destroy of a link: %v", err)
+	}
+	if _, err := s.read("epoch-99.key"); !errors.Is(err, ErrUnsafeState) {
+		t.Errorf("read of a link: %v", err)
+	}
+	if _, err := s.list(); !errors.Is(err, ErrUnsafeState) {
+		t.Errorf("list with a link: %v", err)
+	}
+	untouched("the store's operations")
+	// write replaces the link itself, never its target.
+	if err := s.write("epoch-99.key", []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	untouched("write over a link")
+	if fi, err := os.Lstat(link); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("after write: %v, %v", fi, err)
+	}
+	if _, err := VerifyAudit(dir, cfg.ID, cfg.Identity.Public().(ed25519.PublicKey)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStateDirSymlink: a state directory that is a symbolic link is
+// refused (whoever can change the link can change the node's state), as
+// is one that is not a directory.
+func TestStateDirSymlink(t *testing.T) {
+	real := filepath.Join(t.TempDir(), "state")
+	if err := os.Mkdir(real, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(crashConfig(link, 5)); !errors.Is(err, ErrUnsafeState) || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("a state directory that is a link: %v", err)
+	}
+	if entries, _ := os.ReadDir(real); len(entries) != 0 {
+		t.Errorf("the link's target was written: %v", entries)
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o600)
+	if _, err := New(crashConfig(file, 5)); !errors.Is(err, ErrUnsafeState) {
+		t.Errorf("a state directory that is a file: %v", err)
 	}
 }
