@@ -2,6 +2,7 @@ package federation
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -88,22 +89,32 @@ func TestBudgetsConcurrent(t *testing.T) {
 			t.Errorf("client-%d: %d used, want %d", j, used, granted*batch)
 		}
 	}
-	// The audit log counts exactly the granted evaluations and refusals.
+	// The audit log counts exactly the granted evaluations and refusals,
+	// the refusals in one record per partner (Maintain records them).
+	if err := target.Maintain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	recs, err := ReadAudit(target.cfg.StateDir, target.cfg.ID, target.cfg.Identity.Public().(ed25519.PublicKey))
 	if err != nil {
 		t.Fatal(err)
 	}
-	evals, refusals := 0, 0
+	evals, refusals, refusalRecs := 0, 0, map[string]int{}
 	for _, r := range recs {
 		switch r.Type {
 		case AuditEvaluation:
 			evals++
 		case AuditRefusal:
-			refusals++
+			refusals += int(r.Count)
+			refusalRecs[r.Partner]++
 		}
 	}
-	if evals != partners*granted || refusals != partners*(requests-granted) {
-		t.Errorf("audit: %d evaluations, %d refusals", evals, refusals)
+	if evals != partners*granted || refusals != partners*(requests-granted) || len(refusalRecs) != partners {
+		t.Errorf("audit: %d evaluations, %d refusals of %d partners", evals, refusals, len(refusalRecs))
+	}
+	for p, n := range refusalRecs {
+		if n != 1 {
+			t.Errorf("%s: %d refusal records, want 1", p, n)
+		}
 	}
 
 	// After a restart the budgets are as they were, and still spent.

@@ -31,6 +31,7 @@ type Node struct {
 	store   store
 	audit   *auditLog
 	budgets *budgets
+	srv     *serverState // limits, fairness and refusal counts of the server
 
 	opMu   sync.Mutex // serialises publication, rotation and destruction
 	closed atomic.Bool
@@ -82,7 +83,8 @@ func newNode(cfg *Config, s store) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{Matcher: m, cfg: cfg, byPin: map[[32]byte]*Partner{}, log: cfg.Logger, store: s}
+	n := &Node{Matcher: m, cfg: cfg, byPin: map[[32]byte]*Partner{}, store: s, srv: newServerState(cfg)}
+	n.log = slog.New(n.srv.logs)
 	for i := range cfg.Partners {
 		n.byPin[cfg.Partners[i].SPKI] = &cfg.Partners[i]
 	}
@@ -106,6 +108,11 @@ func newNode(cfg *Config, s store) (_ *Node, err error) {
 		return nil, fmt.Errorf("%w: budgets is missing, but the audit log records evaluations in epoch %d (budgets would be refunded)", ErrCorruptState, cur)
 	}
 	if err := n.recordStart(sum, rec); err != nil {
+		return nil, err
+	}
+	// Counters of epochs that ended while the node was stopped would
+	// still allow confirmations.
+	if err := n.keepLive(n.sched); err != nil {
 		return nil, err
 	}
 	n.log.Info("fedmatch node started", "id", cfg.ID, "epoch", n.sched.current.number, "partners", len(cfg.Partners))
@@ -160,6 +167,7 @@ func (n *Node) Close() error {
 	if n.closed.Swap(true) {
 		return nil
 	}
+	n.stopRefusals()
 	n.budgets.close()
 	n.audit.close()
 	return n.store.close()
