@@ -77,6 +77,19 @@ func (n *Node) readRequest(w http.ResponseWriter, r *http.Request, p *Partner,
 			in.done()
 		}
 	}()
+	if r.ProtoMajor == 1 {
+		// An HTTP/1 server reads what is left of a body before it answers,
+		// up to 256 KiB; a refused request's body is not read, so its
+		// connection is closed instead. Set now, so that a refusal that
+		// has read part of the body, and answers quickly, does so; it is
+		// taken off below once the body is read.
+		w.Header().Set("Connection", "close")
+		defer func() {
+			if ok {
+				w.Header().Del("Connection")
+			}
+		}()
+	}
 	if f := n.readHeader(r, in, parse); f != nil {
 		n.refuse(w, p, f)
 		return nil, false
