@@ -37,14 +37,14 @@ func confirmBody(t *testing.T, f *match.Filter, n int) []byte {
 // or fails if there is no answer within wait.
 func stalledPost(t *testing.T, from, to *testNode, path string, body []byte, part int, wait time.Duration) (int, string, http.Header) {
 	t.Helper()
-	status, code, h, err := tryStalledPost(t, from, to, path, body, part, wait)
+	status, code, h, err := tryStalledPost(t, from, to.server.URL, path, body, part, wait)
 	if err != nil {
 		t.Fatalf("%s: no answer before the body is sent: %v", path, err)
 	}
 	return status, code, h
 }
 
-func tryStalledPost(t *testing.T, from, to *testNode, path string, body []byte, part int, wait time.Duration) (int, string, http.Header, error) {
+func tryStalledPost(t *testing.T, from *testNode, url, path string, body []byte, part int, wait time.Duration) (int, string, http.Header, error) {
 	pr, pw := io.Pipe()
 	stop := make(chan struct{})
 	t.Cleanup(func() { close(stop); pw.Close() })
@@ -56,7 +56,7 @@ func tryStalledPost(t *testing.T, from, to *testNode, path string, body []byte, 
 			pw.CloseWithError(errors.New("the test stopped sending"))
 		}
 	}()
-	req, _ := http.NewRequest("POST", to.server.URL+PathPrefix+path, pr)
+	req, _ := http.NewRequest("POST", url+PathPrefix+path, pr)
 	req.ContentLength = int64(len(body))
 	c := rawClient(from.certificate())
 	c.Timeout = wait
@@ -224,7 +224,7 @@ func TestBusy(t *testing.T) {
 	eval := evalBody(t, target.Filter(), 100)
 	// Two requests of agency-1 stall in their bodies.
 	for range 2 {
-		go tryStalledPost(t, p1, target, "evaluate", eval, 100, 5*time.Second)
+		go tryStalledPost(t, p1, target.server.URL, "evaluate", eval, 100, 5*time.Second)
 	}
 	waitFor(t, func() bool {
 		target.srv.adm.mu.Lock()
