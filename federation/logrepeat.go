@@ -11,9 +11,9 @@ import (
 )
 
 // A repeatHandler is the node's log handler: it passes records below Warn
-// through, and of the warnings and errors it passes the first of each
-// kind per period, counting the others and reporting their number when
-// the period is over. A kind is a level, a message and an "err" attribute
+// through, and of the warnings and errors it passes the first
+// repeatBurst of each kind per period, counting the others and reporting
+// their number when the period is over. A kind is a level, a message and an "err" attribute
 // with addresses and numbers blanked, so that a failing disk (the same
 // error on every request) or an outsider's failed TLS handshakes (the
 // same error from ever new ports) make one line and a count per period,
@@ -24,8 +24,12 @@ type repeatHandler struct {
 	st    *repeatState
 }
 
-// maxRepeatKinds bounds the kinds of records counted in one period.
-const maxRepeatKinds = 256
+// maxRepeatKinds bounds the kinds of records counted in one period, and
+// repeatBurst is how many of each kind are passed in one period.
+const (
+	maxRepeatKinds = 256
+	repeatBurst    = 5
+)
 
 type repeatState struct {
 	mu     sync.Mutex
@@ -37,13 +41,14 @@ type repeatState struct {
 	timer  *time.Timer
 }
 
-// A repeatKind is the records of one kind in the open period: the first,
-// passed through, and the number held back since.
+// A repeatKind is the records of one kind in the open period: how many
+// were passed through, and how many held back since.
 type repeatKind struct {
-	level slog.Level
-	msg   string
-	err   string // the first record's "err"
-	held  uint64
+	level  slog.Level
+	msg    string
+	err    string // the first record's "err"
+	passed int
+	held   uint64
 }
 
 func newRepeatHandler(inner slog.Handler, period time.Duration, now func() time.Time) *repeatHandler {
@@ -74,15 +79,16 @@ func (h *repeatHandler) Handle(ctx context.Context, r slog.Record) error {
 		}
 		return true
 	})
-	if !h.st.first(r.Level, r.Message, errText) {
+	if !h.st.pass(r.Level, r.Message, errText) {
 		return nil
 	}
 	return h.inner.Handle(ctx, r)
 }
 
-// first reports whether a record of this kind is the first of the period,
-// and counts it if it is not. It reports the period before if it is over.
-func (st *repeatState) first(level slog.Level, msg, errText string) bool {
+// pass reports whether a record of this kind is among the first
+// repeatBurst of the period, and counts it if it is not. It reports the
+// period before if it is over.
+func (st *repeatState) pass(level slog.Level, msg, errText string) bool {
 	st.mu.Lock()
 	now := st.now()
 	var due []*repeatKind
@@ -103,14 +109,19 @@ func (st *repeatState) first(level slog.Level, msg, errText string) bool {
 			st.kinds[""] = k
 		}
 	}
-	if seen {
-		k.held++
+	if !seen {
+		k = &repeatKind{level: level, msg: msg, err: errText}
+		st.kinds[key] = k
+	}
+	pass := k.passed < repeatBurst && k != st.kinds[""]
+	if pass {
+		k.passed++
 	} else {
-		st.kinds[key] = &repeatKind{level: level, msg: msg, err: errText}
+		k.held++
 	}
 	st.mu.Unlock()
 	st.report(due, from, now)
-	return !seen
+	return pass
 }
 
 // take ends the open period and returns the kinds that held records

@@ -130,7 +130,7 @@ func (n *Node) recordRefusals(counts map[string]map[string]uint64, from, to time
 		reasons := strings.Join(parts, ", ")
 		span := to.Sub(from).Round(time.Second)
 		detail := fmt.Sprintf("%s (in %v from %s)", reasons, span, from.UTC().Format(time.RFC3339))
-		n.log.Warn("refused requests", "partner", partner, "count", total, "reasons", reasons, "since", from, "for", span)
+		n.log.Info("refused requests", "partner", partner, "count", total, "reasons", reasons, "since", from, "for", span)
 		if err := n.audit.append(AuditRecord{Time: to, Type: AuditRefusal, Partner: partner, Epoch: epoch,
 			Count: total, Detail: detail}); err != nil {
 			n.log.Error("audit: refusals not recorded", "partner", partner, "count", total, "err", err)
