@@ -2,6 +2,7 @@ package federation
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -259,5 +260,21 @@ func TestConnectionTimeouts(t *testing.T) {
 	tryStalledPost(t, p1, "https://"+addr, "evaluate", evalBody(t, node.Filter(), 100), 100, 3*time.Second)
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("a stalled body held its request %v", d)
+	}
+	// A request whose body is read waits for its turn longer than the
+	// body may take, and is served.
+	release, err := node.srv.gate.acquire(context.Background(), "agency-1", 1<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(time.Second, release)
+	resp, err := rawClient(p1.certificate()).Post("https://"+addr+PathPrefix+"evaluate", "application/octet-stream",
+		bytes.NewReader(evalBody(t, node.Filter(), 10)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("a request that waited its turn for a second: %d", resp.StatusCode)
 	}
 }

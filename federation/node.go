@@ -56,9 +56,10 @@ type epoch struct {
 // its state: keys, publishers, budgets, audit log. A corrupted, foreign or
 // inconsistent state file is an error (errors.Is(err, ErrCorruptState) or
 // an *AuditError), never a silent reset. An epoch whose grace period ended
-// while the node was down has its key destroyed. Files left by a crash in
-// the middle of a rotation, which the rotation never acknowledged, are
-// removed. The node serves no filter until [Node.Publish] has run once.
+// while the node was down has its key destroyed and its budgets dropped.
+// Files left by a crash in the middle of a rotation, which the rotation
+// never acknowledged, are removed. The node serves no filter until
+// [Node.Publish] has run once.
 func New(c *Config) (*Node, error) {
 	cfg, err := c.check(true)
 	if err != nil {
@@ -158,7 +159,7 @@ func (n *Node) recordStart(sum auditSummary, rec recovery) error {
 }
 
 // Close waits for a publication, rotation or maintenance in progress,
-// then releases the node's files and its lock on the state directory;
+// records the refusals counted so far, then releases the node's files and its lock on the state directory;
 // requests still being served after it are refused. It does not stop
 // servers started with ListenAndServe: cancel their context first.
 func (n *Node) Close() error {

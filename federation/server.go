@@ -48,7 +48,11 @@ const (
 // server whose TLS configuration requests client certificates (such as
 // [Node.ServerTLSConfig]). Every request is authenticated by its client
 // certificate, pinned to a partner, before anything else; a request
-// without one is refused.
+// without one is refused. The handler bounds the requests, request bodies
+// and evaluation workers in flight, per partner and in total, and
+// refuses work beyond them with 503 busy (PROTOCOL.md 5.3); connections
+// and timeouts are the server's to bound, as [Node.ListenAndServe]
+// does.
 func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(PathPrefix+"filter", n.authenticated(http.MethodGet, n.serveFilter))
@@ -200,7 +204,9 @@ func (n *Node) evaluate(w http.ResponseWriter, r *http.Request, in *incoming, re
 	units := (req.Len() + req.ChunkSize() - 1) / req.ChunkSize()
 	release, err := n.srv.gate.acquire(r.Context(), p.ID, units)
 	if err != nil {
-		return nil, nil, 0, false // the client is gone; nothing was spent
+		// The client is gone; nothing was spent.
+		n.refuse(w, p, busy("the request was cancelled while it waited for its turn"))
+		return nil, nil, 0, false
 	}
 	defer release()
 	if err := in.e.pub.Check(req); err != nil {
