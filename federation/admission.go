@@ -27,6 +27,10 @@ type serverLimits struct {
 	// all of them (idle, slow and still in the handshake included), and
 	// those of one partner.
 	conns, partnerConns int
+	// failedBurst and failedRate bound, per address, the connections that
+	// end without a partner's handshake: a burst, then a rate a second.
+	failedBurst int
+	failedRate  float64
 	// Timeouts of ListenAndServe: the handshake and the request header,
 	// the whole request body, the answer, and an idle connection.
 	readHeader, read, write, idle time.Duration
@@ -48,6 +52,8 @@ func defaultLimits(cfg *Config) serverLimits {
 		totalWorkers:    8 * procs,
 		conns:           max(256, 8*len(cfg.Partners)),
 		partnerConns:    16,
+		failedBurst:     64,
+		failedRate:      16,
 		readHeader:      5 * time.Second,
 		// A body of the largest batch at 128 KiB/s.
 		read:       max(30*time.Second, time.Duration(maxBody>>17)*time.Second),

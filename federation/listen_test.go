@@ -278,3 +278,73 @@ func TestConnectionTimeouts(t *testing.T) {
 		t.Errorf("a request that waited its turn for a second: %d", resp.StatusCode)
 	}
 }
+
+// An address whose connections keep ending without a partner's handshake
+// has its next connections closed before any handshake, until its
+// bucket refills. Regression: every connection cost the node a full
+// handshake (an outsider's too), about 700 a second from a partner
+// beyond its connection limit.
+func TestFailedHandshakesLimited(t *testing.T) {
+	rec := &recorder{}
+	tn := newTestNet(t, [][]match.Entry{nil, nil}, func(i int, cfg *Config) { cfg.Logger = slog.New(rec) })
+	node := tn.nodes[0]
+	node.srv.lim.failedBurst, node.srv.lim.failedRate = 5, 0.001
+	addr := serve(t, node)
+	outsider := func() error {
+		c, err := tls.Dial("tcp", addr, &tls.Config{MinVersion: tls.VersionTLS13, InsecureSkipVerify: true})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = c.Read(make([]byte, 1))
+		return err
+	}
+	for range 5 {
+		outsider()
+	}
+	waitFor(t, func() bool { return len(rec.find("http server", "err")) == 5 })
+	time.Sleep(50 * time.Millisecond) // the last connection's close
+	outsider()
+	if refused := rec.find("connection refused", "err"); len(refused) != 1 || !strings.Contains(refused[0], "127.0.0.1") {
+		t.Errorf("refused %q", refused)
+	}
+	if n := len(rec.find("http server", "err")); n != 5 {
+		t.Errorf("%d handshakes, want 5", n)
+	}
+}
+
+// TestAddrBuckets: a burst, then the rate; addresses back to a full
+// bucket are forgotten when the table is full.
+func TestAddrBuckets(t *testing.T) {
+	clk := newClock()
+	a := newAddrBuckets(3, 2, clk.Now)
+	for range 3 {
+		if !a.allowed("x") {
+			t.Fatal("refused within the burst")
+		}
+		a.take("x")
+	}
+	if a.allowed("x") || !a.allowed("y") {
+		t.Fatal("the burst is per address")
+	}
+	clk.Advance(500 * time.Millisecond)
+	if !a.allowed("x") {
+		t.Fatal("not refilled at the rate")
+	}
+	a.take("x")
+	if a.allowed("x") {
+		t.Fatal("two tokens from half a second")
+	}
+	for i := range maxTrackedAddrs + 10 {
+		a.take(fmt.Sprint("addr-", i))
+	}
+	if len(a.buckets) > maxTrackedAddrs {
+		t.Errorf("%d addresses tracked", len(a.buckets))
+	}
+	clk.Advance(time.Hour)
+	a.take("new")
+	if len(a.buckets) != 1 {
+		t.Errorf("%d addresses tracked after they refilled", len(a.buckets))
+	}
+}

@@ -13,9 +13,10 @@ package federation
 //
 //	FEDMATCH_LOAD=1 go test -run '^TestLoad$' -v -timeout 20m ./federation
 //
-// FEDMATCH_LOAD_ENTRIES (default 20000), FEDMATCH_LOAD_CONNS (300) and
-// FEDMATCH_LOAD_SECONDS (10) change the watchlist size, the flood's
-// connections and each flood's duration. Every loop is bounded in count
+// FEDMATCH_LOAD_ENTRIES (default 20000), FEDMATCH_LOAD_CONNS (300),
+// FEDMATCH_LOAD_SECONDS (10) and FEDMATCH_LOAD_SAMPLES (40) change the
+// watchlist size, the flood's connections, each flood's duration and the
+// honest batches timed in each phase. Every loop is bounded in count
 // and time.
 
 import (
@@ -110,8 +111,9 @@ func TestLoad(t *testing.T) {
 		slices.Sort(ds)
 		return fmt.Sprintf("p50 %v p99 %v (n=%d)", ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*99/100].Round(time.Millisecond), n)
 	}
+	samples := envInt("FEDMATCH_LOAD_SAMPLES", 40)
 	latencies(3) // connect, warm up
-	t.Logf("honest batch of 1000 alone: %s", latencies(30))
+	t.Logf("honest batch of 1000 alone: %s", latencies(samples))
 
 	// Maximum-size bodies, declaring 65536 elements, from a partner
 	// without budget.
@@ -122,7 +124,7 @@ func TestLoad(t *testing.T) {
 	baseRSS := rssKiB()
 	child := flood(t, hostile, addr, "bodies", hex.EncodeToString(hdr), conns, secs)
 	time.Sleep(2 * time.Second) // the flood builds up
-	during := latencies(30)
+	during := latencies(samples)
 	out := child()
 	peakHeap, peakRSS := mem()
 	t.Logf("during the flood of %d connections with maximum-size bodies: honest %s", conns, during)
@@ -135,7 +137,7 @@ func TestLoad(t *testing.T) {
 	logsBefore := logs.n.Load()
 	cb := confirmBody(t, node.Filter(), 0)
 	child = flood(t, hostile, addr, "free", hex.EncodeToString(cb)+"/"+hex.EncodeToString(hdr), 16, secs)
-	during = latencies(30)
+	during = latencies(samples)
 	out = child()
 	mid, _ := os.Stat(auditPath)
 	logsMid := logs.n.Load()

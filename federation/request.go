@@ -67,6 +67,18 @@ func (in *incoming) done() { in.n.srv.adm.done(in.p.ID, in.held) }
 func (n *Node) readRequest(w http.ResponseWriter, r *http.Request, p *Partner,
 	parse func([]byte) (*match.RequestHeader, error),
 	authorise func(h *match.RequestHeader, e *epoch, charged uint64) *refusal) (_ *incoming, ok bool) {
+	if r.ProtoMajor == 1 {
+		// An HTTP/1 server reads what is left of a body before it answers,
+		// up to 256 KiB; the body of a request refused here is not read,
+		// so its connection is closed instead, and the refusal answered at
+		// once. Taken off once the body is read.
+		w.Header().Set("Connection", "close")
+		defer func() {
+			if ok {
+				w.Header().Del("Connection")
+			}
+		}()
+	}
 	if !n.srv.adm.admit(p.ID) {
 		n.refuse(w, p, busy("too many requests in flight"))
 		return nil, false
@@ -77,19 +89,6 @@ func (n *Node) readRequest(w http.ResponseWriter, r *http.Request, p *Partner,
 			in.done()
 		}
 	}()
-	if r.ProtoMajor == 1 {
-		// An HTTP/1 server reads what is left of a body before it answers,
-		// up to 256 KiB; a refused request's body is not read, so its
-		// connection is closed instead. Set now, so that a refusal that
-		// has read part of the body, and answers quickly, does so; it is
-		// taken off below once the body is read.
-		w.Header().Set("Connection", "close")
-		defer func() {
-			if ok {
-				w.Header().Del("Connection")
-			}
-		}()
-	}
 	if f := n.readHeader(r, in, parse); f != nil {
 		n.refuse(w, p, f)
 		return nil, false
