@@ -1,3 +1,5 @@
+//go:build linux
+
 package federation
 
 // The load harness measures, on loopback, what a hostile partner does to
@@ -39,6 +41,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -122,12 +125,13 @@ func TestLoad(t *testing.T) {
 	binary.BigEndian.PutUint32(hdr[len(hdr)-4:], 1<<16)
 	mem := sampleMemory()
 	baseRSS := rssKiB()
+	cpu0 := cpuTime()
 	child := flood(t, hostile, addr, "bodies", hex.EncodeToString(hdr), conns, secs)
 	time.Sleep(2 * time.Second) // the flood builds up
 	during := latencies(samples)
 	out := child()
 	peakHeap, peakRSS := mem()
-	t.Logf("during the flood of %d connections with maximum-size bodies: honest %s", conns, during)
+	t.Logf("during the flood of %d connections with maximum-size bodies: honest %s; node process CPU %.1f s", conns, during, (cpuTime() - cpu0).Seconds())
 	t.Logf("node process: heap in use peak %d MiB, RSS %d MiB before, peak %d MiB; flood: %s", peakHeap>>20, baseRSS>>10, peakRSS>>10, out)
 
 	// Free requests: empty confirmations, refused evaluations, malformed
@@ -136,9 +140,11 @@ func TestLoad(t *testing.T) {
 	before, _ := os.Stat(auditPath)
 	logsBefore := logs.n.Load()
 	cb := confirmBody(t, node.Filter(), 0)
+	cpu0 = cpuTime()
 	child = flood(t, hostile, addr, "free", hex.EncodeToString(cb)+"/"+hex.EncodeToString(hdr), 16, secs)
 	during = latencies(samples)
 	out = child()
+	during += fmt.Sprintf("; node process CPU %.1f s", (cpuTime() - cpu0).Seconds())
 	mid, _ := os.Stat(auditPath)
 	logsMid := logs.n.Load()
 	node.Node.Close() // records the period's refusals
@@ -178,7 +184,8 @@ func flood(t *testing.T, p *testNode, addr, mode, body string, conns, secs int) 
 	return func() string {
 		<-done
 		cmd.Wait()
-		return report
+		cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		return fmt.Sprintf("%s, flood client CPU %.1f s", report, cpu.Seconds())
 	}
 }
 
@@ -203,6 +210,13 @@ func sampleMemory() func() (heap uint64, rss uint64) {
 		<-done
 		return peakHeap, peakRSS
 	}
+}
+
+// cpuTime returns the CPU time of this process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // rssKiB returns the process's resident set size, in KiB (0 where
