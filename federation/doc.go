@@ -56,13 +56,26 @@
 // the filter it misbehaved under has expired ([ErrPartnerBlocked]).
 //
 // Every evaluation is authorised (the partner, the kind it declares, the
-// batch size and the partner's remaining budget for the epoch) before any
-// group operation; a budget reservation is on disk before it is granted,
-// so restarts do not refund budgets and concurrent requests cannot
-// oversubscribe them. Requests are charged to the epoch current when they
-// arrive, whichever key they use, so the grace period gives no second
-// budget; a rotation, scheduled or by [Node.Rotate], starts budgets
-// afresh. A partner may confirm no more tags than it had evaluated.
+// batch size and the partner's remaining budget for the epoch) on the
+// request's header, before its elements are read; its elements are all
+// decoded before any other group operation and before anything is spent,
+// so a batch refused for an invalid element costs the partner nothing. A
+// budget reservation is on disk before the evaluation is answered
+// (reservations made at once share one write), so restarts do not refund
+// budgets, and it is made in memory before the evaluation, so concurrent
+// requests cannot oversubscribe them. Requests are charged to the epoch
+// current when they arrive, whichever key they use, so the grace period
+// gives no second budget; a rotation, scheduled or by [Node.Rotate],
+// starts budgets afresh. A partner may confirm no more tags than it had
+// evaluated in the epochs still served; a confirmation is charged to the
+// epoch of the key it uses, and ends with it.
+//
+// The server bounds the work in flight (requests and request bodies per
+// partner and in total, evaluation workers per partner, connections per
+// partner and in total, and timeouts) and refuses work beyond it at once
+// with 503 busy; each partner's evaluations together use no more workers
+// than one evaluation, so partners share the processors equally however
+// many requests each sends. PROTOCOL.md lists the limits.
 // Budgets bound online guessing: a partner learns at most whether each
 // evaluated indicator is on the list. The kind policy needs the POPRF mode
 // (the default), which binds the declared kind to the evaluation; New
@@ -75,7 +88,9 @@
 //
 // The audit log records publications, rotations, key destructions,
 // evaluations (partner, kind, count, epoch), confirmations (partner,
-// tags, hits) and refusals, hash-chained and signed record by record, with
+// tags, hits) and refusals (per partner, counted by error code and
+// recorded once a minute: requests that change nothing do not grow the
+// log by request), hash-chained and signed record by record, with
 // a signed head; [VerifyAudit] detects any edit, deletion, insertion or
 // reordering of records, and a log cut short of its head, reading the log
 // as a stream. Records that arrive together are written with one fsync,

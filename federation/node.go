@@ -31,6 +31,7 @@ type Node struct {
 	store   store
 	audit   *auditLog
 	budgets *budgets
+	srv     *serverState // limits, fairness and refusal counts of the server
 
 	opMu   sync.Mutex // serialises publication, rotation and destruction
 	closed atomic.Bool
@@ -55,12 +56,12 @@ type epoch struct {
 // inconsistent state file is an error (errors.Is(err, ErrCorruptState) or
 // an *AuditError), never a silent reset; so is a state directory that is
 // not the node's alone (ErrUnsafeState). An epoch whose grace period ended
-// while the node was down has its key destroyed. Files left by a crash in
-// the middle of a rotation, which the rotation never acknowledged, are
-// removed. An epoch of another suite or mode than the configuration, or
-// whose labels [match.CheckLabel] refuses (an older version published
-// it), is retired: recorded in the audit log, its key destroyed. The node
-// serves no filter until [Node.Publish] has run once.
+// while the node was down has its key destroyed and its budgets dropped.
+// Files left by a crash in the middle of a rotation, which the rotation
+// never acknowledged, are removed. An epoch of another suite or mode than
+// the configuration, or whose labels [match.CheckLabel] refuses (an older
+// version published it), is retired: recorded in the audit log, its key
+// destroyed. The node serves no filter until [Node.Publish] has run once.
 func New(c *Config) (*Node, error) {
 	cfg, err := c.check(true)
 	if err != nil {
@@ -85,7 +86,8 @@ func newNode(cfg *Config, s store) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{Matcher: m, cfg: cfg, byPin: map[[32]byte]*Partner{}, log: cfg.Logger, store: s}
+	n := &Node{Matcher: m, cfg: cfg, byPin: map[[32]byte]*Partner{}, store: s, srv: newServerState(cfg)}
+	n.log = slog.New(n.srv.logs)
 	for i := range cfg.Partners {
 		n.byPin[cfg.Partners[i].SPKI] = &cfg.Partners[i]
 	}
@@ -110,6 +112,11 @@ func newNode(cfg *Config, s store) (_ *Node, err error) {
 		return nil, fmt.Errorf("%w: budgets is missing, but the audit log records evaluations in epoch %d (budgets would be refunded)", ErrCorruptState, cur)
 	}
 	if err := n.recordStart(sum, rec); err != nil {
+		return nil, err
+	}
+	// Counters of epochs that ended while the node was stopped would
+	// still allow confirmations.
+	if err := n.keepLive(n.sched); err != nil {
 		return nil, err
 	}
 	n.log.Info("fedmatch node started", "id", cfg.ID, "epoch", n.sched.current.number, "partners", len(cfg.Partners))
@@ -155,7 +162,7 @@ func (n *Node) recordStart(sum auditSummary, rec recovery) error {
 }
 
 // Close waits for a publication, rotation or maintenance in progress,
-// then releases the node's files and its lock on the state directory;
+// records the refusals counted so far, then releases the node's files and its lock on the state directory;
 // requests still being served after it are refused. It does not stop
 // servers started with ListenAndServe: cancel their context first.
 func (n *Node) Close() error {
@@ -164,6 +171,7 @@ func (n *Node) Close() error {
 	if n.closed.Swap(true) {
 		return nil
 	}
+	n.stopRefusals()
 	n.budgets.close()
 	n.audit.close()
 	return n.store.close()

@@ -182,15 +182,17 @@ func (n *Node) dropPrevious() error {
 	return n.keepLive(next)
 }
 
-// Maintain does what is due at Config.Now: it destroys the previous key
-// once its grace period is over, and rotates when the current epoch has
-// lasted Config.EpochLength. [Node.Run] calls it on schedule.
+// Maintain does what is due at Config.Now: it records the refusals
+// counted so far, destroys the previous key once its grace period is
+// over, and rotates when the current epoch has lasted Config.EpochLength.
+// [Node.Run] calls it on schedule.
 func (n *Node) Maintain(ctx context.Context) error {
 	n.opMu.Lock()
 	defer n.opMu.Unlock()
 	if n.closed.Load() {
 		return errClosed
 	}
+	n.flushRefusals(true)
 	now := n.cfg.Now()
 	n.mu.RLock()
 	due := n.sched.due(now, n.cfg.EpochLength)

@@ -1,15 +1,11 @@
 package federation
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/fedmatch/fedmatch/match"
 )
@@ -28,7 +24,9 @@ import (
 const PathPrefix = "/fedmatch/v1/"
 
 // Error codes of the node's endpoints, with their HTTP status. They are
-// part of the protocol; do not change them.
+// part of the protocol; do not change them. The refusals of evaluation and
+// confirm requests are counted per partner and recorded once a period
+// (see [AuditRefusal]), not one by one.
 const (
 	CodeNoClientCertificate = "no_client_certificate" // 401
 	CodeUnknownPartner      = "unknown_partner"       // 403
@@ -42,18 +40,19 @@ const (
 	CodeInvalidElement      = "invalid_element"       // 400
 	CodeBudgetExhausted     = "budget_exhausted"      // 429
 	CodeNotPublished        = "not_published"         // 503
+	CodeBusy                = "busy"                  // 503, with Retry-After: nothing was read or spent; try again
 	CodeInternal            = "internal"              // 500
 )
-
-// requestBodyLimit is the largest body of an evaluation or confirm
-// request with batches of maxBatch.
-func requestBodyLimit(maxBatch int) int64 { return 256 + int64(maxBatch)*33 }
 
 // Handler returns the node's HTTP handler, to mount at PathPrefix in a
 // server whose TLS configuration requests client certificates (such as
 // [Node.ServerTLSConfig]). Every request is authenticated by its client
 // certificate, pinned to a partner, before anything else; a request
-// without one is refused.
+// without one is refused. The handler bounds the requests, request bodies
+// and evaluation workers in flight, per partner and in total, and
+// refuses work beyond them with 503 busy (PROTOCOL.md 5.3); connections
+// and timeouts are the server's to bound, as [Node.ListenAndServe]
+// does.
 func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(PathPrefix+"filter", n.authenticated(http.MethodGet, n.serveFilter))
@@ -108,7 +107,7 @@ func (n *Node) authenticated(method string, h func(http.ResponseWriter, *http.Re
 		}
 		if r.Method != method {
 			w.Header().Set("Allow", method)
-			writeError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use "+method)
+			n.refuse(w, p, &refusal{http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use " + method})
 			return
 		}
 		h(w, r, p)
@@ -135,155 +134,131 @@ func (n *Node) serveFilter(w http.ResponseWriter, r *http.Request, p *Partner) {
 	e.signed.serve(w, r) // the envelope the client accepts (signed.go)
 }
 
-// readBody reads a request body of at most limit bytes; a larger one is
-// refused with 413 before it is read, when its length is declared, and as
-// soon as the limit is crossed otherwise.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
-	if r.ContentLength > limit {
-		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("body of %d bytes, limit %d", r.ContentLength, limit))
-		return nil, false
-	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("body above the limit of %d bytes", limit))
-		return nil, false
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, CodeMalformed, "unreadable body")
-		return nil, false
-	}
-	return b, true
-}
-
-// decodeError answers a body that does not decode.
-func decodeError(w http.ResponseWriter, err error) {
-	if errors.Is(err, match.ErrOversized) || errors.Is(err, match.ErrBatchTooLarge) {
-		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, err.Error())
-		return
-	}
-	writeError(w, http.StatusBadRequest, CodeMalformed, err.Error())
-}
-
-func (n *Node) refuse(w http.ResponseWriter, p *Partner, epoch uint64, status int, code, msg string) {
-	if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditRefusal, Partner: p.ID, Epoch: epoch, Detail: code}); err != nil {
-		n.log.Error("audit", "err", err)
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
-		return
-	}
-	n.log.Info("refused", "partner", p.ID, "reason", code)
-	writeError(w, status, code, msg)
-}
-
-// keyedRequest is what evaluation and confirm requests share.
-type keyedRequest interface {
-	UnmarshalBinary([]byte) error
-	KeyID() match.KeyID
-	Len() int
-}
-
-// readRequest reads and decodes a request body into req, and returns the
-// epoch of the key it names and the current epoch (to which it is
-// charged). It answers the errors itself; ok is false after one.
-func (n *Node) readRequest(w http.ResponseWriter, r *http.Request, req keyedRequest) (e *epoch, charged uint64, ok bool) {
-	body, ok := readBody(w, r, requestBodyLimit(n.cfg.MaxBatch))
-	if !ok {
-		return nil, 0, false
-	}
-	if err := req.UnmarshalBinary(body); err != nil {
-		decodeError(w, err)
-		return nil, 0, false
-	}
-	e, charged = n.publisherFor(req.KeyID())
-	switch {
-	case charged == 0:
-		writeError(w, http.StatusServiceUnavailable, CodeNotPublished, "no filter published yet")
-		return nil, 0, false
-	case e == nil:
-		writeError(w, http.StatusGone, CodeUnknownKey, "key "+req.KeyID().String()+" is not served (its epoch is over); fetch the filter again")
-		return nil, 0, false
-	case req.Len() > n.cfg.MaxBatch:
-		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("batch of %d, limit %d", req.Len(), n.cfg.MaxBatch))
-		return nil, 0, false
-	}
-	return e, charged, true
-}
-
 func (n *Node) serveEvaluate(w http.ResponseWriter, r *http.Request, p *Partner) {
-	// Policy first: nothing below touches the group until the partner,
+	// Policy first, on the header: nothing more is read until the partner,
 	// the kind, the size and the budget are authorised.
-	var req match.EvalRequest
-	e, charged, ok := n.readRequest(w, r, &req)
+	in, ok := n.readRequest(w, r, p, match.ParseEvalRequestHeader, func(h *match.RequestHeader, _ *epoch, charged uint64) *refusal {
+		if !p.allowsKind(h.Kind()) {
+			return &refusal{http.StatusForbidden, CodeKindNotAllowed, "kind " + h.Kind() + " is not allowed for this partner"}
+		}
+		if left := n.budgets.left(p.ID, charged, p.Budget); h.Len() > left {
+			return &refusal{http.StatusTooManyRequests, CodeBudgetExhausted, fmt.Sprintf("batch of %d, %d evaluations left in epoch %d", h.Len(), left, charged)}
+		}
+		return nil
+	})
 	if !ok {
 		return
 	}
-	if !p.allowsKind(req.Kind()) {
-		n.refuse(w, p, charged, http.StatusForbidden, CodeKindNotAllowed, "kind "+req.Kind()+" is not allowed for this partner")
+	defer in.done()
+	var req match.EvalRequest
+	if err := req.UnmarshalBinary(in.body); err != nil {
+		n.refuse(w, p, decodeRefusal(err))
 		return
 	}
-	// Charged to the epoch current now, whichever key the request uses,
-	// so the grace period gives no second budget.
-	left, granted, err := n.budgets.reserve(p.ID, charged, req.Len(), p.Budget)
-	if err != nil {
+	in.body = nil
+	resp, res, left, ok := n.evaluate(w, r, in, &req)
+	if !ok {
+		return
+	}
+	// Answered only once the reservation is on disk.
+	if err := res.wait(); err != nil {
 		n.log.Error("budget", "err", err)
 		writeError(w, http.StatusInternalServerError, CodeInternal, "budget store unavailable")
-		return
-	}
-	if !granted {
-		n.refuse(w, p, charged, http.StatusTooManyRequests, CodeBudgetExhausted,
-			fmt.Sprintf("batch of %d, %d evaluations left in epoch %d", req.Len(), left, charged))
-		return
-	}
-	resp, err := e.pub.Evaluate(&req)
-	if errors.Is(err, match.ErrInvalidElement) {
-		writeError(w, http.StatusBadRequest, CodeInvalidElement, err.Error())
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, CodeMalformed, err.Error())
 		return
 	}
 	out, err := resp.MarshalBinary()
 	if err != nil {
+		res.release()
 		writeError(w, http.StatusInternalServerError, CodeInternal, "encoding failed")
 		return
 	}
 	detail := "kind " + req.Kind()
-	if e.number != charged {
-		detail += fmt.Sprintf(" under epoch %d's key", e.number)
+	if in.e.number != in.charged {
+		detail += fmt.Sprintf(" under epoch %d's key", in.e.number)
 	}
-	if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditEvaluation, Partner: p.ID, Epoch: charged,
+	if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditEvaluation, Partner: p.ID, Epoch: in.charged,
 		Count: uint64(req.Len()), Detail: detail}); err != nil {
+		// Not recorded, not answered: the budget is given back.
+		res.release()
 		n.log.Error("audit", "err", err)
 		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
 		return
 	}
-	n.log.Info("evaluated", "partner", p.ID, "kind", req.Kind(), "count", req.Len(), "epoch", e.number, "left", left)
+	n.log.Info("evaluated", "partner", p.ID, "kind", req.Kind(), "count", req.Len(), "epoch", in.e.number, "left", left)
 	writeBinary(w, out)
 }
 
-func (n *Node) serveConfirm(w http.ResponseWriter, r *http.Request, p *Partner) {
-	var req match.ConfirmRequest
-	e, charged, ok := n.readRequest(w, r, &req)
-	if !ok {
-		return
+// evaluate runs a request's evaluation in the partner's turn (fairGate):
+// it checks every element, then reserves the budget (in memory, its write
+// under way), then evaluates. A request refused before the reservation
+// spends nothing. It answers the errors itself; ok is false after one.
+func (n *Node) evaluate(w http.ResponseWriter, r *http.Request, in *incoming, req *match.EvalRequest) (
+	resp *match.EvalResponse, res *reservation, left int, ok bool) {
+	p := in.p
+	units := (req.Len() + req.ChunkSize() - 1) / req.ChunkSize()
+	release, err := n.srv.gate.acquire(r.Context(), p.ID, units)
+	if err != nil {
+		// The client is gone; nothing was spent.
+		n.refuse(w, p, busy("the request was cancelled while it waited for its turn"))
+		return nil, nil, 0, false
 	}
-	// A partner confirms at most as many tags as it had evaluated: no
-	// confirmations without evaluations, no replays beyond them.
-	allowed, err := n.budgets.reserveConfirm(p.ID, charged, req.Len())
+	defer release()
+	if err := in.e.pub.Check(req); err != nil {
+		f := &refusal{http.StatusBadRequest, CodeMalformed, err.Error()}
+		if errors.Is(err, match.ErrInvalidElement) {
+			f.code = CodeInvalidElement
+		}
+		n.refuse(w, p, f)
+		return nil, nil, 0, false
+	}
+	// Charged to the epoch current when the request arrived, whichever
+	// key it uses, so the grace period gives no second budget.
+	res, left, err = n.budgets.reserveAsync(p.ID, in.charged, req.Len(), p.Budget)
 	if err != nil {
 		n.log.Error("budget", "err", err)
 		writeError(w, http.StatusInternalServerError, CodeInternal, "budget store unavailable")
-		return
+		return nil, nil, 0, false
 	}
-	if !allowed {
-		n.refuse(w, p, charged, http.StatusTooManyRequests, CodeBudgetExhausted,
-			fmt.Sprintf("%d tags: more confirmations than evaluations", req.Len()))
-		return
+	if res == nil {
+		n.refuse(w, p, &refusal{http.StatusTooManyRequests, CodeBudgetExhausted,
+			fmt.Sprintf("batch of %d, %d evaluations left in epoch %d", req.Len(), left, in.charged)})
+		return nil, nil, 0, false
 	}
-	resp, hits, err := e.pub.Confirm(&req)
+	resp, err = in.e.pub.Evaluate(req)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, CodeMalformed, err.Error())
+		// Checked, so not the request's fault.
+		if res.wait() == nil {
+			res.release()
+		}
+		n.log.Error("evaluation", "err", err)
+		writeError(w, http.StatusInternalServerError, CodeInternal, "evaluation failed")
+		return nil, nil, 0, false
+	}
+	return resp, res, left, true
+}
+
+func (n *Node) serveConfirm(w http.ResponseWriter, r *http.Request, p *Partner) {
+	in, ok := n.readRequest(w, r, p, match.ParseConfirmRequestHeader, func(h *match.RequestHeader, _ *epoch, _ uint64) *refusal {
+		// A partner confirms at most as many tags as it had evaluated: no
+		// confirmations without evaluations, no replays beyond them.
+		if uint64(h.Len()) > n.budgets.confirmable(p.ID) {
+			return &refusal{http.StatusTooManyRequests, CodeBudgetExhausted, fmt.Sprintf("%d tags: more confirmations than evaluations", h.Len())}
+		}
+		return nil
+	})
+	if !ok {
+		return
+	}
+	defer in.done()
+	var req match.ConfirmRequest
+	if err := req.UnmarshalBinary(in.body); err != nil {
+		n.refuse(w, p, decodeRefusal(err))
+		return
+	}
+	in.body = nil
+	resp, hits, err := in.e.pub.Confirm(&req)
+	if err != nil {
+		n.refuse(w, p, &refusal{http.StatusBadRequest, CodeMalformed, err.Error()})
 		return
 	}
 	resp.Redact(p.releases)
@@ -292,57 +267,49 @@ func (n *Node) serveConfirm(w http.ResponseWriter, r *http.Request, p *Partner) 
 		writeError(w, http.StatusInternalServerError, CodeInternal, "encoding failed")
 		return
 	}
+	if req.Len() == 0 {
+		writeBinary(w, out) // changes nothing, so records nothing
+		return
+	}
+	if !n.recordConfirm(w, p, in.e, &req, resp, hits) {
+		return
+	}
+	writeBinary(w, out)
+	if len(hits) > 0 && n.cfg.OnHit != nil {
+		go n.cfg.OnHit(HitNotice{Partner: p.ID, Epoch: in.e.number, Entries: hits})
+	}
+}
+
+// recordConfirm charges a confirmation to the epoch of the key it uses
+// and audits it; ok is false after an error, which it answers.
+func (n *Node) recordConfirm(w http.ResponseWriter, p *Partner, e *epoch, req *match.ConfirmRequest,
+	resp *match.ConfirmResponse, hits []match.ConfirmedEntry) (ok bool) {
+	res, err := n.budgets.reserveConfirm(p.ID, e.number, req.Len())
+	if err == nil && res != nil {
+		err = res.wait()
+	}
+	if err != nil {
+		n.log.Error("budget", "err", err)
+		writeError(w, http.StatusInternalServerError, CodeInternal, "budget store unavailable")
+		return false
+	}
+	if res == nil {
+		n.refuse(w, p, &refusal{http.StatusTooManyRequests, CodeBudgetExhausted, fmt.Sprintf("%d tags: more confirmations than evaluations", req.Len())})
+		return false
+	}
 	// Hits counts indicators (tags); an indicator that several entries
 	// hold confirms each of them.
 	confirmed, detail := resp.Confirmed(), ""
 	if len(hits) != confirmed {
 		detail = fmt.Sprintf("%d entries", len(hits))
 	}
-	if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditConfirmation, Partner: p.ID, Epoch: charged,
+	if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditConfirmation, Partner: p.ID, Epoch: e.number,
 		Count: uint64(req.Len()), Hits: uint64(confirmed), Detail: detail}); err != nil {
+		res.release()
 		n.log.Error("audit", "err", err)
 		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
-		return
+		return false
 	}
 	n.log.Info("confirmed", "partner", p.ID, "tags", req.Len(), "hits", confirmed, "entries", len(hits), "epoch", e.number)
-	writeBinary(w, out)
-	if len(hits) > 0 && n.cfg.OnHit != nil {
-		go n.cfg.OnHit(HitNotice{Partner: p.ID, Epoch: e.number, Entries: hits})
-	}
-}
-
-// ListenAndServe serves the node alone on addr over mutual TLS
-// ([Node.ServerTLSConfig]) until ctx is cancelled, then shuts down
-// gracefully. It returns the listener's address on ready, if not nil,
-// once it accepts connections.
-func (n *Node) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{
-		Handler:           n.Handler(),
-		TLSConfig:         n.ServerTLSConfig(),
-		ReadHeaderTimeout: 10 * time.Second,
-		// A pinned partner still must not hold a connection by trickling
-		// a body; the write timeout leaves room for evaluating the largest
-		// batch on a busy node.
-		ReadTimeout:  2 * time.Minute,
-		WriteTimeout: 10 * time.Minute,
-		IdleTimeout:  2 * time.Minute,
-	}
-	if ready != nil {
-		ready(ln.Addr())
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ServeTLS(ln, "", "") }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(shut)
-		return ctx.Err()
-	}
+	return true
 }

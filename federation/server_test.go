@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -96,7 +97,7 @@ func TestMalformedRequests(t *testing.T) {
 		{"GET evaluate", "GET", "evaluate", nil, 405, CodeMethodNotAllowed},
 		{"POST filter", "POST", "filter", []byte("x"), 405, CodeMethodNotAllowed},
 		{"unknown path", "GET", "secrets", nil, 404, CodeNotFound},
-		{"budget", "POST", "evaluate", evalBody(t, target.Filter(), 9), 429, CodeBudgetExhausted},
+		{"budget", "POST", "evaluate", evalBody(t, target.Filter(), 11), 429, CodeBudgetExhausted},
 	} {
 		req, _ := http.NewRequest(c.method, target.server.URL+PathPrefix+c.path, bytes.NewReader(c.body))
 		resp, err := client.Do(req)
@@ -111,21 +112,38 @@ func TestMalformedRequests(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d %s", c.name, resp.StatusCode, data, c.status, c.code)
 		}
 	}
-	// An oversized body with no declared length is cut at the limit.
-	pr, pw := io.Pipe()
-	go func() {
-		pw.Write(make([]byte, limit+1024))
-		pw.Close()
-	}()
-	req, _ := http.NewRequest("POST", target.server.URL+PathPrefix+"confirm", pr)
-	req.ContentLength = -1
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	// A body with no declared length is as long as its header says: one
+	// whose header declares a batch above the limit is refused (413)
+	// before the rest is read, one longer than its header says is
+	// malformed.
+	confirmOf := func(n int) []byte {
+		b := []byte("FDMT\x01\x04")
+		b = append(b, good[6:8+match.KeyIDSize]...) // suite, mode, key id
+		return binary.BigEndian.AppendUint32(b, uint32(n))
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 413 {
-		t.Errorf("chunked oversized body: %d", resp.StatusCode)
+	for _, c := range []struct {
+		name   string
+		body   []byte
+		status int
+	}{
+		{"chunked oversized body", append(confirmOf(target.cfg.MaxBatch+1), make([]byte, limit+1024)...), 413},
+		{"chunked body beyond its header", append(confirmOf(0), make([]byte, 1024)...), 400},
+	} {
+		pr, pw := io.Pipe()
+		go func() {
+			pw.Write(c.body)
+			pw.Close()
+		}()
+		req, _ := http.NewRequest("POST", target.server.URL+PathPrefix+"confirm", pr)
+		req.ContentLength = -1
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("%s: %d, want %d", c.name, resp.StatusCode, c.status)
+		}
 	}
 	// The node still serves.
 	r := tn.nodes[1].Match(context.Background(), emails(t, "x", 0, 2))[0]

@@ -10,7 +10,6 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 
 	"github.com/fedmatch/fedmatch/internal/wire"
-	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // An EvalRequest is a querier's batch of blinded indicators of one kind,
@@ -68,36 +67,18 @@ func (r *EvalRequest) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary decodes a request. It checks lengths, the kind name and
 // the limits; elements are decoded (and refused if invalid) by
-// [Publisher.Evaluate], so that a publisher can authorise a request by
-// kind and count before doing any group operation.
+// [Publisher.Check] and [Publisher.Evaluate], so that a publisher can
+// authorise a request by kind and count before doing any group operation.
+// A server can also decode the header alone, before reading the elements
+// ([ParseEvalRequestHeader]).
 func (r *EvalRequest) UnmarshalBinary(data []byte) error {
 	s := cryptobyte.String(data)
-	var q EvalRequest
-	if err := q.hdr.read(&s, wire.TypeEvalRequest); err != nil {
+	h, err := readEvalHeader(&s)
+	if err != nil {
 		return err
 	}
-	var kind []byte
-	if !s.ReadUint8LengthPrefixed((*cryptobyte.String)(&kind)) {
-		return fmt.Errorf("%w: kind", ErrTruncated)
-	}
-	if err := indicator.CheckKindName(string(kind)); err != nil {
-		return malformed("%v", err)
-	}
-	q.kind = string(kind)
-	var err error
-	if q.chunk, err = readChunk(&s); err != nil {
-		return err
-	}
-	if q.count, err = readCount(&s, "elements", MaxBatch); err != nil {
-		return err
-	}
-	if q.count == 0 {
-		return fmt.Errorf("%w: request of zero elements", ErrEmptyBatch)
-	}
-	if err := checkChunk(q.chunk, q.count); err != nil {
-		return err
-	}
-	if q.elems, err = readFixed(&s, q.count, q.hdr.suite.params().elemLen, "elements"); err != nil {
+	q := EvalRequest{hdr: h.hdr, kind: h.kind, chunk: h.chunk, count: h.count}
+	if q.elems, err = readFixed(&s, q.count, h.itemSize, "elements"); err != nil {
 		return err
 	}
 	if err := checkEmpty(s, "evaluation request"); err != nil {
@@ -222,18 +203,16 @@ func (r *ConfirmRequest) MarshalBinary() ([]byte, error) {
 	return append(b, r.tags...), nil
 }
 
-// UnmarshalBinary decodes a confirm request.
+// UnmarshalBinary decodes a confirm request. A server can decode the
+// header alone, before reading the tags ([ParseConfirmRequestHeader]).
 func (r *ConfirmRequest) UnmarshalBinary(data []byte) error {
 	s := cryptobyte.String(data)
-	var q ConfirmRequest
-	if err := q.hdr.read(&s, wire.TypeConfirmRequest); err != nil {
-		return err
-	}
-	n, err := readCount(&s, "tags", MaxBatch)
+	h, err := readConfirmHeader(&s)
 	if err != nil {
 		return err
 	}
-	if q.tags, err = readFixed(&s, n, tagSize, "tags"); err != nil {
+	q := ConfirmRequest{hdr: h.hdr}
+	if q.tags, err = readFixed(&s, h.count, tagSize, "tags"); err != nil {
 		return err
 	}
 	if err := checkEmpty(s, "confirm request"); err != nil {

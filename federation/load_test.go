@@ -1,0 +1,302 @@
+//go:build linux
+
+package federation
+
+// The load harness measures, on loopback, what a hostile partner does to
+// a node served by ListenAndServe: the node's memory while the partner,
+// without budget, sends maximum-size bodies on many connections; an
+// honest partner's latency for batches of 1,000 alone and during that
+// flood; and the audit log and log lines a flood of free requests (empty
+// confirmations, refused kinds and budgets, malformed bodies) makes. The
+// hostile partner runs in a child process (this test binary, with
+// TestLoadFloodChild selected), so that the parent's memory is the
+// node's (and the honest client's). It is skipped unless FEDMATCH_LOAD is
+// set:
+//
+//	FEDMATCH_LOAD=1 go test -run '^TestLoad$' -v -timeout 20m ./federation
+//
+// FEDMATCH_LOAD_ENTRIES (default 20000), FEDMATCH_LOAD_CONNS (300),
+// FEDMATCH_LOAD_SECONDS (10) and FEDMATCH_LOAD_SAMPLES (40) change the
+// watchlist size, the flood's connections, each flood's duration and the
+// honest batches timed in each phase. Every loop is bounded in count
+// and time.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fedmatch/fedmatch/match"
+)
+
+const (
+	floodAddrEnv = "FEDMATCH_FLOOD_ADDR"
+	floodModeEnv = "FEDMATCH_FLOOD_MODE"
+	floodCertEnv = "FEDMATCH_FLOOD_CERT"
+	floodKeyEnv  = "FEDMATCH_FLOOD_KEY"
+	floodBodyEnv = "FEDMATCH_FLOOD_BODY" // hex of the evaluation header to send; free mode: of a confirm header
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// countingHandler counts log records.
+type countingHandler struct{ n atomic.Int64 }
+
+func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *countingHandler) WithGroup(string) slog.Handler            { return h }
+func (h *countingHandler) Handle(context.Context, slog.Record) error {
+	h.n.Add(1)
+	return nil
+}
+
+func TestLoad(t *testing.T) {
+	if os.Getenv("FEDMATCH_LOAD") == "" {
+		t.Skip("set FEDMATCH_LOAD=1 to run the load harness")
+	}
+	size, conns, secs := envInt("FEDMATCH_LOAD_ENTRIES", 20000), envInt("FEDMATCH_LOAD_CONNS", 300), envInt("FEDMATCH_LOAD_SECONDS", 10)
+	logs := &countingHandler{}
+	tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, size), "L"), nil, nil}, func(i int, cfg *Config) {
+		cfg.MaxBatch = 1 << 16
+		if i == 0 {
+			cfg.Logger = slog.New(logs)
+			cfg.Partners[1].Budget = 0 // agency-2, the hostile partner, has no budget left
+		}
+	})
+	start := time.Now()
+	tn.publishAll()
+	t.Logf("published %d entries in %v", size, time.Since(start).Round(time.Millisecond))
+	node, honest, hostile := tn.nodes[0], tn.nodes[1], tn.nodes[2]
+	addr := serve(t, node)
+	url := "https://" + addr + PathPrefix + "evaluate"
+	batch := evalBody(t, node.Filter(), 1000)
+	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{
+		MinVersion: tls.VersionTLS13, InsecureSkipVerify: true, Certificates: []tls.Certificate{*honest.certificate()}}}}
+	latencies := func(n int) string {
+		var ds []time.Duration
+		for range n {
+			t0 := time.Now()
+			resp, err := hc.Post(url, "application/octet-stream", bytes.NewReader(batch))
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("honest batch: %d", resp.StatusCode)
+			}
+			ds = append(ds, time.Since(t0))
+		}
+		slices.Sort(ds)
+		return fmt.Sprintf("p50 %v p99 %v (n=%d)", ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*99/100].Round(time.Millisecond), n)
+	}
+	samples := envInt("FEDMATCH_LOAD_SAMPLES", 40)
+	latencies(3) // connect, warm up
+	t.Logf("honest batch of 1000 alone: %s", latencies(samples))
+
+	// Maximum-size bodies, declaring 65536 elements, from a partner
+	// without budget.
+	hdr := evalBody(t, node.Filter(), 16)
+	hdr = hdr[:len(hdr)-16*32]
+	binary.BigEndian.PutUint32(hdr[len(hdr)-4:], 1<<16)
+	mem := sampleMemory()
+	baseRSS := rssKiB()
+	cpu0 := cpuTime()
+	child := flood(t, hostile, addr, "bodies", hex.EncodeToString(hdr), conns, secs)
+	time.Sleep(2 * time.Second) // the flood builds up
+	during := latencies(samples)
+	out := child()
+	peakHeap, peakRSS := mem()
+	t.Logf("during the flood of %d connections with maximum-size bodies: honest %s; node process CPU %.1f s", conns, during, (cpuTime() - cpu0).Seconds())
+	t.Logf("node process: heap in use peak %d MiB, RSS %d MiB before, peak %d MiB; flood: %s", peakHeap>>20, baseRSS>>10, peakRSS>>10, out)
+
+	// Free requests: empty confirmations, refused evaluations, malformed
+	// bodies, as fast as 16 clients can send them.
+	auditPath := node.cfg.StateDir + "/" + auditFile
+	before, _ := os.Stat(auditPath)
+	logsBefore := logs.n.Load()
+	cb := confirmBody(t, node.Filter(), 0)
+	cpu0 = cpuTime()
+	child = flood(t, hostile, addr, "free", hex.EncodeToString(cb)+"/"+hex.EncodeToString(hdr), 16, secs)
+	during = latencies(samples)
+	out = child()
+	during += fmt.Sprintf("; node process CPU %.1f s", (cpuTime() - cpu0).Seconds())
+	mid, _ := os.Stat(auditPath)
+	logsMid := logs.n.Load()
+	node.Node.Close() // records the period's refusals
+	after, _ := os.Stat(auditPath)
+	t.Logf("during the flood of free requests: honest %s; flood: %s", during, out)
+	t.Logf("audit log: +%d bytes during the %d s flood, +%d bytes at Close (the period's refusals); node log: +%d records during, +%d at Close",
+		mid.Size()-before.Size(), secs, after.Size()-mid.Size(), logsMid-logsBefore, logs.n.Load()-logsMid)
+}
+
+// flood starts the hostile child and returns a function that waits for
+// it and returns what it reports.
+func flood(t *testing.T, p *testNode, addr, mode, body string, conns, secs int) func() string {
+	cert := p.certificate()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadFloodChild$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), floodAddrEnv+"="+addr, floodModeEnv+"="+mode,
+		floodCertEnv+"="+hex.EncodeToString(cert.Certificate[0]),
+		floodKeyEnv+"="+hex.EncodeToString(cert.PrivateKey.(ed25519.PrivateKey).Seed()), floodBodyEnv+"="+body,
+		"FEDMATCH_LOAD_CONNS="+strconv.Itoa(conns), "FEDMATCH_LOAD_SECONDS="+strconv.Itoa(secs))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var report string
+	done := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if r, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "flood: "); ok {
+				report = r
+			}
+		}
+		close(done)
+	}()
+	return func() string {
+		<-done
+		cmd.Wait()
+		cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		return fmt.Sprintf("%s, flood client CPU %.1f s", report, cpu.Seconds())
+	}
+}
+
+// sampleMemory samples the heap in use and the RSS every 50 ms, until the
+// returned function is called, which returns their peaks.
+func sampleMemory() func() (heap uint64, rss uint64) {
+	var stop atomic.Bool
+	var peakHeap, peakRSS uint64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var ms runtime.MemStats
+		for !stop.Load() {
+			runtime.ReadMemStats(&ms)
+			peakHeap = max(peakHeap, ms.HeapInuse)
+			peakRSS = max(peakRSS, rssKiB())
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	return func() (uint64, uint64) {
+		stop.Store(true)
+		<-done
+		return peakHeap, peakRSS
+	}
+}
+
+// cpuTime returns the CPU time of this process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// rssKiB returns the process's resident set size, in KiB (0 where
+// /proc is missing).
+func rssKiB() uint64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseUint(strings.Fields(v)[0], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// TestLoadFloodChild is the hostile partner of TestLoad, in a child
+// process. Mode "bodies": conns clients each send evaluation requests
+// whose header declares 65536 elements, with that many bytes of body,
+// one after the other. Mode "free": conns clients over one HTTP/2
+// connection send empty confirmations, evaluations beyond the budget and
+// malformed bodies. Both stop after FEDMATCH_LOAD_SECONDS; the child
+// prints "flood: " and the answers it had.
+func TestLoadFloodChild(t *testing.T) {
+	addr := os.Getenv(floodAddrEnv)
+	if addr == "" {
+		t.Skip("the child of TestLoad")
+	}
+	der, _ := hex.DecodeString(os.Getenv(floodCertEnv))
+	seed, _ := hex.DecodeString(os.Getenv(floodKeyEnv))
+	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: ed25519.NewKeyFromSeed(seed)}
+	conns, secs := envInt("FEDMATCH_LOAD_CONNS", 300), envInt("FEDMATCH_LOAD_SECONDS", 10)
+	deadline := time.Now().Add(time.Duration(secs) * time.Second)
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS13, InsecureSkipVerify: true, Certificates: []tls.Certificate{cert}}
+	var bodies [][]byte
+	var shared *http.Client
+	if os.Getenv(floodModeEnv) == "bodies" {
+		hdr, _ := hex.DecodeString(os.Getenv(floodBodyEnv))
+		bodies = [][]byte{append(hdr, make([]byte, 32<<16)...)}
+	} else {
+		parts := strings.Split(os.Getenv(floodBodyEnv), "/")
+		empty, _ := hex.DecodeString(parts[0])
+		hdr, _ := hex.DecodeString(parts[1])
+		small := bytes.Clone(hdr)
+		binary.BigEndian.PutUint32(small[len(small)-4:], 1)
+		bodies = [][]byte{empty, append(small, make([]byte, 32)...), []byte("junk")}
+		shared = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: tlsCfg}}
+	}
+	var mu sync.Mutex
+	answers := map[string]int{}
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := shared
+			if c == nil {
+				c = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}
+			}
+			for j := i; time.Now().Before(deadline); j++ {
+				body := bodies[j%len(bodies)]
+				path := "evaluate"
+				if len(bodies) > 1 && j%len(bodies) == 0 {
+					path = "confirm"
+				}
+				ctx, cancel := context.WithDeadline(context.Background(), deadline)
+				req, _ := http.NewRequestWithContext(ctx, "POST", "https://"+addr+PathPrefix+path, bytes.NewReader(body))
+				resp, err := c.Do(req)
+				key := "error"
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					key = strconv.Itoa(resp.StatusCode)
+				}
+				cancel()
+				mu.Lock()
+				answers[key]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	fmt.Printf("flood: %v in %d s\n", answers, secs)
+}
