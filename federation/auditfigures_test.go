@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -158,28 +157,7 @@ func TestAuditFiguresChild(t *testing.T) {
 	close(stop)
 	<-done
 	runtime.ReadMemStats(&m1)
-	fmt.Printf("figures %d %d %d %d %d\n", elapsed.Microseconds(), m1.TotalAlloc-m0.TotalAlloc, peak.Load(), peakRSS(), cpu.Microseconds())
-}
-
-// cpuTime returns the CPU time the process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// peakRSS returns the process's peak resident set in KiB (VmHWM, Linux
-// only; 0 elsewhere). The parent's rusage would not do: it counts the
-// parent's memory at the fork.
-func peakRSS() uint64 {
-	data, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb
-		}
-	}
-	return 0
+	fmt.Printf("figures %d %d %d %d %d\n", elapsed.Microseconds(), m1.TotalAlloc-m0.TotalAlloc, peak.Load(), procStatusKiB("VmHWM"), cpu.Microseconds())
 }
 
 func figuresKey() ed25519.PrivateKey {

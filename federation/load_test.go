@@ -41,7 +41,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -124,7 +123,7 @@ func TestLoad(t *testing.T) {
 	hdr = hdr[:len(hdr)-16*32]
 	binary.BigEndian.PutUint32(hdr[len(hdr)-4:], 1<<16)
 	mem := sampleMemory()
-	baseRSS := rssKiB()
+	baseRSS := procStatusKiB("VmRSS")
 	cpu0 := cpuTime()
 	child := flood(t, hostile, addr, "bodies", hex.EncodeToString(hdr), conns, secs)
 	time.Sleep(2 * time.Second) // the flood builds up
@@ -201,7 +200,7 @@ func sampleMemory() func() (heap uint64, rss uint64) {
 		for !stop.Load() {
 			runtime.ReadMemStats(&ms)
 			peakHeap = max(peakHeap, ms.HeapInuse)
-			peakRSS = max(peakRSS, rssKiB())
+			peakRSS = max(peakRSS, procStatusKiB("VmRSS"))
 			time.Sleep(50 * time.Millisecond)
 		}
 	}()
@@ -210,26 +209,6 @@ func sampleMemory() func() (heap uint64, rss uint64) {
 		<-done
 		return peakHeap, peakRSS
 	}
-}
-
-// cpuTime returns the CPU time of this process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// rssKiB returns the process's resident set size, in KiB (0 where
-// /proc is missing).
-func rssKiB() uint64 {
-	b, _ := os.ReadFile("/proc/self/status")
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.ParseUint(strings.Fields(v)[0], 10, 64)
-			return n
-		}
-	}
-	return 0
 }
 
 // TestLoadFloodChild is the hostile partner of TestLoad, in a child
