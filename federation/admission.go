@@ -163,6 +163,11 @@ func newFairGate(perPartner, total int) *fairGate {
 // (clipped to the limits) or ctx is done, and returns the function that
 // gives the units back.
 func (g *fairGate) acquire(ctx context.Context, partner string, units int) (release func(), err error) {
+	if err := ctx.Err(); err != nil {
+		// Already given up: never granted, even if a unit is free (the
+		// select below picks at random between two ready cases).
+		return nil, err
+	}
 	units = max(1, min(units, g.perPartner, g.total))
 	w := &waiter{units: units, ready: make(chan struct{})}
 	g.mu.Lock()
