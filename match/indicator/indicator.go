@@ -44,7 +44,9 @@ func Parse(s string) (Indicator, error) {
 	}
 	k, err := Lookup(name)
 	if err != nil {
-		return Indicator{}, err
+		// Not Lookup's error, which quotes the name: when s is a bare
+		// value ("2001:db8::1"), the text before ':' is part of it.
+		return Indicator{}, fmt.Errorf("%w: the %d bytes before the first ':' are not a kind name", ErrUnknownKind, len(name))
 	}
 	return New(k, value)
 }

@@ -38,3 +38,16 @@ func TestIndicatorLimits(t *testing.T) {
 		t.Error("zero Indicator")
 	}
 }
+
+// Parse does not quote what precedes the first ':', which may be part of
+// a value given without its kind. (It quoted it, as Lookup quotes a kind
+// name.)
+func TestParseDoesNotQuote(t *testing.T) {
+	for _, s := range []string{"2001:db8::1", "secret-token:x", "Alice@Example.org:25"} {
+		_, err := Parse(s)
+		name, _, _ := strings.Cut(s, ":")
+		if !errors.Is(err, ErrUnknownKind) || strings.Contains(err.Error(), name) {
+			t.Errorf("Parse(%q): %v", s, err)
+		}
+	}
+}
