@@ -85,8 +85,8 @@ const (
 	AuditRotation     AuditType = 3 // a new key and epoch; Detail: key id
 	AuditDestruction  AuditType = 4 // an old epoch's key was destroyed
 	AuditEvaluation   AuditType = 5 // a partner's batch; Count: elements, Detail: kind
-	AuditConfirmation AuditType = 6 // a partner's confirm; Count: tags, Hits: tags confirmed, Detail: the entries hit, if more
-	AuditRefusal      AuditType = 7 // a request refused by policy; Detail: reason
+	AuditConfirmation AuditType = 6 // a partner's confirm; Epoch: of the key its tags use, Count: tags, Hits: tags confirmed, Detail: the entries hit, if more
+	AuditRefusal      AuditType = 7 // a partner's refusals in one period (a minute); Count: refusals, Detail: how many of each error code, and the period
 	AuditMisbehaviour AuditType = 8 // a partner's confirm answers hid hits (match.ErrMisbehaviour): it is not queried again in its epoch; Epoch: the partner's, Count: indicators queried, Hits: hits confirmed, Detail: candidates, "not an entry" answers, bound
 )
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -24,6 +25,10 @@ type RemoteError struct {
 	Status  int    // HTTP status
 	Code    string // one of the Code constants
 	Message string
+	// RetryAfter is the answer's Retry-After, if it gave one in seconds:
+	// when a request refused as CodeBusy may be sent again. The client
+	// does so itself, a few times, before it reports the error.
+	RetryAfter time.Duration
 }
 
 // Error quotes the partner's code and message: they are the partner's
@@ -184,23 +189,42 @@ func (c *partnerClient) do(ctx context.Context, method, path string, body []byte
 	if method == http.MethodGet {
 		attempts = 3
 	}
-	var lastErr error
-	for i := range attempts {
-		if i > 0 {
+	var wait time.Duration
+	for tries, busy := 0, 0; ; {
+		if wait > 0 {
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case <-time.After(time.Duration(200<<i) * time.Millisecond):
+			case <-time.After(wait):
 			}
 		}
 		retry, err := c.attempt(ctx, method, path, body, header, limit, read)
-		if !retry || ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil {
 			return err
 		}
-		lastErr = err
+		var re *RemoteError
+		if errors.As(err, &re) && re.Code == CodeBusy && busy < maxBusyRetries {
+			// Refused before anything was read or spent (PROTOCOL.md
+			// 5.3): any request may be sent again, after Retry-After.
+			busy++
+			wait = min(max(re.RetryAfter, minBusyWait), maxBusyWait)
+			continue
+		}
+		if tries++; !retry || tries == attempts {
+			return err
+		}
+		wait = time.Duration(200<<tries) * time.Millisecond
 	}
-	return lastErr
 }
+
+// A request answered busy is sent again at most maxBusyRetries times,
+// after the answer's Retry-After held between minBusyWait and
+// maxBusyWait, and within the caller's context.
+const (
+	maxBusyRetries = 5
+	minBusyWait    = 100 * time.Millisecond
+	maxBusyWait    = 5 * time.Second
+)
 
 // attempt is one try of do; retry says whether the failure may be retried.
 func (c *partnerClient) attempt(ctx context.Context, method, path string, body []byte, header http.Header, limit int64,
@@ -227,6 +251,9 @@ func (c *partnerClient) attempt(ctx context.Context, method, path string, body [
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode != http.StatusNotModified {
 		re := &RemoteError{Partner: c.p.ID, Status: resp.StatusCode}
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+			re.RetryAfter = time.Duration(min(secs, 3600)) * time.Second
+		}
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, min(limit, maxErrorBody)))
 		var ae apiError
 		if json.Unmarshal(data, &ae) == nil {

@@ -233,3 +233,39 @@ func TestRemoteErrorQuoted(t *testing.T) {
 		t.Fatalf("%q", s)
 	}
 }
+
+// A request answered busy, which spent nothing, is sent again after
+// Retry-After, a bounded number of times. (A busy node made an honest
+// partner's query fail at once.)
+func TestClientRetriesBusy(t *testing.T) {
+	for _, c := range []struct {
+		busy     int  // evaluations answered busy before one is let through
+		wantHits bool // the match succeeds
+	}{{2, true}, {maxBusyRetries, true}, {maxBusyRetries + 1, false}} {
+		tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, 5), "L"), nil}, nil)
+		tn.publishAll()
+		pub := tn.nodes[0]
+		inner := *pub.handler.Load()
+		var evaluations atomic.Int32
+		h := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/evaluate") && int(evaluations.Add(1)) <= c.busy {
+				w.Header().Set("Retry-After", "0")
+				writeError(w, http.StatusServiceUnavailable, CodeBusy, "busy")
+				return
+			}
+			inner.ServeHTTP(w, r)
+		}))
+		pub.handler.Store(&h)
+		r := tn.nodes[1].Match(context.Background(), emails(t, "x", 0, 2))[0]
+		var re *RemoteError
+		switch {
+		case c.wantHits && (r.Err != nil || len(r.Hits) != 2):
+			t.Errorf("%d busy answers: %d hits, %v", c.busy, len(r.Hits), r.Err)
+		case !c.wantHits && (!errors.As(r.Err, &re) || re.Code != CodeBusy):
+			t.Errorf("%d busy answers: %v, want the busy error", c.busy, r.Err)
+		}
+		if want := min(c.busy+1, maxBusyRetries+1); int(evaluations.Load()) != want {
+			t.Errorf("%d busy answers: %d evaluations sent, want %d", c.busy, evaluations.Load(), want)
+		}
+	}
+}

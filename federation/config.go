@@ -95,7 +95,8 @@ type Partner struct {
 	// period after a rotation gives no extra budget; a rotation (on
 	// schedule or by Rotate) starts every partner's budget afresh. A
 	// partner may confirm at most as many tags as it had evaluated in the
-	// epoch.
+	// epochs still served; a confirmation is charged to the epoch of the
+	// key it uses.
 	Budget int
 	// ReleaseLabels are the rules that release labels to the partner on
 	// a confirmed hit; a hit's other labels are withheld, and a hit with
