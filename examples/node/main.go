@@ -71,6 +71,10 @@ type fileConfig struct {
 		Kinds         []string `json:"kinds"`
 		Budget        int      `json:"budget"`
 		ReleaseLabels []string `json:"release_labels"`
+		// The largest filter accepted from the partner; 0: the defaults
+		// (federation.Partner.MaxFilterEntries and MaxFilterBytes).
+		MaxFilterEntries int   `json:"max_filter_entries"`
+		MaxFilterBytes   int64 `json:"max_filter_bytes"`
 	} `json:"partners"`
 }
 
@@ -260,6 +264,7 @@ func buildConfig(fc *fileConfig, dir string, log *slog.Logger) (*federation.Conf
 		cfg.Partners = append(cfg.Partners, federation.Partner{
 			ID: p.ID, URL: p.URL, SPKI: [32]byte(spki), Identity: id,
 			Kinds: p.Kinds, Budget: p.Budget, ReleaseLabels: p.ReleaseLabels,
+			MaxFilterEntries: p.MaxFilterEntries, MaxFilterBytes: p.MaxFilterBytes,
 		})
 	}
 	wl := fc.Watchlist

@@ -199,3 +199,27 @@ func TestPrintResultEscapes(t *testing.T) {
 		t.Errorf("errors: %q", errb.String())
 	}
 }
+
+// The per-partner filter maxima of the configuration file reach the
+// node's Partner.
+func TestPartnerMaxima(t *testing.T) {
+	dir := t.TempDir()
+	seed := strings.Repeat("ab", 32)
+	os.WriteFile(filepath.Join(dir, "id"), []byte(seed), 0o600)
+	conf := `{"id": "a", "state_dir": "state", "identity_file": "id", "partners": [{"id": "b", "url": "https://b.example",
+		"spki": "` + strings.Repeat("01", 32) + `", "identity": "` + strings.Repeat("02", 32) + `",
+		"kinds": ["*"], "budget": 1, "max_filter_entries": 1000, "max_filter_bytes": 65536}]}`
+	path := filepath.Join(dir, "a.json")
+	os.WriteFile(path, []byte(conf), 0o600)
+	fc, base, err := readConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := buildConfig(fc, base, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cfg.Partners[0]; p.MaxFilterEntries != 1000 || p.MaxFilterBytes != 65536 {
+		t.Fatalf("partner maxima %d, %d", p.MaxFilterEntries, p.MaxFilterBytes)
+	}
+}
