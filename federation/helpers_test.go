@@ -223,11 +223,17 @@ func rawClient(cert *tls.Certificate) *http.Client {
 // evalBody is a valid evaluation request for node's filter.
 func evalBody(t *testing.T, f *match.Filter, n int) []byte {
 	t.Helper()
+	return evalBodyOf(t, f, emails(t, "probe", 0, n)...)
+}
+
+// evalBodyOf is the evaluation request of inds for node's filter.
+func evalBodyOf(t *testing.T, f *match.Filter, inds ...indicator.Indicator) []byte {
+	t.Helper()
 	q, err := match.NewQuerier(f, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, req, err := q.Blind(emails(t, "probe", 0, n))
+	_, req, err := q.Blind(inds)
 	if err != nil {
 		t.Fatal(err)
 	}

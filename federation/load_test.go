@@ -7,14 +7,19 @@ package federation
 // without budget, sends maximum-size bodies on many connections; an
 // honest partner's latency for batches of 1,000 alone and during that
 // flood; and the audit log and log lines a flood of free requests (empty
-// confirmations, refused kinds and budgets, malformed bodies) makes. The
+// confirmations, refused kinds and budgets, malformed and oversized
+// bodies, and 500 idle connections, half of them never starting their
+// TLS handshake) makes. The
 // hostile partner runs in a child process (this test binary, with
 // TestLoadFloodChild selected), so that the parent's memory is the
-// node's (and the honest client's). It is skipped unless FEDMATCH_LOAD is
-// set:
+// node's (and the honest client's). The honest partner connects from
+// 127.0.0.2, the hostile one from 127.0.0.3, so that the node's limits
+// per address tell them apart as on a network. It is skipped unless
+// FEDMATCH_LOAD is set:
 //
 //	FEDMATCH_LOAD=1 go test -run '^TestLoad$' -v -timeout 20m ./federation
 //
+// FEDMATCH_FLOOD_NICE (1 to 19) runs the hostile partner at that niceness.
 // FEDMATCH_LOAD_ENTRIES (default 20000), FEDMATCH_LOAD_CONNS (300),
 // FEDMATCH_LOAD_SECONDS (10) and FEDMATCH_LOAD_SAMPLES (40) change the
 // watchlist size, the flood's connections, each flood's duration and the
@@ -32,6 +37,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,18 +47,24 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 const (
-	floodAddrEnv = "FEDMATCH_FLOOD_ADDR"
-	floodModeEnv = "FEDMATCH_FLOOD_MODE"
-	floodCertEnv = "FEDMATCH_FLOOD_CERT"
-	floodKeyEnv  = "FEDMATCH_FLOOD_KEY"
-	floodBodyEnv = "FEDMATCH_FLOOD_BODY" // hex of the evaluation header to send; free mode: of a confirm header
+	floodAddrEnv  = "FEDMATCH_FLOOD_ADDR"
+	floodModeEnv  = "FEDMATCH_FLOOD_MODE"
+	floodCertEnv  = "FEDMATCH_FLOOD_CERT"
+	floodKeyEnv   = "FEDMATCH_FLOOD_KEY"
+	floodBodyEnv  = "FEDMATCH_FLOOD_BODY" // hex of the evaluation header to send; free mode: the bodies, '/'-separated
+	floodLocalEnv = "FEDMATCH_FLOOD_LOCAL"
+
+	honestAddr  = "127.0.0.2"
+	hostileAddr = "127.0.0.3"
 )
 
 func envInt(name string, def int) int {
@@ -84,6 +96,7 @@ func TestLoad(t *testing.T) {
 		if i == 0 {
 			cfg.Logger = slog.New(logs)
 			cfg.Partners[1].Budget = 0 // agency-2, the hostile partner, has no budget left
+			cfg.Partners[1].Kinds = []string{"email"}
 		}
 	})
 	start := time.Now()
@@ -93,7 +106,8 @@ func TestLoad(t *testing.T) {
 	addr := serve(t, node)
 	url := "https://" + addr + PathPrefix + "evaluate"
 	batch := evalBody(t, node.Filter(), 1000)
-	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(honestAddr)}}
+	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DialContext: d.DialContext, ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{
 		MinVersion: tls.VersionTLS13, InsecureSkipVerify: true, Certificates: []tls.Certificate{*honest.certificate()}}}}
 	latencies := func(n int) string {
 		var ds []time.Duration
@@ -133,17 +147,27 @@ func TestLoad(t *testing.T) {
 	t.Logf("during the flood of %d connections with maximum-size bodies: honest %s; node process CPU %.1f s", conns, during, (cpuTime() - cpu0).Seconds())
 	t.Logf("node process: heap in use peak %d MiB, RSS %d MiB before, peak %d MiB; flood: %s", peakHeap>>20, baseRSS>>10, peakRSS>>10, out)
 
-	// Free requests: empty confirmations, refused evaluations, malformed
-	// bodies, as fast as 16 clients can send them.
+	// Free requests: empty confirmations, evaluations beyond the budget,
+	// of a refused kind and of too many elements, malformed bodies, as
+	// fast as 16 clients can send them; and 500 idle connections.
 	auditPath := node.cfg.StateDir + "/" + auditFile
 	before, _ := os.Stat(auditPath)
 	logsBefore := logs.n.Load()
-	cb := confirmBody(t, node.Filter(), 0)
+	free := [][]byte{confirmBody(t, node.Filter(), 0), evalBody(t, node.Filter(), 1),
+		evalBodyOf(t, node.Filter(), indicator.MustNew(indicator.Phone, "+41 44 668 18 00")), bytes.Clone(hdr), []byte("junk")}
+	binary.BigEndian.PutUint32(free[3][len(free[3])-4:], 1<<17) // beyond MaxBatch
+	var hexes []string
+	for _, b := range free {
+		hexes = append(hexes, hex.EncodeToString(b))
+	}
+	mem = sampleMemory()
 	cpu0 = cpuTime()
-	child = flood(t, hostile, addr, "free", hex.EncodeToString(cb)+"/"+hex.EncodeToString(hdr), 16, secs)
+	idle := flood(t, hostile, addr, "idle", "", 500, secs)
+	child = flood(t, hostile, addr, "free", strings.Join(hexes, "/"), 16, secs)
 	during = latencies(samples)
-	out = child()
-	during += fmt.Sprintf("; node process CPU %.1f s", (cpuTime() - cpu0).Seconds())
+	out = child() + "; idle connections: " + idle()
+	peakHeap, peakRSS = mem()
+	during += fmt.Sprintf("; node process CPU %.1f s, heap in use peak %d MiB, RSS peak %d MiB", (cpuTime() - cpu0).Seconds(), peakHeap>>20, peakRSS>>10)
 	mid, _ := os.Stat(auditPath)
 	logsMid := logs.n.Load()
 	node.Node.Close() // records the period's refusals
@@ -161,7 +185,7 @@ func flood(t *testing.T, p *testNode, addr, mode, body string, conns, secs int) 
 	cmd.Env = append(os.Environ(), floodAddrEnv+"="+addr, floodModeEnv+"="+mode,
 		floodCertEnv+"="+hex.EncodeToString(cert.Certificate[0]),
 		floodKeyEnv+"="+hex.EncodeToString(cert.PrivateKey.(ed25519.PrivateKey).Seed()), floodBodyEnv+"="+body,
-		"FEDMATCH_LOAD_CONNS="+strconv.Itoa(conns), "FEDMATCH_LOAD_SECONDS="+strconv.Itoa(secs))
+		floodLocalEnv+"="+hostileAddr, "FEDMATCH_LOAD_CONNS="+strconv.Itoa(conns), "FEDMATCH_LOAD_SECONDS="+strconv.Itoa(secs))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -223,25 +247,36 @@ func TestLoadFloodChild(t *testing.T) {
 	if addr == "" {
 		t.Skip("the child of TestLoad")
 	}
+	if n := envInt("FEDMATCH_FLOOD_NICE", 0); n > 0 {
+		// The node and the flood share this machine's processors; a
+		// niced flood measures what refusing costs the node rather
+		// than what the flood's own work takes from it.
+		if err := syscall.Setpriority(syscall.PRIO_PROCESS, 0, n); err != nil {
+			t.Fatal(err)
+		}
+	}
 	der, _ := hex.DecodeString(os.Getenv(floodCertEnv))
 	seed, _ := hex.DecodeString(os.Getenv(floodKeyEnv))
 	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: ed25519.NewKeyFromSeed(seed)}
 	conns, secs := envInt("FEDMATCH_LOAD_CONNS", 300), envInt("FEDMATCH_LOAD_SECONDS", 10)
 	deadline := time.Now().Add(time.Duration(secs) * time.Second)
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS13, InsecureSkipVerify: true, Certificates: []tls.Certificate{cert}}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(os.Getenv(floodLocalEnv))}}
 	var bodies [][]byte
 	var shared *http.Client
-	if os.Getenv(floodModeEnv) == "bodies" {
+	switch os.Getenv(floodModeEnv) {
+	case "idle":
+		fmt.Printf("flood: %s\n", idleConns(dialer, addr, tlsCfg, conns, deadline))
+		return
+	case "bodies":
 		hdr, _ := hex.DecodeString(os.Getenv(floodBodyEnv))
 		bodies = [][]byte{append(hdr, make([]byte, 32<<16)...)}
-	} else {
-		parts := strings.Split(os.Getenv(floodBodyEnv), "/")
-		empty, _ := hex.DecodeString(parts[0])
-		hdr, _ := hex.DecodeString(parts[1])
-		small := bytes.Clone(hdr)
-		binary.BigEndian.PutUint32(small[len(small)-4:], 1)
-		bodies = [][]byte{empty, append(small, make([]byte, 32)...), []byte("junk")}
-		shared = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: tlsCfg}}
+	default:
+		for _, h := range strings.Split(os.Getenv(floodBodyEnv), "/") {
+			b, _ := hex.DecodeString(h)
+			bodies = append(bodies, b)
+		}
+		shared = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: dialer.DialContext, ForceAttemptHTTP2: true, TLSClientConfig: tlsCfg}}
 	}
 	var mu sync.Mutex
 	answers := map[string]int{}
@@ -252,7 +287,7 @@ func TestLoadFloodChild(t *testing.T) {
 			defer wg.Done()
 			c := shared
 			if c == nil {
-				c = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}
+				c = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: dialer.DialContext, TLSClientConfig: tlsCfg}}
 			}
 			for j := i; time.Now().Before(deadline); j++ {
 				body := bodies[j%len(bodies)]
@@ -278,4 +313,49 @@ func TestLoadFloodChild(t *testing.T) {
 	}
 	wg.Wait()
 	fmt.Printf("flood: %v in %d s\n", answers, secs)
+}
+
+// idleConns holds conns connections to addr idle until deadline, the
+// even ones after a TLS handshake as the partner, the odd ones before
+// any; it opens a connection again 100 ms after the node closes one. It
+// returns what happened to them.
+func idleConns(d *net.Dialer, addr string, cfg *tls.Config, conns int, deadline time.Time) string {
+	var opened, handshakes, refused, closed atomic.Int64
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				c, err := d.Dial("tcp", addr)
+				if err != nil {
+					time.Sleep(100 * time.Millisecond)
+					continue
+				}
+				opened.Add(1)
+				c.SetDeadline(deadline)
+				if i%2 == 0 {
+					tc := tls.Client(c, cfg)
+					if err := tc.Handshake(); err != nil {
+						refused.Add(1)
+					} else {
+						handshakes.Add(1)
+					}
+					c = tc
+				}
+				// Idle: a read that ends when the node closes the
+				// connection, or at the deadline.
+				var b [1]byte
+				_, err = c.Read(b[:])
+				c.Close()
+				if time.Now().Before(deadline) {
+					if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+						closed.Add(1)
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return fmt.Sprintf("%d connections opened, %d handshakes made, %d refused, %d closed by the node before the end",
+		opened.Load(), handshakes.Load(), refused.Load(), closed.Load())
 }
