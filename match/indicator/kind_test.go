@@ -15,7 +15,7 @@ func TestKindRegistry(t *testing.T) {
 			t.Errorf("Lookup(%q) = %v, %v", k.Name(), got, err)
 		}
 	}
-	if want := "btc document domain email eth iban ipv4 ipv4-cidr ipv6 ipv6-cidr md5 phone plate sha1 sha256 sha512 ssdeep tlsh url"; strings.Join(names, " ") != want {
+	if want := "btc document domain email eth iban ipv4 ipv4-cidr ipv6 ipv6-cidr md5 person-v1-doc person-v1-name person-v1-name-dob person-v1-name-year person-v1-pair-dob person-v1-phon-dob person-v1-phon-year phone plate sha1 sha256 sha512 ssdeep tlsh url"; strings.Join(names, " ") != want {
 		t.Errorf("Kinds() = %v, want %s", names, want)
 	}
 	for _, bad := range []string{"url2", "ip", "ip-dst", ""} {
