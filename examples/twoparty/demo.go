@@ -119,7 +119,8 @@ func demo(w io.Writer) error {
 	fmt.Fprintln(w, "Nothing else crossed: A never saw B's other indicators (they were blinded),")
 	fmt.Fprintln(w, "and B cannot test guesses against A's filter without asking A for each one.")
 	fmt.Fprintf(w, "Bytes: B -> A %d, A -> B %d (filter included).\n", t.toPublisher, t.toQuerier)
-	return nil
+	fmt.Fprintln(w)
+	return demoPersons(w)
 }
 
 // printHit prints what B learned of one hit: A's labels (several of A's

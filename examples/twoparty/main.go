@@ -11,6 +11,15 @@
 //	twoparty -a publisher.json -b querier.csv [-out hits.txt]
 //	twoparty -kind domain -a publisher.txt -b querier.txt [-fpr 1e-9]
 //
+// With -kind person, the files hold person records (CSV with a header
+// naming name or given and surname, dob, sex, nationality, document,
+// document_country, ref and label columns; MISP person objects; or
+// FollowTheMoney Person entities as JSON lines), and each line written is
+// a hit: the querier's ref, TAB, a label the publisher released, TAB, the
+// key kinds that matched (package match/person):
+//
+//	twoparty -kind person -a A.csv -b B.csv -out hits.tsv
+//
 // Every message crosses between the two agencies as the bytes of its
 // binary encoding, as it would over a network.
 package main
@@ -33,7 +42,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("twoparty", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg fileConfig
-	kind := fs.String("kind", "", "indicator `kind` of line lists and of CSV files without a kind column: "+kindNames())
+	kind := fs.String("kind", "", "indicator `kind` of line lists and of CSV files without a kind column ("+kindNames()+"), or person for files of person records")
 	format := fs.String("format", "", "`format` of both files: stix, misp, csv or lines (default: detected from the content)")
 	fs.StringVar(&cfg.pathA, "a", "", "publishing agency's watchlist `file` (a MISP feed: its directory)")
 	fs.StringVar(&cfg.pathB, "b", "", "querying agency's watchlist `file` (a MISP feed: its directory)")
@@ -43,7 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.maxRejects, "max-rejects", 20, "list at most `n` rejected records per file (0: all)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: twoparty                        (built-in demonstration)\n")
-		fmt.Fprintf(stderr, "       twoparty -a FILE -b FILE [-kind K] [-format F] [-region CC] [-fpr F] [-out FILE]\n\n")
+		fmt.Fprintf(stderr, "       twoparty -a FILE -b FILE [-kind K] [-format F] [-region CC] [-fpr F] [-out FILE]\n")
+		fmt.Fprintf(stderr, "       twoparty -kind person -a FILE -b FILE [-fpr F] [-out FILE]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -67,11 +77,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var err error
-	if *kind != "" {
+	persons := *kind == "person"
+	if *kind != "" && !persons {
 		if cfg.kind, err = indicator.Lookup(*kind); err != nil {
 			fmt.Fprintf(stderr, "twoparty: %v (known kinds: %s)\n", err, kindNames())
 			return 2
 		}
+	}
+	if persons && (*format != "" || cfg.region != "") {
+		fmt.Fprintln(stderr, "twoparty: -format and -region do not apply to -kind person (the format is detected)")
+		return 2
 	}
 	if cfg.format, err = feed.ParseFormat(*format); err != nil {
 		fmt.Fprintln(stderr, "twoparty:", err)
@@ -87,7 +102,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		w = f
 	}
-	if err := matchFiles(&cfg, w, stderr); err != nil {
+	matchFn := matchFiles
+	if persons {
+		matchFn = matchPersons
+	}
+	if err := matchFn(&cfg, w, stderr); err != nil {
 		fmt.Fprintln(stderr, "twoparty:", err)
 		return 1
 	}

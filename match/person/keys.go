@@ -72,7 +72,9 @@ func RuleOf(k *indicator.Kind) (Rule, bool) {
 }
 
 // ruleIndex is r's place in rules.
-func ruleIndex(r Rule) int { return slices.IndexFunc(rules, func(x Rule) bool { return x.Kind == r.Kind }) }
+func ruleIndex(r Rule) int {
+	return slices.IndexFunc(rules, func(x Rule) bool { return x.Kind == r.Kind })
+}
 
 // MaxKeys is the largest number of keys a record makes; past it, the
 // weakest keys are left out (Keys reports how many). A record of ordinary
