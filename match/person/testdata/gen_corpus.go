@@ -2554,12 +2554,12 @@ func (g *gen) differentPair(kind string, pickOrigin func() *origin) pair {
 		tags.add("native-script")
 	}
 	dobTags(tags, ra.DOB, rb.DOB)
-	first := "random"
+	lead := []string{"random"}
 	if kind != "random" {
-		first = "hard"
+		lead = []string{"hard", kind}
 	}
-	tags.add(first)
-	return pair{Tags: tags.sorted(first), A: ra, B: rb, pa: p1, pb: p2}
+	tags.add(lead...)
+	return pair{Tags: tags.sorted(lead...), A: ra, B: rb, pa: p1, pb: p2}
 }
 
 // ---------------------------------------------------------------------------
