@@ -203,10 +203,14 @@ func yearKeys(b *keyBuilder, sorted, phon [][]string, years []int, side string) 
 	for _, y := range years {
 		s := fmt.Sprintf("|%04d|%s", y, side)
 		for _, w := range sorted {
-			b.add(RuleNameYear, join(w)+s)
+			for _, p := range pairs(w) {
+				b.add(RuleNameYear, p+s)
+			}
 		}
 		for _, w := range phon {
-			b.add(RulePhonYear, join(w)+s)
+			for _, p := range pairs(w) {
+				b.add(RulePhonYear, p+s)
+			}
 		}
 	}
 }
@@ -255,14 +259,14 @@ func pairs(w []string) []string {
 	return out
 }
 
-// phoneticForms returns the forms' words coded by NYSIIS, sorted,
+// phoneticForms returns the forms' words folded (romanFold) and coded by NYSIIS, sorted,
 // without repeats, and without forms that code the same.
 func phoneticForms(sorted [][]string) [][]string {
 	var out [][]string
 	for _, w := range sorted {
 		codes := make([]string, 0, len(w))
 		for _, x := range w {
-			if c := nysiis(x); c != "" {
+			if c := nysiis(romanFold(x)); c != "" {
 				codes = append(codes, c)
 			}
 		}

@@ -2,6 +2,7 @@ package person
 
 import (
 	"slices"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -172,6 +173,11 @@ func normalizeName(s string) (forms [][]string, truncated bool) {
 			return forms, truncated
 		}
 	}
+	// Particles glued to the next word: records that write "Vandermeer",
+	// "Alhussaini", "OConnor" meet those that write them apart.
+	if glued, ok := gluedParticles(raw, sp, mode); ok && add(glued) {
+		return forms, truncated
+	}
 	for i := range sp {
 		for k := 1; k < nSchemes; k++ {
 			if sp[i][k] == sp[i][0] || slices.Contains(sp[i][1:k], sp[i][k]) {
@@ -187,6 +193,38 @@ func normalizeName(s string) (forms [][]string, truncated bool) {
 		}
 	}
 	return forms, truncated
+}
+
+// gluedParticles returns the primary spellings with each particle (and
+// "o", "mc", "mac") joined to the word after it, and an Arabic-script
+// word that starts with the article "ال" written with "al" before it; ok
+// is false if there is nothing to join.
+func gluedParticles(raw [][]rune, sp []spellings, mode cyrMode) (words []string, ok bool) {
+	words = make([]string, 0, len(sp))
+	prefix := ""
+	j := 0
+	for _, w := range raw {
+		if t := transliterate(w, mode); t[0] == "" {
+			continue // as in normalizeName: a word with no spelling
+		}
+		primary := sp[j][0]
+		j++
+		if len(w) > 2 && w[0] == 'ا' && w[1] == 'ل' && !strings.HasPrefix(primary, "al") {
+			primary, ok = "al"+primary, true
+		}
+		if particles[primary] || primary == "o" || primary == "mc" || primary == "mac" {
+			prefix += primary
+			continue
+		}
+		if prefix != "" {
+			primary, prefix, ok = prefix+primary, "", true
+		}
+		words = append(words, primary)
+	}
+	if prefix != "" {
+		words = append(words, prefix)
+	}
+	return words, ok
 }
 
 // splitWords splits s (NFKC) into words by rule 3 and orders them by

@@ -179,3 +179,90 @@ func nysiisVowel(c byte) bool {
 func nysiisPrefix(name []byte, p string) bool {
 	return len(name) >= len(p) && string(name[:len(p)]) == p
 }
+
+// romanFold writes a word of a-z as the romanizations of one name meet:
+// the spellings that different countries' systems give one sound become
+// one, before NYSIIS codes it (which keeps the first letter and most
+// consonants as written). In order:
+//
+//	x → ks; tsch, tch, ch → c; sch, sh → s; dzh, dj, zh → j;
+//	kh, gh → h; ph → f; th → t; ck, q → k;
+//	ts, tz → s; nd → nt; ng → g (Greek ντ and γγ);
+//	c → s before e, i, y and k otherwise (after the steps above, c is only ч);
+//	w, v → f; z → s; j, y → i; ou, oo → u; ei, ie → i; ae → e; oe → o; ue → u;
+//	then each run of one letter is one letter.
+//
+// "Schewtschenko" and "Shevchenko", "Wolkowa" and "Volkova", "Tatjana"
+// and "Tatyana", "Yassine" and "Yacine" fold alike.
+func romanFold(w string) string {
+	out := make([]byte, 0, len(w)+2)
+	for i := 0; i < len(w); i++ {
+		rest := w[i:]
+		switch {
+		case rest[0] == 'x':
+			out = append(out, 'k', 's')
+		case hasAny(rest, "tsch"):
+			out, i = append(out, 'C'), i+3
+		case hasAny(rest, "tch", "sch", "dzh"):
+			out, i = append(out, map[byte]byte{'t': 'C', 's': 's', 'd': 'j'}[rest[0]]), i+2
+		case hasAny(rest, "ch"):
+			out, i = append(out, 'C'), i+1
+		case hasAny(rest, "sh", "dj", "zh", "kh", "gh", "ph", "th", "ck"):
+			out, i = append(out, map[byte]byte{'s': 's', 'd': 'j', 'z': 'j', 'k': 'h', 'g': 'h', 'p': 'f', 't': 't', 'c': 'k'}[rest[0]]), i+1
+		case hasAny(rest, "ts", "tz"):
+			out, i = append(out, 's'), i+1
+		case hasAny(rest, "nd"):
+			out, i = append(out, 'n', 't'), i+1
+		case hasAny(rest, "ng"):
+			out, i = append(out, 'g'), i+1
+		case hasAny(rest, "ou", "oo", "ue"):
+			out, i = append(out, 'u'), i+1
+		case hasAny(rest, "ei", "ie"):
+			out, i = append(out, 'i'), i+1
+		case hasAny(rest, "ae"):
+			out, i = append(out, 'e'), i+1
+		case hasAny(rest, "oe"):
+			out, i = append(out, 'o'), i+1
+		case rest[0] == 'c':
+			if len(rest) > 1 && (rest[1] == 'e' || rest[1] == 'i' || rest[1] == 'y') {
+				out = append(out, 's')
+			} else {
+				out = append(out, 'k')
+			}
+		case rest[0] == 'q':
+			out = append(out, 'k')
+		case rest[0] == 'w' || rest[0] == 'v':
+			out = append(out, 'f')
+		case rest[0] == 'z':
+			out = append(out, 's')
+		case rest[0] == 'j' || rest[0] == 'y':
+			out = append(out, 'i')
+		default:
+			out = append(out, rest[0])
+		}
+	}
+	// ч became 'C' above, so that the c rule does not read it; it is
+	// "ch" to NYSIIS.
+	folded := make([]byte, 0, len(out)+2)
+	for i, c := range out {
+		if i > 0 && c == out[i-1] {
+			continue
+		}
+		if c == 'C' {
+			folded = append(folded, 'c', 'h')
+			continue
+		}
+		folded = append(folded, c)
+	}
+	return string(folded)
+}
+
+// hasAny reports whether s starts with one of the prefixes.
+func hasAny(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if len(s) >= len(p) && s[:len(p)] == p {
+			return true
+		}
+	}
+	return false
+}

@@ -439,3 +439,33 @@ func BenchmarkNYSIIS(b *testing.B) {
 		nysiisSink = nysiis(nysiisPublished[i%len(nysiisPublished)].name)
 	}
 }
+
+// TestRomanFold checks that romanizations of one name fold alike, and
+// that names that differ stay apart.
+func TestRomanFold(t *testing.T) {
+	same := [][]string{
+		{"schewtschenko", "shevchenko"}, // not the French "chevtchenko": ch is ч in English, ш in French
+		{"wolkowa", "volkova"},
+		{"tatjana", "tatyana", "tatiana"},
+		{"yassine", "yacine"},
+		{"zaitsev", "saizew", "zaytsev"},
+		{"alexiou", "aleksiou"},
+		{"antoniou", "andoniou"},
+		{"evangelia", "evaggelia"},
+		{"peretz", "perez"},
+		{"ivanov", "iwanow", "ivanof"},
+		{"hammadi", "hamadi"},
+	}
+	for _, group := range same {
+		for _, w := range group[1:] {
+			if a, b := romanFold(group[0]), romanFold(w); a != b {
+				t.Errorf("romanFold(%s) = %s, romanFold(%s) = %s", group[0], a, w, b)
+			}
+		}
+	}
+	for _, pair := range [][2]string{{"petrov", "ivanov"}, {"hasan", "husayn"}, {"maria", "mario"}, {"anna", "hanna"}} {
+		if romanFold(pair[0]) == romanFold(pair[1]) {
+			t.Errorf("%s and %s fold alike", pair[0], pair[1])
+		}
+	}
+}
