@@ -170,9 +170,10 @@ func TestNormalizeNameBounds(t *testing.T) {
 	if !truncated || len(forms) != 1 || strings.Join(forms[0], " ") != "a b c d e f g h" {
 		t.Errorf("nine words: %v, %v", forms, truncated)
 	}
-	// Eight words and particles: nothing dropped.
+	// Eight words and particles: nothing dropped; the particles dropped,
+	// then glued to the next word.
 	forms, truncated = normalizeName("a b c d van der e f g h")
-	if truncated || len(forms) != 1 || len(forms[0]) != 8 {
+	if truncated || len(forms) != 2 || strings.Join(forms[0], " ") != "a b c d e f g h" || strings.Join(forms[1], " ") != "a b c d vandere f g h" {
 		t.Errorf("eight words and particles: %v, %v", forms, truncated)
 	}
 
