@@ -82,8 +82,8 @@ func TestNormalizeNameApart(t *testing.T) {
 	for _, p := range [][2]string{
 		{"Ludwig van Beethoven", "Ludwig Mozart"},
 		{"Hasan Ali", "Husayn Ali"},
-		{"Muhammad Ali", "Mehmet Ali"},                 // Mehmet is not in the Muhammad family
-		{"Alexander Ivanov", "Alejandro Ivanov"},       // nor other languages' equivalents
+		{"Muhammad Ali", "Mehmet Ali"},           // Mehmet is not in the Muhammad family
+		{"Alexander Ivanov", "Alejandro Ivanov"}, // nor other languages' equivalents
 		{"Sergei Ivanov", "Sergei Ivanova"},
 		{"Mueller", "Muller"}, // the expansion is of ü, not of ue
 		{"Иван Петров", "Ivan Petrova"},
