@@ -26,10 +26,19 @@ func TestDemo(t *testing.T) {
 		// learns both entries.
 		"A's labels: C2 server, case CERT-2320\n" + strings.Repeat(" ", 55) + "botnet C2, case CERT-2331\n",
 		"B also holds A's entry 5: ipv4:192.0.2.44\n  B also holds A's entry 9: ipv4:192.0.2.44\n",
+		// Persons written in other scripts meet; a namesake born on
+		// another day does not.
+		"flight 1  ABDULLAYEV Muhammad    strong on name-dob, pair-dob, phon-dob: returnee from a conflict zone, CT-117",
+		"flight 2  Yusuf Ismailov         weak   on name-year, phon-year: facilitator, CT-121",
+		"flight 3  Ahmed Al-Hassan        strong on name-dob",
+		"flight 4  Mueller, Peter         strong on doc: recruiter, CT-142",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}
+	}
+	if strings.Contains(out.String(), "flight 5") {
+		t.Error("a namesake born on another day matched")
 	}
 	// B's non-shared indicators never appear in what A learned.
 	aPart := out.String()[strings.Index(out.String(), "What A learned"):]
@@ -177,5 +186,43 @@ func TestPrintable(t *testing.T) {
 		if got := printable(in); got != want {
 			t.Errorf("printable(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+func TestPersonFiles(t *testing.T) {
+	dir := t.TempDir()
+	a := write(t, dir, "a.csv", "surname;given;dob;document;document_country;ref;label\n"+
+		"Абдуллаев;Мухаммед;1991-03-14;;;A-1;case 1\n"+
+		"Müller;Hans-Peter;1970;;;A-2;case 2\n"+
+		"Müller;Hans-Peter;1970;;;A-3;case 3\n"+
+		"Berg;Anna;;C01X00T47;DE;A-4;case 4\n")
+	b := write(t, dir, "b.csv", "name,dob,ref,nickname\n"+
+		"\"ABDULLAYEV, Muhammad\",14.03.1991,B-1,x\n"+
+		"Hans Peter MUELLER,1970-05-01,B-2,y\n"+
+		"Anna Berg,1980-01-01,B-3,z\n"+
+		"Nobody Here,1980-13-01,B-4,w\n")
+	out := filepath.Join(dir, "hits.tsv")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-kind", "person", "-a", a, "-b", b, "-out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "B-1\tcase 1\tperson-v1-name-dob,person-v1-pair-dob,person-v1-phon-dob\n" +
+		"B-2\tcase 2\tperson-v1-name-year,person-v1-phon-year\n" +
+		"B-2\tcase 3\tperson-v1-name-year,person-v1-phon-year\n" +
+		"B-3\tcase 4\tperson-v1-name\n" // A's record has no date of birth: the name alone, weak
+	if string(got) != want {
+		t.Errorf("hits:\n%s\nwant:\n%s", got, want)
+	}
+	for _, s := range []string{"unknown columns, not read: nickname", "line 5: rejected: dob", "4 records read"} {
+		if !strings.Contains(stderr.String(), s) {
+			t.Errorf("summary lacks %q:\n%s", s, stderr.String())
+		}
+	}
+	if code := run([]string{"-kind", "person", "-format", "csv", "-a", a, "-b", b}, &stdout, &stderr); code != 2 {
+		t.Errorf("-format with -kind person: exit %d", code)
 	}
 }

@@ -1,18 +1,19 @@
 package person
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/fedmatch/fedmatch/match"
 	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
-// A Summary counts what turning records into keys did.
-type Summary struct {
-	Records  int      // records given
-	Keys     int      // distinct keys made
-	MaxKeys  int      // the most keys of one record
-	Rejected []Reject // records that made no key, with why
+// KeyStats counts what turning records into keys did.
+type KeyStats struct {
+	Records  int        // records given
+	Keys     int        // distinct keys made
+	MaxKeys  int        // the most keys of one record
+	Rejected []KeyError // records that made no key, with why
 	// DroppedKeys counts keys left out past MaxKeys (the weakest of their
 	// records); DroppedRepeats, entries left out because more than
 	// match.MaxRepeats records share their key (a common name without a
@@ -20,26 +21,30 @@ type Summary struct {
 	DroppedKeys, DroppedRepeats int
 }
 
-// A Reject is a record that made no key.
-type Reject struct {
+// A KeyError is a record that made no key.
+type KeyError struct {
 	Index int    // in the records given
 	Ref   string // the record's Ref
 	Err   error  // names the field, never its value
 }
+
+func (e KeyError) Error() string { return fmt.Sprintf("person: record %d: %v", e.Index+1, e.Err) }
+
+func (e KeyError) Unwrap() error { return e.Err }
 
 // Entries returns the watchlist entries that publish recs: one per key of
 // each record (Publisher role), each with the record's Label and Ref, for
 // match.Publish. A key that several records share (namesakes) is an entry
 // for each of them, up to match.MaxRepeats, so that a hit releases every
 // label.
-func Entries(recs []Record) ([]match.Entry, Summary) {
-	sum := Summary{Records: len(recs)}
+func Entries(recs []Record) ([]match.Entry, KeyStats) {
+	sum := KeyStats{Records: len(recs)}
 	var out []match.Entry
 	count := map[indicator.Indicator]int{}
 	for i, rec := range recs {
 		keys, info, err := Keys(rec, Publisher)
 		if err != nil {
-			sum.Rejected = append(sum.Rejected, Reject{i, rec.Ref, err})
+			sum.Rejected = append(sum.Rejected, KeyError{i, rec.Ref, err})
 			continue
 		}
 		sum.DroppedKeys += info.Dropped
@@ -73,13 +78,13 @@ type use struct {
 // NewQuery makes the keys of recs. The indicators to query are
 // q.Indicators(); the hits they get are turned into hits on records by
 // q.Hits.
-func NewQuery(recs []Record) (*Query, Summary) {
-	sum := Summary{Records: len(recs)}
+func NewQuery(recs []Record) (*Query, KeyStats) {
+	sum := KeyStats{Records: len(recs)}
 	q := &Query{records: recs, uses: map[indicator.Indicator][]use{}}
 	for i, rec := range recs {
 		keys, info, err := Keys(rec, Querier)
 		if err != nil {
-			sum.Rejected = append(sum.Rejected, Reject{i, rec.Ref, err})
+			sum.Rejected = append(sum.Rejected, KeyError{i, rec.Ref, err})
 			continue
 		}
 		sum.DroppedKeys += info.Dropped
