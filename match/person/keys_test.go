@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // meet returns the rules on which a querier's record q meets a
@@ -198,4 +201,71 @@ func TestParseBirth(t *testing.T) {
 			t.Errorf("ParseBirth(%q) = %v, want an error", in, b)
 		}
 	}
+}
+
+// FuzzKeys checks that making keys never panics, that every key is a
+// valid indicator of its rule's kind, and that a record's keys do not
+// depend on the order of its name parts (given names and surname either
+// way round), for names within the bounds (past them, which words and
+// forms are kept depends on the order) and without a word that joins the
+// next (a particle, "abd", "abu"), which joins across parts.
+func FuzzKeys(f *testing.F) {
+	for _, s := range []string{"Hans-Peter Müller", "Мухаммед Абдуллаев", "محمد عبد الله", "Ludwig van Beethoven", "Γεώργιος Παπαδόπουλος", "דוד כהן", ""} {
+		f.Add(s, "Berg", "1970-05-01")
+		f.Add("Anna", s, "1970")
+	}
+	f.Fuzz(func(t *testing.T, given, surname, dob string) {
+		b, err := ParseBirth(dob)
+		if err != nil {
+			return
+		}
+		keys, info, err := Keys(Record{Given: given, Surname: surname, Birth: b}, Publisher)
+		if err != nil {
+			if !errors.Is(err, ErrNoName) {
+				t.Fatalf("%v", err)
+			}
+			return
+		}
+		for _, k := range keys {
+			if _, err := indicator.New(k.Rule.Kind, k.Indicator.Value()); err != nil {
+				t.Fatalf("key %v: %v", k.Indicator, err)
+			}
+		}
+		if info.FormsTruncated || info.Dropped > 0 || joins(given) || joins(surname) {
+			return
+		}
+		rev, info2, err := Keys(Record{Given: surname, Surname: given, Birth: b}, Publisher)
+		if err != nil || info2.FormsTruncated || info2.Dropped > 0 {
+			t.Fatalf("the parts swapped: %v, %+v", err, info2)
+		}
+		set := func(ks []Key) []string {
+			var out []string
+			for _, k := range ks {
+				out = append(out, k.Indicator.String())
+			}
+			slices.Sort(out)
+			return out
+		}
+		if !slices.Equal(set(keys), set(rev)) {
+			t.Fatalf("%q %q and the parts swapped make different keys", given, surname)
+		}
+	})
+}
+
+// joins reports whether a name part has a word that is joined to the
+// next one, or a comma (which reorders).
+func joins(part string) bool {
+	if strings.ContainsAny(part, ",،") || strings.Contains(part, "عبد") {
+		return true
+	}
+	forms, _ := normalizeName(part)
+	forms = append(forms, strings.FieldsFunc(strings.ToLower(part), func(r rune) bool { return !unicode.IsLetter(r) }))
+	for _, f := range forms {
+		for _, w := range f {
+			if particles[w] || glueNext[w] || articles[w] || honorifics[w] || w == "o" || w == "mc" || w == "mac" || strings.HasPrefix(w, "abd") || strings.HasPrefix(w, "abu") {
+				return true
+			}
+		}
+	}
+	return false
 }
