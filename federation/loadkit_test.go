@@ -15,7 +15,6 @@ import (
 	"iter"
 	"net"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/fedmatch/fedmatch/match"
@@ -93,14 +92,4 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 	}
 	i := int(q*float64(len(sorted))+0.5) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
-}
-
-// latencySummary is "p50 … p99 … max … (n=…)" of ds, which it sorts.
-func latencySummary(ds []time.Duration) string {
-	slices.Sort(ds)
-	if len(ds) == 0 {
-		return "no answers"
-	}
-	r := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
-	return fmt.Sprintf("p50 %v p99 %v max %v (n=%d)", r(quantile(ds, 0.5)), r(quantile(ds, 0.99)), r(ds[len(ds)-1]), len(ds))
 }
