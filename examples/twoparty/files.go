@@ -104,7 +104,7 @@ func matchFiles(c *fileConfig, out, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	kinds, byKind := groupByKind(b.r.Entries())
+	inds := distinct(b.r.Entries())
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -114,22 +114,16 @@ func matchFiles(c *fileConfig, out, log io.Writer) error {
 		return errors.New("neither file holds an indicator")
 	}
 	lines := b.r.Summary().Format == feed.Lines
+	hits, candidates, err := queryKinds(pub, q, inds, &t)
+	if err != nil {
+		return err
+	}
 	var shared []string
-	candidates := 0
-	for _, k := range kinds {
-		for batch := range slices.Chunk(byKind[k], queryBatch) {
-			hits, _, n, err := exchange(pub, q, batch, &t)
-			if err != nil {
-				return err
-			}
-			candidates += n
-			for _, h := range hits {
-				if lines {
-					shared = append(shared, h.Indicator.Value())
-				} else {
-					shared = append(shared, h.Indicator.String())
-				}
-			}
+	for _, h := range hits {
+		if lines {
+			shared = append(shared, h.Indicator.Value())
+		} else {
+			shared = append(shared, h.Indicator.String())
 		}
 	}
 	slices.Sort(shared)
@@ -151,22 +145,16 @@ func matchFiles(c *fileConfig, out, log io.Writer) error {
 	return nil
 }
 
-// groupByKind returns the distinct indicators of entries grouped by kind (a
-// batch is of one kind), and the kinds in the order they first appear.
-func groupByKind(entries iter.Seq[match.Entry]) ([]*indicator.Kind, map[*indicator.Kind][]indicator.Indicator) {
-	groups := map[*indicator.Kind][]indicator.Indicator{}
-	var kinds []*indicator.Kind
+// distinct returns the distinct indicators of entries, in the order they
+// first appear (queryKinds sends them kind by kind).
+func distinct(entries iter.Seq[match.Entry]) []indicator.Indicator {
+	var out []indicator.Indicator
 	seen := map[indicator.Indicator]bool{}
 	for e := range entries {
-		if seen[e.Indicator] {
-			continue
+		if !seen[e.Indicator] {
+			seen[e.Indicator] = true
+			out = append(out, e.Indicator)
 		}
-		seen[e.Indicator] = true
-		k := e.Indicator.Kind()
-		if groups[k] == nil {
-			kinds = append(kinds, k)
-		}
-		groups[k] = append(groups[k], e.Indicator)
 	}
-	return kinds, groups
+	return out
 }
