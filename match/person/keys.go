@@ -140,7 +140,10 @@ func Keys(rec Record, role Role) ([]Key, KeyInfo, error) {
 	for i, f := range forms {
 		sorted[i] = slices.Compact(slices.Sorted(slices.Values(f)))
 	}
-	phon := phoneticForms(sorted)
+	var phon [][]string // the phonetic forms, for records with a date
+	if rec.Birth.Year != 0 {
+		phon = phoneticForms(sorted)
+	}
 	birth := rec.Birth
 	switch {
 	case birth.Full():
