@@ -31,6 +31,17 @@ type serverLimits struct {
 	// end without a partner's handshake: a burst, then a rate a second.
 	failedBurst int
 	failedRate  float64
+	// openBurst and openRate bound the connections a partner opens: a
+	// burst, then a rate a second. A partner whose requests close their
+	// connection (a refusal whose body is not read does) would otherwise
+	// make the node pay a handshake for each.
+	openBurst int
+	openRate  float64
+	// refusedBurst and refusedRate bound the connections closed before
+	// their handshake, of all addresses: beyond, new connections wait to
+	// be accepted.
+	refusedBurst int
+	refusedRate  float64
 	// Timeouts of ListenAndServe: the handshake and the request header,
 	// the whole request body, the answer, and an idle connection.
 	readHeader, read, write, idle time.Duration
@@ -54,6 +65,10 @@ func defaultLimits(cfg *Config) serverLimits {
 		partnerConns:    16,
 		failedBurst:     64,
 		failedRate:      16,
+		openBurst:       64,
+		openRate:        16,
+		refusedBurst:    256,
+		refusedRate:     256,
 		readHeader:      5 * time.Second,
 		// A body of the largest batch at 128 KiB/s.
 		read:       max(30*time.Second, time.Duration(maxBody>>17)*time.Second),

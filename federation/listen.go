@@ -23,25 +23,33 @@ import (
 //
 // It bounds the connections it holds (PROTOCOL.md 5.3): in total, idle
 // and slow ones and those still in their handshake included (beyond it,
-// new connections wait to be accepted), and per partner (beyond it, the
-// partner's handshake fails); it closes at once, before any handshake,
-// the connections of an address whose connections keep ending without a
-// partner's handshake (beyond a burst of 64, 16 a second); and it times
-// out a handshake and a request
-// header after 5 seconds, a request body after 30 seconds (more for
-// batches above 2^16), an idle connection after 30 seconds. Its error
-// lines (failed handshakes, for one, which anyone who can reach the port
-// causes) go to Config.Logger as warnings, the first of each kind per
-// minute and then a count. A server of one's own that mounts
-// [Node.Handler] sets such limits itself.
+// new connections wait to be accepted); per partner (beyond it, the
+// partner's handshake fails); the connections a partner opens (beyond a
+// burst of 64, then 16 a second, its handshakes fail); and per address,
+// those without a partner's handshake: 16 at once, and those that end
+// without one a burst of 64, then 16 a second. Beyond these, an
+// address's new connections are closed at once, before any handshake;
+// and beyond 256 such refusals a second in all, new connections wait in
+// the kernel's queue, so that a flood of connections costs the node a
+// bounded share of its processors (an established connection is not
+// affected; a partner's new one may wait about a second). It times out a
+// handshake and a request header after 5 seconds, a request body after
+// 30 seconds (more for batches above 2^16), an idle connection after 30
+// seconds. Its error lines (failed handshakes, for one, which anyone who
+// can reach the port causes) go to Config.Logger as warnings, the first
+// of each kind per minute and then a count. A server of one's own that
+// mounts [Node.Handler] sets such limits itself.
 func (n *Node) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	lim := &n.srv.lim
-	cl := &connLimiter{Listener: netutil.LimitListener(ln, lim.conns), max: lim.partnerConns, byPartner: map[string]int{},
-		unauth: newAddrBuckets(lim.failedBurst, lim.failedRate, time.Now), log: n.log}
+	cl := &connLimiter{Listener: netutil.LimitListener(ln, lim.conns), max: lim.partnerConns, pending: lim.partnerConns,
+		byPartner: map[string]int{}, byAddr: map[string]int{},
+		unauth:   newAddrBuckets(lim.failedBurst, lim.failedRate, time.Now),
+		opened:   newAddrBuckets(lim.openBurst, lim.openRate, time.Now),
+		refusals: newAddrBuckets(lim.refusedBurst, lim.refusedRate, time.Now), log: n.log}
 	srv := &http.Server{
 		Handler:           n.Handler(),
 		TLSConfig:         n.limitedTLSConfig(cl),
@@ -91,18 +99,32 @@ func (n *Node) limitedTLSConfig(cl *connLimiter) *tls.Config {
 }
 
 // A connLimiter counts its connections by partner, once their handshake
-// names it (claim). It also closes at once, before any handshake, the
-// connections of an address whose connections keep ending without a
-// partner's handshake (refused, failed or never made): each costs the
-// node a handshake's computation, which anyone who reaches the port can
-// make it spend.
+// names it (claim), and limits the rate at which a partner opens them.
+// It also limits, per address, the connections that have not named a
+// partner: at most pending at once, and those that end without a
+// partner's handshake (refused, failed or never made) to a burst and then
+// a rate. Each costs the node a handshake's computation and a connection
+// slot, which anyone who reaches the port can make it spend. Beyond
+// either, an address's new connections are closed at once, before any
+// handshake; beyond a rate of such refusals in all, new connections are
+// accepted at that rate, so that a flood of connections costs the node a
+// bounded share of its processors. A connection is charged to its address's bucket when it is
+// accepted, and the charge is given back when it names a partner, so
+// that connections held in a handshake count at once. A partner that
+// opens connections too fast has its handshakes refused, which then
+// count against its address.
 type connLimiter struct {
 	net.Listener
-	max       int
-	unauth    *addrBuckets
+	max      int          // connections per partner
+	pending  int          // connections per address without a partner
+	unauth   *addrBuckets // by address
+	opened   *addrBuckets // by partner
+	refusals *addrBuckets // of all connections closed at Accept, under ""
+
 	log       *slog.Logger
 	mu        sync.Mutex
 	byPartner map[string]int
+	byAddr    map[string]int // connections without a partner yet
 }
 
 func (l *connLimiter) Accept() (net.Conn, error) {
@@ -111,17 +133,41 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if addr := remoteKey(c); !l.unauth.allowed(addr) {
+		addr := remoteKey(c)
+		l.mu.Lock()
+		why := ""
+		if l.byAddr[addr] >= l.pending {
+			why = fmt.Sprintf("connections from %s: %d without a partner's handshake at once, the limit", addr, l.pending)
+		} else if !l.unauth.take(addr) {
+			why = "connections from " + addr + " keep ending without a partner's handshake"
+		} else {
+			l.byAddr[addr]++
+		}
+		l.mu.Unlock()
+		if why != "" {
+			l.log.Warn("connection refused", "err", why) // before the close that the peer sees
 			c.Close()
-			l.log.Warn("connection refused", "err", "connections from "+addr+" keep ending without a partner's handshake")
+			for !l.refusals.take("") {
+				// Refusing faster than the rate: new connections wait
+				// in the kernel's queue, so that refusing costs the node
+				// a bounded share of its processors.
+				time.Sleep(time.Duration(float64(time.Second) / l.refusals.rate))
+			}
 			continue
 		}
-		return &partnerConn{Conn: c, l: l}, nil
+		return &partnerConn{Conn: c, l: l, addr: addr}, nil
+	}
+}
+
+// unpend ends c's count as a connection without a partner. l.mu is held.
+func (l *connLimiter) unpend(c *partnerConn) {
+	if l.byAddr[c.addr]--; l.byAddr[c.addr] <= 0 {
+		delete(l.byAddr, c.addr)
 	}
 }
 
 // claim counts conn as partner's, or refuses it if the partner holds as
-// many connections as it may.
+// many connections as it may or opens them faster than it may.
 func (l *connLimiter) claim(conn net.Conn, partner string) error {
 	pc, ok := conn.(*partnerConn)
 	if !ok {
@@ -135,8 +181,13 @@ func (l *connLimiter) claim(conn net.Conn, partner string) error {
 	if l.byPartner[partner] >= l.max {
 		return fmt.Errorf("federation: partner %s holds %d connections, the limit", partner, l.max)
 	}
+	if !l.opened.take(partner) {
+		return fmt.Errorf("federation: partner %s opens connections faster than %g a second, the limit", partner, l.opened.rate)
+	}
 	l.byPartner[partner]++
 	pc.partner = partner
+	l.unpend(pc)
+	l.unauth.give(pc.addr)
 	return nil
 }
 
@@ -144,24 +195,24 @@ func (l *connLimiter) claim(conn net.Conn, partner string) error {
 type partnerConn struct {
 	net.Conn
 	l       *connLimiter
+	addr    string // remoteKey(Conn)
 	partner string // once claimed; guarded by l.mu
 	closed  bool   // guarded by l.mu
 }
 
 func (c *partnerConn) Close() error {
 	c.l.mu.Lock()
-	first := !c.closed
-	if first && c.partner != "" {
-		if c.l.byPartner[c.partner]--; c.l.byPartner[c.partner] == 0 {
-			delete(c.l.byPartner, c.partner)
+	if !c.closed {
+		if c.partner != "" {
+			if c.l.byPartner[c.partner]--; c.l.byPartner[c.partner] == 0 {
+				delete(c.l.byPartner, c.partner)
+			}
+		} else {
+			c.l.unpend(c)
 		}
 	}
 	c.closed = true
-	claimed := c.partner != ""
 	c.l.mu.Unlock()
-	if first && !claimed {
-		c.l.unauth.take(remoteKey(c.Conn))
-	}
 	return c.Conn.Close()
 }
 
@@ -179,9 +230,9 @@ func remoteKey(c net.Conn) string {
 	return ap.Addr().Unmap().String()
 }
 
-// addrBuckets is a token bucket per address: burst tokens, refilled at
-// rate a second. It tracks at most maxTrackedAddrs addresses; beyond, a
-// new address is not limited.
+// addrBuckets is a token bucket per key (an address, a partner): burst
+// tokens, refilled at rate a second. It tracks at most maxTrackedAddrs
+// keys; beyond, a new key is not limited.
 type addrBuckets struct {
 	mu          sync.Mutex
 	burst, rate float64
@@ -206,40 +257,44 @@ func (a *addrBuckets) refill(b *bucket, now time.Time) {
 	b.at = now
 }
 
-// allowed reports whether addr has a token left.
-func (a *addrBuckets) allowed(addr string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	b := a.buckets[addr]
-	if b == nil {
-		return true
-	}
-	a.refill(b, a.now())
-	return b.tokens >= 1
-}
-
-// take takes a token of addr.
-func (a *addrBuckets) take(addr string) {
+// take takes a token of key and reports whether there was one; a key
+// that cannot be tracked (the table is full of keys still limited) has
+// one.
+func (a *addrBuckets) take(key string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
-	b := a.buckets[addr]
+	b := a.buckets[key]
 	if b == nil {
 		if len(a.buckets) >= maxTrackedAddrs {
-			for k, x := range a.buckets { // forget the addresses back to a full bucket
+			for k, x := range a.buckets { // forget the keys back to a full bucket
 				if a.refill(x, now); x.tokens >= a.burst {
 					delete(a.buckets, k)
 				}
 			}
 			if len(a.buckets) >= maxTrackedAddrs {
-				return
+				return true
 			}
 		}
 		b = &bucket{tokens: a.burst, at: now}
-		a.buckets[addr] = b
+		a.buckets[key] = b
 	}
 	a.refill(b, now)
-	b.tokens = max(0, b.tokens-1)
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// give gives key back a token it took.
+func (a *addrBuckets) give(key string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if b := a.buckets[key]; b != nil {
+		a.refill(b, a.now())
+		b.tokens = min(a.burst, b.tokens+1)
+	}
 }
 
 // logWriter makes the lines of an http.Server's ErrorLog warnings of the

@@ -314,33 +314,183 @@ func TestFailedHandshakesLimited(t *testing.T) {
 	}
 }
 
+// Connections of an address that have not named a partner count at
+// once: beyond the limit of pending connections, or once the connections
+// held in their handshake have used the address's burst, the next is
+// closed before any handshake, while a partner's connections, which give
+// their charge back, are not limited by them. Regression: a connection
+// was charged only when it ended, so that 500 held without a handshake
+// were all accepted and took the node's connection slots, and a partner's
+// own connections used up its address's burst.
+func TestPendingConnectionsLimited(t *testing.T) {
+	rec := &recorder{}
+	tn := newTestNet(t, [][]match.Entry{nil, nil}, func(i int, cfg *Config) { cfg.Logger = slog.New(rec) })
+	node, p1 := tn.nodes[0], tn.nodes[1]
+	lim := &node.srv.lim
+	lim.partnerConns, lim.failedBurst, lim.failedRate = 4, 6, 0.001
+	addr := serve(t, node)
+	// A partner's connections, one after the other, more than the
+	// burst: each gives its charge back.
+	for i := range 8 {
+		c, err := dialPartner(p1, addr, 0)
+		if err != nil {
+			t.Fatalf("partner's connection %d: %v", i+1, err)
+		}
+		c.Close()
+	}
+	closedAtOnce := func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		_, err = c.Read(make([]byte, 1))
+		return !errors.Is(err, os.ErrDeadlineExceeded)
+	}
+	var held []net.Conn
+	for range 4 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	waitFor(t, func() bool { return len(rec.find("connection refused", "err")) > 0 || closedAtOnce() })
+	if refused := rec.find("connection refused", "err"); len(refused) == 0 || !strings.Contains(refused[0], "without a partner's handshake at once") {
+		t.Fatalf("refused %q", refused)
+	}
+	if _, err := dialPartner(p1, addr, 0); err == nil {
+		t.Error("a partner's connection accepted beyond the address's pending connections")
+	}
+}
+
+// Beyond the rate of refusals, of all addresses, new connections wait to
+// be accepted: refusing them costs the node a bounded share of its
+// processors. Regression: 500 clients that reconnected as soon as they
+// were refused made the node accept and close 3,000 connections a second.
+func TestRefusalsPaced(t *testing.T) {
+	tn := newTestNet(t, [][]match.Entry{nil, nil}, nil)
+	node := tn.nodes[0]
+	lim := &node.srv.lim
+	lim.failedBurst, lim.failedRate = 1, 0.001
+	lim.refusedBurst, lim.refusedRate = 1, 10
+	addr := serve(t, node)
+	refusedAt := func() time.Time {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		c.Read(make([]byte, 1))
+		return time.Now()
+	}
+	c, err := net.Dial("tcp", addr) // uses the address's burst
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	waitFor(t, func() bool {
+		c, _ := net.Dial("tcp", addr)
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		_, err := c.Read(make([]byte, 1))
+		return !errors.Is(err, os.ErrDeadlineExceeded)
+	})
+	start := refusedAt()
+	for range 5 {
+		refusedAt()
+	}
+	// The first refusal used the burst; each of the next waited 100 ms.
+	if d := time.Since(start); d < 400*time.Millisecond {
+		t.Errorf("5 refusals at a rate of 10 a second took %v", d)
+	}
+}
+
+// A partner that opens connections faster than its rate has its
+// handshakes refused, and those count against its address. Regression: a
+// partner whose refused requests closed their connections (a 429 whose
+// body is not read) made the node pay a full handshake for each, 1,300 a
+// second in the load test.
+func TestPartnerConnectionRate(t *testing.T) {
+	tn := newTestNet(t, [][]match.Entry{nil, nil, nil}, nil)
+	node, p1, p2 := tn.nodes[0], tn.nodes[1], tn.nodes[2]
+	lim := &node.srv.lim
+	lim.openBurst, lim.openRate = 3, 0.001
+	lim.failedBurst, lim.failedRate = 2, 0.001
+	addr := serve(t, node)
+	dial := func(p *testNode) bool {
+		c, err := dialPartner(p, addr, 0)
+		if err == nil {
+			c.Close()
+		}
+		time.Sleep(20 * time.Millisecond) // the node's close
+		return err == nil
+	}
+	for i := range 3 {
+		if !dial(p1) {
+			t.Fatalf("agency-1's connection %d refused", i+1)
+		}
+	}
+	if !dial(p2) {
+		t.Fatal("agency-2 limited by agency-1's rate")
+	}
+	// Beyond its burst, agency-1's handshakes fail, and empty the
+	// address's bucket of failures; then the address's connections are
+	// closed before any handshake, agency-2's too (same address).
+	for i := range 2 {
+		if dial(p1) {
+			t.Fatalf("agency-1's connection %d, beyond its burst of 3, accepted", 4+i)
+		}
+	}
+	if dial(p2) {
+		t.Fatal("a connection from an address whose connections keep failing accepted")
+	}
+}
+
 // TestAddrBuckets: a burst, then the rate; addresses back to a full
 // bucket are forgotten when the table is full.
 func TestAddrBuckets(t *testing.T) {
 	clk := newClock()
 	a := newAddrBuckets(3, 2, clk.Now)
 	for range 3 {
-		if !a.allowed("x") {
+		if !a.take("x") {
 			t.Fatal("refused within the burst")
 		}
-		a.take("x")
 	}
-	if a.allowed("x") || !a.allowed("y") {
+	if a.take("x") || !a.take("y") {
 		t.Fatal("the burst is per address")
 	}
+	a.give("x")
+	if !a.take("x") || a.take("x") {
+		t.Fatal("a token given back is one token")
+	}
 	clk.Advance(500 * time.Millisecond)
-	if !a.allowed("x") {
+	if !a.take("x") {
 		t.Fatal("not refilled at the rate")
 	}
-	a.take("x")
-	if a.allowed("x") {
+	if a.take("x") {
 		t.Fatal("two tokens from half a second")
+	}
+	a.give("y")
+	a.give("y")
+	if b := a.buckets["y"]; b.tokens != 3 {
+		t.Errorf("y has %v tokens, more than its burst of 3", b.tokens)
 	}
 	for i := range maxTrackedAddrs + 10 {
 		a.take(fmt.Sprint("addr-", i))
 	}
 	if len(a.buckets) > maxTrackedAddrs {
 		t.Errorf("%d addresses tracked", len(a.buckets))
+	}
+	if !a.take("untracked") {
+		t.Error("an address that cannot be tracked is limited")
 	}
 	clk.Advance(time.Hour)
 	a.take("new")

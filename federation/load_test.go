@@ -20,10 +20,20 @@ package federation
 //	FEDMATCH_LOAD=1 go test -run '^TestLoad$' -v -timeout 20m ./federation
 //
 // FEDMATCH_FLOOD_NICE (1 to 19) runs the hostile partner at that niceness.
+// FEDMATCH_FLOOD_CPUS (a taskset list, such as 1) runs it on those
+// processors only: on a network the hostile partner's own work is done on
+// its machine, and run with the test itself on the others,
+//
+//	FEDMATCH_LOAD=1 FEDMATCH_FLOOD_CPUS=1 taskset -c 0 go test -run '^TestLoad$' -v ./federation
+//
+// the honest partner's latencies, alone and during the floods, measure
+// what the floods cost the node, not what the flood client's own
+// computation takes from the node on a shared machine.
 // FEDMATCH_LOAD_ENTRIES (default 20000), FEDMATCH_LOAD_CONNS (300),
-// FEDMATCH_LOAD_SECONDS (10) and FEDMATCH_LOAD_SAMPLES (40) change the
-// watchlist size, the flood's connections, each flood's duration and the
-// honest batches timed in each phase. Every loop is bounded in count
+// FEDMATCH_LOAD_SECONDS (10), FEDMATCH_LOAD_SAMPLES (40) and
+// FEDMATCH_LOAD_IDLE (500) change the watchlist size, the flood's
+// connections, each flood's duration, the honest batches timed in each
+// phase and the idle connections of the free flood. Every loop is bounded in count
 // and time.
 
 import (
@@ -68,7 +78,7 @@ const (
 )
 
 func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v >= 0 {
 		return v
 	}
 	return def
@@ -109,9 +119,14 @@ func TestLoad(t *testing.T) {
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(honestAddr)}}
 	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DialContext: d.DialContext, ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{
 		MinVersion: tls.VersionTLS13, InsecureSkipVerify: true, Certificates: []tls.Certificate{*honest.certificate()}}}}
-	latencies := func(n int) string {
+	// latencies times up to n batches, one after the other, the last
+	// starting before until.
+	latencies := func(n int, until time.Time) string {
 		var ds []time.Duration
 		for range n {
+			if len(ds) > 0 && time.Now().After(until) {
+				break
+			}
 			t0 := time.Now()
 			resp, err := hc.Post(url, "application/octet-stream", bytes.NewReader(batch))
 			if err != nil {
@@ -127,9 +142,10 @@ func TestLoad(t *testing.T) {
 		slices.Sort(ds)
 		return fmt.Sprintf("p50 %v p99 %v (n=%d)", ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*99/100].Round(time.Millisecond), n)
 	}
-	samples := envInt("FEDMATCH_LOAD_SAMPLES", 40)
-	latencies(3) // connect, warm up
-	t.Logf("honest batch of 1000 alone: %s", latencies(samples))
+	samples := max(1, envInt("FEDMATCH_LOAD_SAMPLES", 40))
+	forever := time.Now().Add(time.Hour)
+	latencies(3, forever) // connect, warm up
+	t.Logf("node GOMAXPROCS %d; honest batch of 1000 alone: %s", runtime.GOMAXPROCS(0), latencies(samples, forever))
 
 	// Maximum-size bodies, declaring 65536 elements, from a partner
 	// without budget.
@@ -140,8 +156,9 @@ func TestLoad(t *testing.T) {
 	baseRSS := procStatusKiB("VmRSS")
 	cpu0 := cpuTime()
 	child := flood(t, hostile, addr, "bodies", hex.EncodeToString(hdr), conns, secs)
+	end := time.Now().Add(time.Duration(secs) * time.Second)
 	time.Sleep(2 * time.Second) // the flood builds up
-	during := latencies(samples)
+	during := latencies(samples, end.Add(-time.Second))
 	out := child()
 	peakHeap, peakRSS := mem()
 	t.Logf("during the flood of %d connections with maximum-size bodies: honest %s; node process CPU %.1f s", conns, during, (cpuTime() - cpu0).Seconds())
@@ -162,9 +179,26 @@ func TestLoad(t *testing.T) {
 	}
 	mem = sampleMemory()
 	cpu0 = cpuTime()
-	idle := flood(t, hostile, addr, "idle", "", 500, secs)
+	idle := func() string { return "none" }
+	if n := envInt("FEDMATCH_LOAD_IDLE", 500); n > 0 {
+		idle = flood(t, hostile, addr, "idle", "", n, secs)
+	}
 	child = flood(t, hostile, addr, "free", strings.Join(hexes, "/"), 16, secs)
-	during = latencies(samples)
+	end = time.Now().Add(time.Duration(secs) * time.Second)
+	time.Sleep(time.Second) // the flood builds up
+	during = latencies(samples, end.Add(-time.Second))
+	// A new connection of the honest partner, while the node refuses
+	// the hostile partner's.
+	t0 := time.Now()
+	fresh := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DialContext: d.DialContext, ForceAttemptHTTP2: true,
+		TLSClientConfig: hc.Transport.(*http.Transport).TLSClientConfig}}
+	if resp, err := fresh.Get("https://" + addr + PathPrefix + "health"); err != nil {
+		t.Errorf("a new connection of the honest partner during the flood: %v", err)
+	} else {
+		resp.Body.Close()
+		during += fmt.Sprintf("; a new connection's first request %v", time.Since(t0).Round(time.Millisecond))
+	}
+	fresh.CloseIdleConnections()
 	out = child() + "; idle connections: " + idle()
 	peakHeap, peakRSS = mem()
 	during += fmt.Sprintf("; node process CPU %.1f s, heap in use peak %d MiB, RSS peak %d MiB", (cpuTime() - cpu0).Seconds(), peakHeap>>20, peakRSS>>10)
@@ -182,6 +216,9 @@ func TestLoad(t *testing.T) {
 func flood(t *testing.T, p *testNode, addr, mode, body string, conns, secs int) func() string {
 	cert := p.certificate()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadFloodChild$", "-test.count=1", "-test.v")
+	if cpus := os.Getenv("FEDMATCH_FLOOD_CPUS"); cpus != "" {
+		cmd = exec.Command("taskset", append([]string{"-c", cpus}, cmd.Args...)...)
+	}
 	cmd.Env = append(os.Environ(), floodAddrEnv+"="+addr, floodModeEnv+"="+mode,
 		floodCertEnv+"="+hex.EncodeToString(cert.Certificate[0]),
 		floodKeyEnv+"="+hex.EncodeToString(cert.PrivateKey.(ed25519.PrivateKey).Seed()), floodBodyEnv+"="+body,
