@@ -57,6 +57,23 @@
 // binding; [ModeOPRF] has no proof and queriers refuse it unless they set
 // [QuerierOptions.InsecureAllowOPRF].
 //
+// # Continuous matching
+//
+// A publisher that chose a capacity ([PublishOptions.Capacity]) adds
+// entries to its epoch's list with [Publisher.Add], which evaluates only
+// them and makes a new version of the filter: a filter's version is its
+// number of distinct indicators, which every version increases.
+// [Publisher.Delta] gives a querier at an older version the tags added
+// since (16 bytes per indicator), and [Filter.Apply] checks and applies
+// them. [Publisher.Remove] stops confirming entries; their bits stay until
+// the next epoch, and a querier holding one is answered "withdrawn"
+// ([Query.Withdrawn]). On the querier's side a [Watch] keeps the outputs of
+// the indicators evaluated under a key, so that a new version, as a delta
+// or whole, costs no evaluation, and [Watch.Missing] gives the indicators
+// that still need one. PROTOCOL.md section 2.8 specifies versions and
+// deltas. The versions show partners when and how many indicators were
+// added.
+//
 // # Security considerations
 //
 // The querier learns which of its own indicators are on the publisher's

@@ -58,6 +58,11 @@ var (
 	// by a version that did not check labels). It comes with
 	// ErrMalformed.
 	ErrInvalidLabel = errors.New("match: label or reference with a control character or line separator")
+	// ErrStaleDelta reports a delta that does not start at the version of
+	// the filter it is applied to: one already applied (replayed), or one
+	// from a version the filter skipped. Ask for the delta from the
+	// filter's version, or for the whole filter.
+	ErrStaleDelta = errors.New("match: delta does not start at the filter's version")
 )
 
 func malformed(format string, args ...any) error {

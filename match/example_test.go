@@ -123,3 +123,58 @@ func ExampleNewQuerier() {
 	// match: unverifiable (base mode) filter refused
 	// true
 }
+
+// A querier stays matched against a publisher whose list grows: its
+// indicators are evaluated once, and a new version of the filter, sent
+// as a delta, is tested without any evaluation.
+func ExampleWatch() {
+	key, err := match.GenerateKey(match.SuiteRistretto255)
+	if err != nil {
+		log.Fatal(err)
+	}
+	email := func(s string) indicator.Indicator { return indicator.MustNew(indicator.Email, s) }
+	pub, err := match.Publish(key, slices.Values([]match.Entry{{Indicator: email("courier@example.org"), Label: "case 4711"}}),
+		&match.PublishOptions{Capacity: 1000}) // room for additions
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The querier evaluates its indicators once and keeps the outputs.
+	q, err := match.NewQuerier(pub.Filter(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	watch := match.NewWatch(q)
+	mine := []indicator.Indicator{email("courier@example.org"), email("broker@example.net")}
+	query, evalReq, _ := q.Blind(watch.Missing(mine))
+	evalResp, _ := pub.Evaluate(evalReq)
+	confirmReq, _ := query.Finalize(evalResp)
+	confirmResp, _, _ := pub.Confirm(confirmReq)
+	hits, _ := query.Hits(confirmResp)
+	if err := watch.Keep(query); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("at version", pub.Filter().Version(), "hits:", hits[0].Indicator.Value())
+
+	// The publisher adds an entry; the querier applies the delta.
+	from := pub.Filter().Version()
+	if _, err := pub.Add([]match.Entry{{Indicator: email("broker@example.net"), Label: "case 4712"}}); err != nil {
+		log.Fatal(err)
+	}
+	delta, _ := pub.Delta(from)
+	if err := watch.Apply(delta); err != nil {
+		log.Fatal(err)
+	}
+	pending, confirmReq := watch.Pending()
+	confirmResp, _, _ = pub.Confirm(confirmReq)
+	newHits, _, err := pending.Hits(confirmResp)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("at version", watch.Filter().Version(), "new hit:", newHits[0].Indicator.Value(), newHits[0].Labels)
+	fmt.Println("indicators still to evaluate:", len(watch.Missing(mine)))
+	// Output:
+	// at version 1 hits: courier@example.org
+	// at version 2 new hit: broker@example.net [case 4712]
+	// indicators still to evaluate: 0
+}

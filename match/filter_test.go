@@ -94,7 +94,7 @@ func randomFilter(t *testing.T, n int, fpr float64) (*Filter, []indexEntry) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := buildFilter(idx, fpr)
+	f, err := buildFilter(idx, fpr, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,9 +84,9 @@ func TestPublisherStateRefusesControlLabels(t *testing.T) {
 	for _, field := range []string{"label", "reference"} {
 		p := mustPublish(t, key, es, nil)
 		if field == "label" {
-			p.labels.s[0] = "secret\nforged"
+			p.st.labels.s[0] = "secret\nforged"
 		} else {
-			p.refs.s[0] = "secret\nforged"
+			p.st.refs.s[0] = "secret\nforged"
 		}
 		b, err := p.MarshalBinary()
 		if err != nil {

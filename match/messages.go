@@ -230,8 +230,9 @@ type ConfirmResponse struct {
 }
 
 type confirmResult struct {
-	hit    bool
-	labels []string // non-empty labels; at most MaxRepeats
+	hit       bool
+	withdrawn bool     // not a hit: every entry holding it was removed
+	labels    []string // non-empty labels; at most MaxRepeats
 }
 
 // Answers in a confirm response; the values are on the wire, do not
@@ -241,6 +242,9 @@ const (
 	answerNo     = 0x00 // not an entry: a Bloom false positive
 	answerLabel  = 0x01 // an entry; one label, or none (empty)
 	answerLabels = 0x02 // an entry held by several entries; 2 to MaxRepeats labels
+	// answerWithdrawn: an indicator of this filter's list whose entries
+	// were all removed since (Publisher.Remove); not a hit.
+	answerWithdrawn = 0x03
 )
 
 // Len returns the number of answers.
@@ -271,7 +275,7 @@ func (r *ConfirmResponse) Confirmed() int {
 // MarshalBinary encodes the response (PROTOCOL.md, "Confirm response"):
 //
 //	header(type 0x05) suite mode keyID[16] count:u32
-//	count × (0x00 | 0x01 labelLen:u16 label | 0x02 n:u8 n × (labelLen:u16 label))
+//	count × (0x00 | 0x01 labelLen:u16 label | 0x02 n:u8 n × (labelLen:u16 label) | 0x03)
 func (r *ConfirmResponse) MarshalBinary() ([]byte, error) {
 	size := msgHeaderLen + 4
 	for _, c := range r.results {
@@ -285,6 +289,8 @@ func (r *ConfirmResponse) MarshalBinary() ([]byte, error) {
 	b = binary.BigEndian.AppendUint32(b, uint32(len(r.results)))
 	for _, c := range r.results {
 		switch {
+		case c.withdrawn:
+			b = append(b, answerWithdrawn)
 		case !c.hit:
 			b = append(b, answerNo)
 		case len(c.labels) <= 1:
@@ -341,6 +347,8 @@ func readAnswer(s *cryptobyte.String, i int) (confirmResult, error) {
 	switch flag {
 	case answerNo:
 		return confirmResult{}, nil
+	case answerWithdrawn:
+		return confirmResult{withdrawn: true}, nil
 	case answerLabel:
 		l, err := readLabel(s, i)
 		switch {

@@ -42,6 +42,14 @@ type PublishOptions struct {
 	// clock, and a two-party exchange can leave them unset.
 	Epoch               uint64
 	NotBefore, NotAfter time.Time
+	// Capacity is the number of distinct indicators the filter is sized
+	// for at FalsePositiveRate: room for [Publisher.Add] to add
+	// indicators to the epoch's list without a new filter. Zero, or a
+	// number below the list's, means the list's: a filter with no room
+	// (package federation chooses more; see its Config.Headroom). Each
+	// indicator of room costs the filter's size what an indicator held
+	// does, about 43 bits at the default rate.
+	Capacity int
 	// Workers is the number of goroutines evaluating entries; zero means
 	// GOMAXPROCS.
 	Workers int
@@ -79,11 +87,14 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 		return nil, fmt.Errorf("match: false-positive rate %v not in (0, 0.5]", fpr)
 	case !opts.NotBefore.IsZero() && !opts.NotAfter.IsZero() && opts.NotAfter.Before(opts.NotBefore):
 		return nil, errors.New("match: NotAfter before NotBefore")
+	case opts.Capacity < 0 || opts.Capacity > MaxEntries:
+		return nil, fmt.Errorf("match: capacity %d not in [0, %d]", opts.Capacity, uint64(MaxEntries))
 	}
 	p := &Publisher{
 		key:     key,
 		hdr:     msgHeader{suite: key.suite, mode: opts.Mode, keyID: key.KeyID()},
 		workers: defaultWorkers(opts.Workers),
+		st:      &pubState{},
 	}
 	if entries == nil {
 		entries = func(func(Entry) bool) {}
@@ -91,7 +102,8 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 	if err := p.build(entries, opts); err != nil {
 		return nil, err
 	}
-	f, err := buildFilter(p.index, fpr)
+	p.st.capacity = max(opts.Capacity, distinctTags(p.st.index))
+	f, err := buildFilter(p.st.index, fpr, p.st.capacity)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +114,7 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 	if !opts.NotAfter.IsZero() {
 		f.notAfter = opts.NotAfter.Unix()
 	}
-	p.filter = f
+	p.st.filter = f
 	return p, nil
 }
 
@@ -162,7 +174,7 @@ type builder struct {
 	reported  int64        // what Progress was last told
 }
 
-// build evaluates the entries and fills p.index, sorted.
+// build evaluates the entries and fills p.st.index, sorted.
 func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 	w := p.workers
 	b := &builder{
@@ -191,8 +203,8 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 	if err != nil {
 		return err
 	}
-	p.entries = n
-	p.index, err = sortIndex(p.index)
+	p.st.entries = n
+	p.st.index, err = sortIndex(p.st.index)
 	return err
 }
 
@@ -244,7 +256,7 @@ func (b *builder) collect() {
 				err = j.err
 				b.halt()
 			} else {
-				b.p.index = append(b.p.index, j.out...)
+				b.p.st.index = append(b.p.st.index, j.out...)
 				b.done.Add(int64(len(j.out)))
 				select {
 				case b.tick <- struct{}{}:
@@ -368,8 +380,8 @@ func (p *Publisher) addEntry(e Entry, n int, evs map[string]*evaluator) error {
 	if err := CheckLabel(e.Ref); err != nil {
 		return fmt.Errorf("match: entry %d: reference: %w", n, err)
 	}
-	p.labels.set(n, e.Label)
-	p.refs.set(n, e.Ref)
+	p.st.labels.set(n, e.Label)
+	p.st.refs.set(n, e.Ref)
 	name := e.Indicator.Kind().Name()
 	if evs[name] == nil {
 		ev, err := newEvaluator(p.key, p.hdr.mode, kindInfo(name))
@@ -423,8 +435,10 @@ func distinctTags(idx []indexEntry) int {
 	return n
 }
 
-func buildFilter(idx []indexEntry, fpr float64) (*Filter, error) {
-	n := distinctTags(idx)
+// buildFilter builds the filter of the sorted index, sized for capacity
+// distinct indicators (at least the index's) at false-positive rate fpr.
+func buildFilter(idx []indexEntry, fpr float64, capacity int) (*Filter, error) {
+	n := max(capacity, distinctTags(idx))
 	m, k := uint(64), uint(1) // an empty list: one word, nothing set
 	if n > 0 {
 		m, k = bloom.EstimateParameters(uint(n), fpr)

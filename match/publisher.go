@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/cloudflare/circl/group"
 )
@@ -18,12 +19,31 @@ import (
 type Publisher struct {
 	key     *PrivateKey
 	hdr     msgHeader
+	workers int
+	st      *pubState // what Add and Remove change
+}
+
+// pubState is the part of a Publisher that [Publisher.Add] and
+// [Publisher.Remove] change, under mu. A filter, once published, is never
+// changed: a new version is a new Filter.
+type pubState struct {
+	mu      sync.RWMutex
+	addMu   sync.Mutex // one Add at a time
 	filter  *Filter
 	index   []indexEntry // sorted by tag, then entry: one per entry
 	labels  sparseStrings
 	refs    sparseStrings
 	entries int
-	workers int
+	// capacity is the number of distinct indicators the filter is sized
+	// for.
+	capacity int
+	// added holds the tags new to the filter since version 0, in order,
+	// and ends[v-1] the length of added at version v: the tags of a
+	// delta.
+	added []tag
+	ends  []int
+	// removed holds the entries removed ([Publisher.Remove]).
+	removed map[uint32]bool
 }
 
 type indexEntry struct {
@@ -31,15 +51,24 @@ type indexEntry struct {
 	entry uint32
 }
 
-// Filter returns the filter to publish.
-func (p *Publisher) Filter() *Filter { return p.filter }
+// Filter returns the filter to publish: its current version. A Filter
+// is never changed; [Publisher.Add] makes a new version.
+func (p *Publisher) Filter() *Filter {
+	p.st.mu.RLock()
+	defer p.st.mu.RUnlock()
+	return p.st.filter
+}
 
 // PublicKey returns the public key.
 func (p *Publisher) PublicKey() *PublicKey { return p.key.pub }
 
 // Entries returns the number of entries given to [Publish], duplicates
 // included.
-func (p *Publisher) Entries() int { return p.entries }
+func (p *Publisher) Entries() int {
+	p.st.mu.RLock()
+	defer p.st.mu.RUnlock()
+	return p.st.entries
+}
 
 // Evaluate evaluates a querier's batch with the publisher's key: the
 // publisher side of the query. It checks suite, mode and key id, decodes
@@ -167,12 +196,14 @@ func (p *Publisher) Confirm(req *ConfirmRequest) (*ConfirmResponse, []ConfirmedE
 		return nil, nil, err
 	}
 	resp := &ConfirmResponse{hdr: p.hdr, results: make([]confirmResult, req.Len())}
+	p.st.mu.RLock()
+	defer p.st.mu.RUnlock()
 	var hits []ConfirmedEntry
 	seen := map[int]int{} // start of a tag's entries in the index -> the request's tag
 	for i := range resp.results {
 		var t tag
 		copy(t[:], req.tags[i*tagSize:])
-		lo, found := slices.BinarySearchFunc(p.index, t, func(e indexEntry, t tag) int {
+		lo, found := slices.BinarySearchFunc(p.st.index, t, func(e indexEntry, t tag) int {
 			return bytes.Compare(e.tag[:], t[:])
 		})
 		if !found {
@@ -182,14 +213,17 @@ func (p *Publisher) Confirm(req *ConfirmRequest) (*ConfirmResponse, []ConfirmedE
 			return nil, nil, malformed("confirm tag %d repeats tag %d", i, first)
 		}
 		seen[lo] = i
-		run := p.index[lo:endOfTag(p.index, lo)]
+		run := p.st.index[lo:endOfTag(p.st.index, lo)]
 		r := confirmResult{hit: true}
 		var seen map[string]bool // labels of the run so far; runs of one need none
 		if len(run) > 1 {
 			seen = make(map[string]bool, len(run))
 		}
 		for _, e := range run {
-			ce := ConfirmedEntry{Entry: int(e.entry), Label: p.labels.get(int(e.entry)), Ref: p.refs.get(int(e.entry))}
+			if p.st.removed[e.entry] {
+				continue
+			}
+			ce := ConfirmedEntry{Entry: int(e.entry), Label: p.st.labels.get(int(e.entry)), Ref: p.st.refs.get(int(e.entry))}
 			if ce.Label != "" && !seen[ce.Label] {
 				if seen != nil {
 					seen[ce.Label] = true
@@ -197,6 +231,9 @@ func (p *Publisher) Confirm(req *ConfirmRequest) (*ConfirmResponse, []ConfirmedE
 				r.labels = append(r.labels, ce.Label)
 			}
 			hits = append(hits, ce)
+		}
+		if len(r.labels) == 0 && !slices.ContainsFunc(run, func(e indexEntry) bool { return !p.st.removed[e.entry] }) {
+			r = confirmResult{withdrawn: true} // every entry holding it is removed
 		}
 		resp.results[i] = r
 	}
@@ -209,7 +246,7 @@ func (p Publisher) Format(f fmt.State, verb rune) {
 		fmt.Fprint(f, "match.Publisher{}")
 		return
 	}
-	fmt.Fprintf(f, "match.Publisher{%v %v %v entries=%d}", p.hdr.suite, p.hdr.mode, p.hdr.keyID, p.entries)
+	fmt.Fprintf(f, "match.Publisher{%v %v %v entries=%d}", p.hdr.suite, p.hdr.mode, p.hdr.keyID, p.Entries())
 }
 
 // String prints the suite, mode, key id and size.

@@ -73,6 +73,23 @@ const (
 	DefaultMaxFilterBytes = 32 << 20
 )
 
+// filterChecks returns the bound on the false-positive rate and the
+// maxima of o (nil: the defaults), defaults applied.
+func (o *QuerierOptions) filterChecks() (float64, filterLimits, error) {
+	maxFPR := 0.0
+	if o != nil {
+		maxFPR = o.MaxFalsePositiveRate
+	}
+	if maxFPR == 0 {
+		maxFPR = DefaultMaxFalsePositiveRate
+	}
+	if !(maxFPR > 0 && maxFPR <= 0.5) {
+		return 0, filterLimits{}, fmt.Errorf("match: MaxFalsePositiveRate %v not in (0, 0.5]", maxFPR)
+	}
+	lim, err := o.limits()
+	return maxFPR, lim, err
+}
+
 // filterLimits are the maxima of a querier's options, defaults applied.
 type filterLimits struct{ entries, bytes uint64 }
 
@@ -107,6 +124,7 @@ func (l filterLimits) check(n, size uint64) error {
 // A Querier queries one publisher's filter. It is safe for concurrent use;
 // each [Query] is not.
 type Querier struct {
+	opts    QuerierOptions
 	f       *Filter
 	chunk   int // 0: chunkFor decides
 	workers int
@@ -134,14 +152,7 @@ func NewQuerier(f *Filter, opts *QuerierOptions) (*Querier, error) {
 	if f == nil || f.bf == nil {
 		return nil, errors.New("match: nil filter")
 	}
-	maxFPR := opts.MaxFalsePositiveRate
-	if maxFPR == 0 {
-		maxFPR = DefaultMaxFalsePositiveRate
-	}
-	if !(maxFPR > 0 && maxFPR <= 0.5) {
-		return nil, fmt.Errorf("match: MaxFalsePositiveRate %v not in (0, 0.5]", maxFPR)
-	}
-	lim, err := opts.limits()
+	maxFPR, lim, err := opts.filterChecks()
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +177,7 @@ func NewQuerier(f *Filter, opts *QuerierOptions) (*Querier, error) {
 	if err := f.check(maxFPR); err != nil {
 		return nil, err
 	}
-	q := &Querier{f: f, chunk: chunk, workers: defaultWorkers(opts.Workers)}
+	q := &Querier{f: f, chunk: chunk, workers: defaultWorkers(opts.Workers), opts: *opts}
 	if _, err := q.client(); err != nil {
 		return nil, err
 	}
@@ -188,6 +199,9 @@ type Query struct {
 	chunks []*oprf.FinalizeData
 	state  int
 	cands  []int // indexes into inds of the filter's positives
+	tags   []tag // the outputs' tags, by index into inds, after Finalize
+
+	withdrawn []indicator.Indicator
 }
 
 const (
@@ -313,16 +327,19 @@ func (qu *Query) Finalize(resp *EvalResponse) (*ConfirmRequest, error) {
 	}
 	positive := make([][]candidate, len(qu.chunks))
 	pos := make([]*positioner, len(qu.chunks)) // one per chunk: chunks run in parallel
+	qu.tags = make([]tag, qu.n)
 	err := qu.outputs(resp, func(ci, i int, y []byte) {
 		if pos[ci] == nil {
 			pos[ci] = newPositioner()
 		}
 		t := deriveTag(y)
+		qu.tags[i] = t
 		if f.contains(pos[ci], t) {
 			positive[ci] = append(positive[ci], candidate{i, t})
 		}
 	})
 	if err != nil {
+		qu.tags = nil
 		return nil, err
 	}
 	qu.state = queryFinalized
@@ -378,12 +395,23 @@ func (qu *Query) Hits(resp *ConfirmResponse) ([]Hit, error) {
 	qu.state = queryDone
 	var hits []Hit
 	for i, r := range resp.results {
-		if r.hit {
+		switch {
+		case r.hit:
 			hits = append(hits, Hit{Indicator: qu.inds[qu.cands[i]], Labels: r.labels})
+		case r.withdrawn:
+			qu.withdrawn = append(qu.withdrawn, qu.inds[qu.cands[i]])
 		}
 	}
-	return hits, CheckConfirmations(qu.n, len(qu.cands), len(hits), qu.q.f.EstimatedFalsePositiveRate())
+	return hits, CheckConfirmations(qu.n, len(qu.cands), len(hits)+len(qu.withdrawn), qu.q.f.EstimatedFalsePositiveRate())
 }
+
+// Withdrawn returns, after [Query.Hits], the indicators the publisher
+// answered "withdrawn" about: they were on the list of the filter queried,
+// and every entry holding them has been removed since
+// ([Publisher.Remove]). They are not hits, and carry no label; they are
+// reported so that a publisher cannot use the answer to learn indicators
+// unseen, as it could with "not an entry".
+func (qu *Query) Withdrawn() []indicator.Indicator { return qu.withdrawn }
 
 // outputs decodes and verifies resp chunk by chunk, in parallel, and calls
 // fn with the chunk, the index and the OPRF output of every element.

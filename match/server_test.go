@@ -51,7 +51,7 @@ func TestKindIsBound(t *testing.T) {
 			t.Fatal(err)
 		}
 		tg := deriveTag(y)
-		_, found := slices.BinarySearchFunc(p.index, tg, func(e indexEntry, t tag) int { return bytes.Compare(e.tag[:], t[:]) })
+		_, found := slices.BinarySearchFunc(p.st.index, tg, func(e indexEntry, t tag) int { return bytes.Compare(e.tag[:], t[:]) })
 		if found != c.want {
 			t.Errorf("email evaluated as %s: in the index = %v", c.kind, found)
 		}

@@ -3,6 +3,8 @@ package match
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"slices"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -24,21 +26,37 @@ import (
 //	                                      at most MaxRepeats times
 //	labels:u32 × (entry:u32 len:u16 label)  entries increasing, len ≥ 1
 //	refs:u32   × (entry:u32 len:u16 ref)
+//
+// For a publisher with room for additions, added indicators or removed
+// entries (and only then), the type is 0x0C and the fields are followed by
+//
+//	capacity:u64                          ≥ the distinct indicators held
+//	added:u32 × tag[16]                   the tags added by Add, in order
+//	versions:u32 × end:u32                added tags at each version: increasing, the last = added
+//	removed:u32 × entry:u32               increasing
 func (p *Publisher) MarshalBinary() ([]byte, error) {
-	f := p.filter
-	b := p.hdr.append(nil, wire.TypePublisherState)
-	b = binary.BigEndian.AppendUint64(b, uint64(p.entries))
+	p.st.mu.RLock()
+	defer p.st.mu.RUnlock()
+	f := p.st.filter
+	st := p.st
+	versioned := st.capacity != int(f.n) || len(st.added) > 0 || len(st.removed) > 0
+	typ := wire.TypePublisherState
+	if versioned {
+		typ = wire.TypePublisherStateV
+	}
+	b := p.hdr.append(nil, typ)
+	b = binary.BigEndian.AppendUint64(b, uint64(p.st.entries))
 	b = binary.BigEndian.AppendUint64(b, f.epoch)
 	b = binary.BigEndian.AppendUint64(b, uint64(f.notBefore))
 	b = binary.BigEndian.AppendUint64(b, uint64(f.notAfter))
 	b = binary.BigEndian.AppendUint64(b, uint64(f.bf.Cap()))
 	b = append(b, byte(f.bf.K()))
-	b = binary.BigEndian.AppendUint32(b, uint32(len(p.index)))
-	for _, e := range p.index {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(p.st.index)))
+	for _, e := range p.st.index {
 		b = append(b, e.tag[:]...)
 		b = binary.BigEndian.AppendUint32(b, e.entry)
 	}
-	for _, ss := range []*sparseStrings{&p.labels, &p.refs} {
+	for _, ss := range []*sparseStrings{&p.st.labels, &p.st.refs} {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(ss.s)))
 		for i, s := range ss.s {
 			b = binary.BigEndian.AppendUint32(b, ss.at[i])
@@ -46,7 +64,98 @@ func (p *Publisher) MarshalBinary() ([]byte, error) {
 			b = append(b, s...)
 		}
 	}
+	if !versioned {
+		return b, nil
+	}
+	b = binary.BigEndian.AppendUint64(b, uint64(st.capacity))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(st.added)))
+	for _, t := range st.added {
+		b = append(b, t[:]...)
+	}
+	b = binary.BigEndian.AppendUint32(b, uint32(len(st.ends)))
+	for _, e := range st.ends {
+		b = binary.BigEndian.AppendUint32(b, uint32(e))
+	}
+	removed := slices.Sorted(maps.Keys(st.removed))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(removed)))
+	for _, e := range removed {
+		b = binary.BigEndian.AppendUint32(b, e)
+	}
 	return b, nil
+}
+
+// readVersions reads the trailer of a publisher state (see
+// [Publisher.MarshalBinary]) into p, whose index and filter are read.
+func readVersions(s *cryptobyte.String, p *Publisher) error {
+	st := p.st
+	n := int(st.filter.n)
+	var capacity uint64
+	if !s.ReadUint64(&capacity) {
+		return fmt.Errorf("%w: publisher state capacity", ErrTruncated)
+	}
+	if capacity < uint64(n) || capacity > MaxEntries {
+		return malformed("capacity %d for %d indicators", capacity, n)
+	}
+	st.capacity = int(capacity)
+	count, err := readCount(s, "added indicators", n)
+	if err != nil {
+		return err
+	}
+	if len(*s) < count*tagSize {
+		return fmt.Errorf("%w: %d added indicators", ErrTruncated, count)
+	}
+	st.added = make([]tag, count)
+	seen := make(map[tag]bool, count)
+	for i := range st.added {
+		s.CopyBytes(st.added[i][:])
+		if _, ok := st.find(st.added[i]); !ok || seen[st.added[i]] {
+			return malformed("added indicator %d not in the index, or repeated", i)
+		}
+		seen[st.added[i]] = true
+	}
+	versions, err := readCount(s, "versions", count)
+	if err != nil {
+		return err
+	}
+	if len(*s) < 4*versions {
+		return fmt.Errorf("%w: %d versions", ErrTruncated, versions)
+	}
+	st.ends = make([]int, versions)
+	for i := range st.ends {
+		var e uint32
+		s.ReadUint32(&e)
+		if e == 0 || (i > 0 && int(e) <= st.ends[i-1]) {
+			return malformed("version %d ends at %d, not after the previous", i+1, e)
+		}
+		st.ends[i] = int(e)
+	}
+	if (versions == 0) != (count == 0) || (versions > 0 && st.ends[versions-1] != count) {
+		return malformed("versions do not end at the %d added indicators", count)
+	}
+	removed, err := readCount(s, "removed entries", st.entries)
+	if err != nil {
+		return err
+	}
+	if len(*s) < 4*removed {
+		return fmt.Errorf("%w: %d removed entries", ErrTruncated, removed)
+	}
+	last := -1
+	for range removed {
+		var e uint32
+		s.ReadUint32(&e)
+		if int(e) <= last || int(e) >= st.entries {
+			return malformed("removed entry %d out of order or beyond %d entries", e, st.entries)
+		}
+		last = int(e)
+		if st.removed == nil {
+			st.removed = map[uint32]bool{}
+		}
+		st.removed[e] = true
+	}
+	if st.capacity == n && count == 0 && removed == 0 {
+		return malformed("publisher state of type 0x0C with nothing in its trailer") // it has one encoding: 0x08
+	}
+	return nil
 }
 
 // RestorePublisher rebuilds a Publisher from [Publisher.MarshalBinary]'s
@@ -66,8 +175,12 @@ func RestorePublisher(key *PrivateKey, data []byte, opts *PublishOptions) (*Publ
 	}
 	s := cryptobyte.String(data)
 	var h msgHeader
-	if err := h.read(&s, wire.TypePublisherState); err != nil {
-		return nil, err
+	versioned := true
+	if s0 := s; h.read(&s, wire.TypePublisherStateV) != nil {
+		s, versioned = s0, false
+		if err := h.read(&s, wire.TypePublisherState); err != nil {
+			return nil, err
+		}
 	}
 	if err := h.check(&msgHeader{suite: key.suite, mode: opts.Mode, keyID: key.KeyID()}); err != nil {
 		return nil, err
@@ -106,18 +219,24 @@ func RestorePublisher(key *PrivateKey, data []byte, opts *PublishOptions) (*Publ
 			return nil, malformed("index entry %d: more than %d entries hold one indicator", i, MaxRepeats)
 		}
 	}
-	p := &Publisher{key: key, hdr: h, index: idx, entries: int(entries), workers: defaultWorkers(opts.Workers)}
-	for _, ss := range []*sparseStrings{&p.labels, &p.refs} {
+	p := &Publisher{key: key, hdr: h, workers: defaultWorkers(opts.Workers), st: &pubState{index: idx, entries: int(entries)}}
+	for _, ss := range []*sparseStrings{&p.st.labels, &p.st.refs} {
 		if err := readStrings(&s, ss, entries); err != nil {
+			return nil, err
+		}
+	}
+	f := filterOf(idx, uint(m), uint(k))
+	f.hdr, f.pub, f.epoch, f.notBefore, f.notAfter = h, key.pub, epoch, int64(nb), int64(na)
+	p.st.filter = f
+	p.st.capacity = int(f.n)
+	if versioned {
+		if err := readVersions(&s, p); err != nil {
 			return nil, err
 		}
 	}
 	if err := checkEmpty(s, "publisher state"); err != nil {
 		return nil, err
 	}
-	f := filterOf(idx, uint(m), uint(k))
-	f.hdr, f.pub, f.epoch, f.notBefore, f.notAfter = h, key.pub, epoch, int64(nb), int64(na)
-	p.filter = f
 	return p, nil
 }
 

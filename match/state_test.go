@@ -129,7 +129,7 @@ func TestPublisherStateTooManyRepeats(t *testing.T) {
 		for i := range idx {
 			idx[i] = indexEntry{tag: t0, entry: uint32(i)}
 		}
-		q := &Publisher{key: key, hdr: p.hdr, filter: p.filter, index: idx, entries: n}
+		q := &Publisher{key: key, hdr: p.hdr, st: &pubState{filter: p.st.filter, index: idx, entries: n, capacity: p.st.filter.Len()}}
 		b, err := q.MarshalBinary()
 		if err != nil {
 			t.Fatal(err)
@@ -187,8 +187,8 @@ func TestPublisherStateLabelFarAway(t *testing.T) {
 	if allocated > 1<<16 {
 		t.Errorf("restoring a %d-byte state allocated %d bytes", len(b), allocated)
 	}
-	if q.Entries() != MaxEntries || q.labels.get(MaxEntries-1) != "last" || q.labels.get(2) != "" {
-		t.Errorf("restored %d entries, labels %q %q", q.Entries(), q.labels.get(MaxEntries-1), q.labels.get(2))
+	if q.Entries() != MaxEntries || q.st.labels.get(MaxEntries-1) != "last" || q.st.labels.get(2) != "" {
+		t.Errorf("restored %d entries, labels %q %q", q.Entries(), q.st.labels.get(MaxEntries-1), q.st.labels.get(2))
 	}
 	checkReencode(t, b, q)
 }

@@ -37,6 +37,10 @@ const (
 	TypePublisherState  Type = 0x08
 	TypeSignedFilter    Type = 0x09
 	TypeStreamedFilter  Type = 0x0A
+	TypeFilterDelta     Type = 0x0B
+	// TypePublisherStateV is a publisher state with room, versions or
+	// removals: TypePublisherState's fields and a trailer.
+	TypePublisherStateV Type = 0x0C
 )
 
 func (t Type) String() string {
@@ -61,6 +65,10 @@ func (t Type) String() string {
 		return "signed filter"
 	case TypeStreamedFilter:
 		return "streamed signed filter"
+	case TypeFilterDelta:
+		return "filter delta"
+	case TypePublisherStateV:
+		return "publisher state with versions"
 	}
 	return fmt.Sprintf("type 0x%02x", uint8(t))
 }

@@ -1,0 +1,275 @@
+package match
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/bits-and-blooms/bloom/v3"
+
+	"github.com/fedmatch/fedmatch/match/indicator"
+)
+
+// ErrCapacity is returned by [Publisher.Add] when the additions would take
+// the filter beyond the number of distinct indicators it was sized for
+// ([PublishOptions.Capacity]), and so above its false-positive rate. The
+// publisher is unchanged: publish a new filter, with more room, or rotate
+// the key.
+var ErrCapacity = errors.New("match: filter at capacity: publish a new filter with a larger capacity, or rotate the key")
+
+// ErrNoDelta is returned by [Publisher.Delta] for a version the publisher
+// did not publish, or that is not older than its current one: send the
+// whole filter instead.
+var ErrNoDelta = errors.New("match: no delta from that version")
+
+// Versions. A filter's version within its epoch is its number of distinct
+// indicators, [Filter.Len]: additions only ever add indicators to the
+// filter (a removal changes only the answers to confirmations), so the
+// number grows with every version and names it. A querier holding a filter
+// of n indicators asks for the delta from n.
+
+// Version returns the filter's version within its key's epoch: the number
+// of distinct indicators it holds, which every new version increases.
+func (f *Filter) Version() uint64 { return f.n }
+
+// clone returns a copy of the filter that shares nothing that changes.
+func (f *Filter) clone() *Filter {
+	g := *f
+	g.bf = bloom.FromWithM(slices.Clone(f.bf.BitSet().Words()), f.bf.Cap(), f.bf.K())
+	return &g
+}
+
+// addCounting sets t's bits, counting the bits it sets that were not.
+func (f *Filter) addCounting(p *positioner, t tag) {
+	bs := f.bf.BitSet()
+	for _, l := range p.positions(t, uint64(f.bf.Cap()), int(f.bf.K())) {
+		if !bs.Test(uint(l)) {
+			bs.Set(uint(l))
+			f.setBits++
+		}
+	}
+}
+
+// Add adds entries to the current epoch's list, as [Publish] would have
+// had them after its own entries: it evaluates only these entries, sets
+// their bits in a new version of the filter (the previous Filter is not
+// changed), extends the tag index and numbers the entries after those
+// already held ([Publisher.Entries] before the call is the first new
+// number). An entry whose indicator the publisher already holds joins it:
+// a hit on it then releases both labels; the filter does not change for
+// it. Add returns the number of indicators new to the filter.
+//
+// The filter keeps its false-positive rate up to the capacity chosen at
+// [Publish]; additions beyond it are refused with [ErrCapacity], and so is
+// an indicator held by more than [MaxRepeats] entries, in both cases
+// without changing anything. Add may be called concurrently with the other
+// methods; evaluation happens outside the lock that Confirm takes.
+func (p *Publisher) Add(entries []Entry) (int, error) {
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	st := p.st
+	st.addMu.Lock() // one Add at a time; Confirm and Filter go on meanwhile
+	defer st.addMu.Unlock()
+	st.mu.RLock()
+	base := st.entries
+	st.mu.RUnlock()
+	if base+len(entries) > MaxEntries {
+		return 0, fmt.Errorf("match: more than %d entries", uint64(MaxEntries))
+	}
+	evs := map[string]*evaluator{}
+	for i, e := range entries {
+		if err := p.checkEntry(e, base+i, evs); err != nil {
+			return 0, err
+		}
+	}
+	// Evaluate, in parallel chunks, each with its own evaluators.
+	tags := make([]indexEntry, len(entries))
+	const chunk = 64
+	sp := p.key.suite.params()
+	err := parallel(p.workers, numChunks(len(entries), chunk), func(c int) error {
+		sc, own := newScratch(sp), map[string]*evaluator{}
+		var input []byte
+		for i := c * chunk; i < min((c+1)*chunk, len(entries)); i++ {
+			name := entries[i].Indicator.Kind().Name()
+			ev := own[name]
+			if ev == nil {
+				ev = evs[name].clone()
+				own[name] = ev
+			}
+			input = appendInput(input[:0], entries[i].Indicator)
+			y, err := ev.evaluate(sc, input)
+			if err != nil {
+				return fmt.Errorf("entry %d: %w", base+i, err)
+			}
+			tags[i] = indexEntry{tag: deriveTag(y), entry: uint32(base + i)}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	slices.SortFunc(tags, compareIndex)
+
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	// The tags new to the filter, and the runs the others join.
+	var fresh []tag
+	for i := 0; i < len(tags); {
+		j := i + 1
+		for j < len(tags) && tags[j].tag == tags[i].tag {
+			j++
+		}
+		lo, found := st.find(tags[i].tag)
+		held := 0
+		if found {
+			held = endOfTag(st.index, lo) - lo
+		} else {
+			fresh = append(fresh, tags[i].tag)
+		}
+		if held+j-i > MaxRepeats {
+			return 0, fmt.Errorf("match: entry %d: %d entries would hold one indicator; at most %d may share one (merge their labels)",
+				tags[i].entry, held+j-i, MaxRepeats)
+		}
+		i = j
+	}
+	f := st.filter
+	if int(f.n)+len(fresh) > st.capacity {
+		return 0, fmt.Errorf("%w (%d indicators held, %d new, capacity %d)", ErrCapacity, f.n, len(fresh), st.capacity)
+	}
+	if len(fresh) > 0 {
+		g := f.clone()
+		pos := newPositioner()
+		for _, t := range fresh {
+			g.addCounting(pos, t)
+		}
+		g.n += uint64(len(fresh))
+		st.filter = g
+		st.added = append(st.added, fresh...)
+		st.ends = append(st.ends, len(st.added))
+	}
+	st.index = mergeIndex(st.index, tags)
+	for i, e := range entries {
+		st.labels.set(base+i, e.Label)
+		st.refs.set(base+i, e.Ref)
+	}
+	st.entries += len(entries)
+	return len(fresh), nil
+}
+
+// checkEntry validates entry number n, as Publish's addEntry does, without
+// recording it, and makes sure evs holds an evaluator for its kind.
+func (p *Publisher) checkEntry(e Entry, n int, evs map[string]*evaluator) error {
+	if e.Indicator.IsZero() {
+		return fmt.Errorf("%w: entry %d: zero Indicator", indicator.ErrInvalid, n)
+	}
+	if err := CheckLabel(e.Label); err != nil {
+		return fmt.Errorf("match: entry %d: label: %w", n, err)
+	}
+	if err := CheckLabel(e.Ref); err != nil {
+		return fmt.Errorf("match: entry %d: reference: %w", n, err)
+	}
+	name := e.Indicator.Kind().Name()
+	if evs[name] == nil {
+		ev, err := newEvaluator(p.key, p.hdr.mode, kindInfo(name))
+		if err != nil {
+			return fmt.Errorf("match: entry %d: kind %s: %w", n, name, err)
+		}
+		evs[name] = ev
+	}
+	return nil
+}
+
+// find returns the start of t's run in the index, and whether it is there.
+// st.mu is held.
+func (st *pubState) find(t tag) (int, bool) {
+	return slices.BinarySearchFunc(st.index, t, func(e indexEntry, t tag) int {
+		return compareTags(&e.tag, &t)
+	})
+}
+
+// mergeIndex merges the sorted entries add into the sorted index idx, in
+// place from the end: a binary search per added entry, and the entries of
+// idx after it moved once, in blocks. It allocates only when idx has no
+// room.
+func mergeIndex(idx, add []indexEntry) []indexEntry {
+	n := len(idx)
+	idx = slices.Grow(idx, len(add))[:n+len(add)]
+	end := n // idx[:end] holds the old entries not yet moved
+	for j := len(add) - 1; j >= 0; j-- {
+		at, _ := slices.BinarySearchFunc(idx[:end], add[j], compareIndex)
+		copy(idx[at+j+1:], idx[at:end])
+		idx[at+j] = add[j]
+		end = at
+	}
+	return idx
+}
+
+// Remove removes entries, by their numbers (their positions in the
+// sequence given to [Publish], then to [Publisher.Add]): they are never
+// confirmed again. The filter keeps their bits until the next epoch, so a
+// querier holding a removed entry's indicator still finds it a candidate;
+// if every entry holding the indicator is removed, the confirmation
+// answers "withdrawn" (PROTOCOL.md section 2.5), which tells the querier
+// that the indicator was on this filter's list and is no longer, rather
+// than "not an entry", which would be a lie that the querier's
+// misbehaviour check counts. Removing an entry twice is not an error.
+func (p *Publisher) Remove(entries ...int) error {
+	st := p.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, e := range entries {
+		if e < 0 || e >= st.entries {
+			return fmt.Errorf("match: no entry %d to remove (%d entries)", e, st.entries)
+		}
+	}
+	if st.removed == nil {
+		st.removed = map[uint32]bool{}
+	}
+	for _, e := range entries {
+		st.removed[uint32(e)] = true
+	}
+	return nil
+}
+
+// Removed returns the number of entries removed ([Publisher.Remove]).
+func (p *Publisher) Removed() int {
+	p.st.mu.RLock()
+	defer p.st.mu.RUnlock()
+	return len(p.st.removed)
+}
+
+// Capacity returns the number of distinct indicators the filter is sized
+// for ([PublishOptions.Capacity]).
+func (p *Publisher) Capacity() int {
+	p.st.mu.RLock()
+	defer p.st.mu.RUnlock()
+	return p.st.capacity
+}
+
+// Delta returns the change of the filter from its version from (a
+// [Filter.Version] it had) to its current version: the tags of the
+// indicators added since, from which a querier sets their bits
+// ([Filter.Apply]). Its encoding takes 16 bytes per added indicator
+// (PROTOCOL.md section 2.8). It returns [ErrNoDelta] if the filter never
+// had that version or has no newer one.
+func (p *Publisher) Delta(from uint64) (*Delta, error) {
+	st := p.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	f := st.filter
+	first := f.n - uint64(len(st.added)) // the version Publish made
+	if from >= f.n || from < first {
+		return nil, fmt.Errorf("%w %d (versions %d to %d)", ErrNoDelta, from, first, f.n)
+	}
+	at := int(from - first)
+	if _, ok := slices.BinarySearch(st.ends, at); !ok && at != 0 {
+		return nil, fmt.Errorf("%w %d: not a version of this filter", ErrNoDelta, from)
+	}
+	tags := slices.Clone(st.added[at:])
+	slices.SortFunc(tags, func(a, b tag) int { return compareTags(&a, &b) })
+	return &Delta{hdr: f.hdr, epoch: f.epoch, from: from, m: uint64(f.bf.Cap()), k: uint8(f.bf.K()), tags: tags}, nil
+}
+
+func compareTags(a, b *tag) int { return bytes.Compare(a[:], b[:]) }

@@ -1,0 +1,167 @@
+package match
+
+import (
+	"bytes"
+	"crypto/sha3"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/fedmatch/fedmatch/match/indicator"
+)
+
+// deltaVector is one frozen change of a filter (PROTOCOL.md 2.8): a
+// filter at version from, the entries added, the delta and the filter it
+// makes; and a confirm response answering "withdrawn" (2.5) after a
+// removal, with the publisher state that records it (2.7).
+type deltaVector struct {
+	Suite     string      `json:"suite"`
+	Mode      string      `json:"mode"`
+	Seed      string      `json:"seed"`
+	KeyInfo   string      `json:"keyInfo"`
+	Capacity  int         `json:"capacity"`
+	Epoch     uint64      `json:"epoch"`
+	From      string      `json:"filterFrom"`
+	Added     []wireEntry `json:"added"`
+	Delta     string      `json:"delta"`
+	To        string      `json:"filterTo"`
+	Removed   []int       `json:"removedEntries"`
+	ConfirmRQ string      `json:"confirmRequest"`
+	ConfirmRS string      `json:"confirmResponse"`
+	State     string      `json:"publisherState"`
+}
+
+func makeDeltaVector(t *testing.T) deltaVector {
+	seed := bytes.Repeat([]byte{0x5e}, 32)
+	const keyInfo = "fedmatch delta vector"
+	key, err := DeriveKey(SuiteRistretto255, ModePOPRF, seed, []byte(keyInfo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := []Entry{
+		{Indicator: indicator.MustNew(indicator.Email, "alice@example.org"), Label: "case 1"},
+		{Indicator: indicator.MustNew(indicator.IPv4, "192.0.2.1"), Label: "case 2"},
+	}
+	added := []Entry{
+		{Indicator: indicator.MustNew(indicator.Domain, "bad.example"), Label: "case 3"},
+		{Indicator: indicator.MustNew(indicator.Email, "bob@example.org"), Label: "case 4"},
+	}
+	p := mustPublish(t, key, first, &PublishOptions{Capacity: 8, Epoch: 5, Workers: 1})
+	v := deltaVector{Suite: "ristretto255-SHA512", Mode: "POPRF", Seed: hex.EncodeToString(seed), KeyInfo: keyInfo,
+		Capacity: 8, Epoch: 5, From: hex.EncodeToString(mustMarshal(t, p.Filter()))}
+	from := p.Filter().Version()
+	if _, err := p.Add(added); err != nil {
+		t.Fatal(err)
+	}
+	d, err := p.Delta(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Delta = hex.EncodeToString(mustMarshal(t, d))
+	v.To = hex.EncodeToString(mustMarshal(t, p.Filter()))
+	m, k := uint64(p.Filter().Bits()), p.Filter().Hashes()
+	for _, e := range added {
+		name := e.Indicator.Kind().Name()
+		in := appendInput(nil, e.Indicator)
+		ev, _ := newEvaluator(key, ModePOPRF, kindInfo(name))
+		y, _ := ev.evaluate(newScratch(key.suite.params()), in)
+		tg := deriveTag(y)
+		var ps []uint64
+		ps = append(ps, newPositioner().positions(tg, m, k)...)
+		v.Added = append(v.Added, wireEntry{Kind: name, Value: e.Indicator.Value(), Label: e.Label, Input: hex.EncodeToString(in),
+			Info: hex.EncodeToString(kindInfo(name)), Output: hex.EncodeToString(y), Tag: hex.EncodeToString(tg[:]), Positions: ps})
+	}
+	// Entry 2 (bad.example) removed: a confirmation of its tag and of
+	// bob's answers "withdrawn" and "case 4".
+	v.Removed = []int{2}
+	if err := p.Remove(2); err != nil {
+		t.Fatal(err)
+	}
+	req := &ConfirmRequest{hdr: p.hdr}
+	for _, e := range v.Added {
+		tg, _ := hex.DecodeString(e.Tag)
+		req.tags = append(req.tags, tg...)
+	}
+	resp, _, err := p.Confirm(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.ConfirmRQ = hex.EncodeToString(mustMarshal(t, req))
+	v.ConfirmRS = hex.EncodeToString(mustMarshal(t, resp))
+	v.State = hex.EncodeToString(mustMarshal(t, p))
+	return v
+}
+
+func TestDeltaVectors(t *testing.T) {
+	v := makeDeltaVector(t)
+	enc, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc = append(enc, '\n')
+	const path = "testdata/delta_vectors.json"
+	if *update {
+		if err := os.WriteFile(path, enc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(enc, want) {
+		t.Fatalf("delta vectors changed; diff %s against the regenerated output (go test -run DeltaVectors -update)", path)
+	}
+	// Independently of the code: the delta is the header, epoch, from,
+	// to, m and k of section 2.8 and the added tags sorted; its tags'
+	// positions (section 1.4) set on the older filter give the newer.
+	d, _ := hex.DecodeString(v.Delta)
+	from, _ := hex.DecodeString(v.From)
+	to, _ := hex.DecodeString(v.To)
+	var tags [][]byte
+	for _, e := range v.Added {
+		tg, _ := hex.DecodeString(e.Tag)
+		tags = append(tags, tg)
+	}
+	slices.SortFunc(tags, bytes.Compare)
+	m, k := filterParams(t, v.From)
+	fixed := d[:len(d)-16*len(tags)]
+	if d[4] != 1 || d[5] != 0x0B || len(fixed) != 6+2+16+8*4+1 || !bytes.Equal(d[len(fixed):], bytes.Join(tags, nil)) {
+		t.Fatalf("delta %x does not follow section 2.8", d)
+	}
+	o := 6 + 2 + 16
+	if binary.BigEndian.Uint64(d[o:]) != v.Epoch || binary.BigEndian.Uint64(d[o+8:]) != 2 || binary.BigEndian.Uint64(d[o+16:]) != 4 ||
+		binary.BigEndian.Uint64(d[o+24:]) != m || int(d[o+32]) != k {
+		t.Errorf("delta fields: epoch, from 2, to 4, m %d, k %d", m, k)
+	}
+	bitsAt := len(from) - int((m+63)/64)*8
+	words := bytes.Clone(from[bitsAt:])
+	for _, tg := range tags {
+		xof := sha3.SumSHAKE128(append([]byte("fedmatch-v1 filter bits"), tg...), 8*k)
+		for i := range k {
+			p := binary.BigEndian.Uint64(xof[8*i:]) % m
+			words[8*(p/64)+(p%64)/8] |= 1 << (p % 8)
+		}
+	}
+	nAt := bitsAt - 8 - 1 - 8
+	if !bytes.Equal(words, to[bitsAt:]) || binary.BigEndian.Uint64(to[nAt:]) != 4 || !bytes.Equal(from[:nAt], to[:nAt]) {
+		t.Error("the older filter with the delta's bits set is not the newer filter")
+	}
+	// The confirm response: "withdrawn" (0x03), then "case 4".
+	rs, _ := hex.DecodeString(v.ConfirmRS)
+	if want := append([]byte{0, 0, 0, 2, 0x03, 0x01, 0, 6}, "case 4"...); !bytes.HasSuffix(rs, want) {
+		t.Errorf("confirm response %x, want it to end %x", rs, want)
+	}
+	st, _ := hex.DecodeString(v.State)
+	if st[5] != 0x0C {
+		t.Errorf("publisher state of type 0x%02x, want 0x0C", st[5])
+	}
+	key, _ := DeriveKey(SuiteRistretto255, ModePOPRF, bytes.Repeat([]byte{0x5e}, 32), []byte(v.KeyInfo))
+	r, err := RestorePublisher(key, st, nil)
+	if err != nil || r.Removed() != 1 || r.Capacity() != v.Capacity || r.Filter().Version() != 4 {
+		t.Errorf("frozen state: %v", err)
+	}
+}
