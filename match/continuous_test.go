@@ -491,3 +491,82 @@ func TestAddConcurrent(t *testing.T) {
 		t.Errorf("version %d, %d removed", p.Filter().Version(), p.Removed())
 	}
 }
+
+// A Watch survives a restart: filter version, kept outputs, candidates
+// and answers; its decoder refuses every cut, trailing bytes and values
+// that are not canonical.
+func TestWatchState(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 3)
+	pub := synthetic(t, 0, 60)
+	p := mustPublish(t, key, entriesOf(pub[:40], nil), &PublishOptions{Capacity: 80})
+	q, _ := NewQuerier(p.Filter(), nil)
+	w := NewWatch(q)
+	qu, req, _ := q.Blind(synthetic(t, 35, 20)) // 35..54: 5 hits now, 15 after the addition
+	resp, _ := p.Evaluate(req)
+	creq, _ := qu.Finalize(resp)
+	cresp, _, _ := p.Confirm(creq)
+	qu.Hits(cresp)
+	w.Keep(qu)
+	from := p.Filter().Version()
+	p.Add(entriesOf(pub[40:60], nil))
+	d, _ := p.Delta(from)
+	w.Apply(d)
+	b, err := w.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := UnmarshalWatch(b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := r.MarshalBinary(); !bytes.Equal(out, b) {
+		t.Fatal("restored watch re-encodes differently")
+	}
+	if r.Len() != 20 || r.Candidates() != 15 || r.Filter().Version() != 60 || len(r.Missing(synthetic(t, 35, 21))) != 1 {
+		t.Fatalf("restored: %d kept, %d candidates, version %d", r.Len(), r.Candidates(), r.Filter().Version())
+	}
+	pend, creq2 := r.Pending()
+	cresp2, _, _ := p.Confirm(creq2)
+	if hits, _, err := pend.Hits(cresp2); err != nil || len(hits) != 15 {
+		t.Fatalf("hits after restore %v, %v", hits, err)
+	}
+	for n := range len(b) {
+		if _, err := UnmarshalWatch(b[:n], nil); !errors.Is(err, ErrTruncated) {
+			t.Fatalf("cut at %d of %d: %v", n, len(b), err)
+		}
+	}
+	if _, err := UnmarshalWatch(append(bytes.Clone(b), 0), nil); !errors.Is(err, ErrMalformed) {
+		t.Errorf("trailing byte: %v", err)
+	}
+	// The last indicator's value, upper-cased, is not canonical.
+	c := bytes.Clone(b)
+	last := len(c) - 1 - tagSize - len("user54@example.org")
+	c[last] = 'U'
+	if _, err := UnmarshalWatch(c, nil); !errors.Is(err, ErrMalformed) {
+		t.Errorf("non-canonical value: %v", err)
+	}
+	// The querier's maxima apply to the stored filter too.
+	if _, err := UnmarshalWatch(b, &QuerierOptions{MaxEntries: 50}); !errors.Is(err, ErrUnsafeFilter) {
+		t.Errorf("stored filter above MaxEntries: %v", err)
+	}
+}
+
+func FuzzWatchState(f *testing.F) {
+	key := testKey(f, SuiteRistretto255, 3)
+	p := mustPublish(f, key, entriesOf(synthetic(f, 0, 10), nil), &PublishOptions{Capacity: 20})
+	q, _ := NewQuerier(p.Filter(), nil)
+	w := NewWatch(q)
+	qu, req, _ := q.Blind(synthetic(f, 5, 3))
+	resp, _ := p.Evaluate(req)
+	qu.Finalize(resp)
+	w.Keep(qu)
+	b, _ := w.MarshalBinary()
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		w, err := UnmarshalWatch(in, nil)
+		if err != nil {
+			return
+		}
+		checkReencode(t, in, w)
+	})
+}

@@ -41,6 +41,7 @@ const (
 	// TypePublisherStateV is a publisher state with room, versions or
 	// removals: TypePublisherState's fields and a trailer.
 	TypePublisherStateV Type = 0x0C
+	TypeWatch           Type = 0x0D
 )
 
 func (t Type) String() string {
@@ -69,6 +70,8 @@ func (t Type) String() string {
 		return "filter delta"
 	case TypePublisherStateV:
 		return "publisher state with versions"
+	case TypeWatch:
+		return "querier watch"
 	}
 	return fmt.Sprintf("type 0x%02x", uint8(t))
 }
