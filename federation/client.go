@@ -39,11 +39,17 @@ func (e *RemoteError) Error() string {
 
 // A PartnerResult is what matching against one partner gave.
 type PartnerResult struct {
-	Partner    string
-	Epoch      uint64      // the partner's epoch that answered
-	Hits       []match.Hit // the indicators the partner holds, with the labels it released
-	Queried    int         // distinct indicators sent
-	Candidates int         // indicators that passed the partner's filter
+	Partner string
+	Epoch   uint64      // the partner's epoch that answered
+	Hits    []match.Hit // the indicators the partner holds, with the labels it released
+	// Withdrawn are indicators the partner answered "withdrawn" about:
+	// on its list when its filter was made, every entry holding them
+	// removed since (PROTOCOL.md section 2.8). They are not hits; show
+	// them as visibly, since the answer tells the partner that this node
+	// holds them as a hit would.
+	Withdrawn  []indicator.Indicator
+	Queried    int // distinct indicators sent
+	Candidates int // indicators that passed the partner's filter
 	// Err says what failed, if anything; other kinds may still have hits.
 	// With errors.Is(Err, match.ErrMisbehaviour) the partner answered
 	// "not an entry" about more indicators than its filter's
@@ -384,7 +390,7 @@ func (m *Matcher) matchPartner(ctx context.Context, c *partnerClient, kinds []*i
 				errs = append(errs, err)
 				return
 			}
-			hits, cands, epoch, err := c.query(ctx, q, batch)
+			br, err := c.query(ctx, q, batch)
 			var se *stageError
 			var re *RemoteError
 			if errors.As(err, &se) && se.stage == "evaluate" && errors.As(err, &re) && re.Code == CodeUnknownKey {
@@ -398,16 +404,13 @@ func (m *Matcher) matchPartner(ctx context.Context, c *partnerClient, kinds []*i
 						errs = append(errs, terr)
 						return
 					}
-					hits, cands, epoch, err = c.query(ctx, q, batch)
+					br, err = c.query(ctx, q, batch)
 				}
 			}
 			if me := (*match.MisbehaviourError)(nil); errors.As(err, &me) {
 				// The hits it did confirm are reported; nothing more is
 				// sent to it in this epoch.
-				res.Hits = append(res.Hits, hits...)
-				res.Queried += len(batch)
-				res.Candidates += cands
-				res.Epoch = epoch
+				res.add(br, len(batch))
 				errs = append(errs, m.misbehaved(c, q.Filter(), me, ""))
 				t = tally{} // reported
 				return
@@ -416,16 +419,22 @@ func (m *Matcher) matchPartner(ctx context.Context, c *partnerClient, kinds []*i
 				errs = append(errs, fmt.Errorf("%s: %w", k.Name(), err))
 				break
 			}
-			t.add(len(batch), cands, len(hits))
-			res.Hits = append(res.Hits, hits...)
-			res.Queried += len(batch)
-			res.Candidates += cands
-			res.Epoch = epoch
+			t.add(len(batch), br.cands, len(br.hits)+len(br.withdrawn))
+			res.add(br, len(batch))
 		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
+}
+
+// add adds a batch of n indicators to the result.
+func (res *PartnerResult) add(br batchResult, n int) {
+	res.Hits = append(res.Hits, br.hits...)
+	res.Withdrawn = append(res.Withdrawn, br.withdrawn...)
+	res.Queried += n
+	res.Candidates += br.cands
+	res.Epoch = br.epoch
 }
 
 // A stageError says which request of a query failed.
@@ -437,32 +446,41 @@ type stageError struct {
 func (e *stageError) Error() string { return e.stage + ": " + e.err.Error() }
 func (e *stageError) Unwrap() error { return e.err }
 
+// A batchResult is what one batch gave.
+type batchResult struct {
+	hits      []match.Hit
+	withdrawn []indicator.Indicator
+	cands     int
+	epoch     uint64
+}
+
 // query runs one batch through evaluation and confirmation.
-func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []indicator.Indicator) ([]match.Hit, int, uint64, error) {
+func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []indicator.Indicator) (batchResult, error) {
 	qu, req, err := q.Blind(batch)
 	if err != nil {
-		return nil, 0, 0, err
+		return batchResult{}, err
 	}
 	var resp match.EvalResponse
 	if err := c.post(ctx, "evaluate", "evaluation", req.Len(), req, &resp); err != nil {
-		return nil, 0, 0, err
+		return batchResult{}, err
 	}
 	creq, err := qu.Finalize(&resp)
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("federation: partner %s: %w", c.p.ID, err)
+		return batchResult{}, fmt.Errorf("federation: partner %s: %w", c.p.ID, err)
 	}
 	var cresp match.ConfirmResponse
 	if err := c.post(ctx, "confirm", "confirmation", creq.Len(), creq, &cresp); err != nil {
-		return nil, 0, 0, err
+		return batchResult{}, err
 	}
 	hits, err := qu.Hits(&cresp)
+	r := batchResult{hits: hits, withdrawn: qu.Withdrawn(), cands: qu.Candidates(), epoch: q.Filter().Epoch()}
 	if errors.Is(err, match.ErrMisbehaviour) {
-		return hits, qu.Candidates(), q.Filter().Epoch(), err // with the hits the partner confirmed
+		return r, err // with the hits the partner confirmed
 	}
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("federation: partner %s: %w", c.p.ID, err)
+		return batchResult{}, fmt.Errorf("federation: partner %s: %w", c.p.ID, err)
 	}
-	return hits, qu.Candidates(), q.Filter().Epoch(), nil
+	return r, nil
 }
 
 // post sends req, of n elements or tags, to the endpoint and decodes the

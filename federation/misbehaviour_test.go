@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/binary"
@@ -191,5 +192,35 @@ func TestMisbehaviourMatcher(t *testing.T) {
 	}
 	if r := m.Match(context.Background(), []indicator.Indicator{block[1].Indicator})[0]; !errors.Is(r.Err, ErrPartnerBlocked) {
 		t.Errorf("not blocked: %v", r.Err)
+	}
+}
+
+// allWithdrawn answers "withdrawn" to every tag of a confirm response.
+func allWithdrawn(b []byte) []byte {
+	n := binary.BigEndian.Uint32(b[confirmHeaderLen-4:])
+	return append(b[:confirmHeaderLen:confirmHeaderLen], bytes.Repeat([]byte{0x03}, int(n))...)
+}
+
+// A partner that answers "withdrawn" (PROTOCOL.md 2.8) instead of "not an
+// entry" is not accused, since the answer is legitimate for a removed
+// entry, but every such indicator is reported in the result: the
+// partner cannot learn this node's indicators unseen. Regression
+// (review): the client dropped Query.Withdrawn, so the answer hid
+// harvesting completely.
+func TestWithdrawnReported(t *testing.T) {
+	block := ipv4Block("198.51.100.0/22")
+	tn := newTestNet(t, [][]match.Entry{block, nil}, nil)
+	tn.publishAll()
+	pub, querier := tn.nodes[0], tn.nodes[1]
+	liar := lie(t, pub)
+	rw := allWithdrawn
+	liar.rewrite.Store(&rw)
+	var mine []indicator.Indicator
+	for i := range 40 {
+		mine = append(mine, block[25*i].Indicator)
+	}
+	r := querier.Match(context.Background(), mine)[0]
+	if r.Err != nil || len(r.Hits) != 0 || len(r.Withdrawn) != 40 || r.Withdrawn[0] != mine[0] {
+		t.Fatalf("hits %d, withdrawn %d, err %v", len(r.Hits), len(r.Withdrawn), r.Err)
 	}
 }

@@ -47,9 +47,9 @@ func TestRotation(t *testing.T) {
 	if err := pub.Maintain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	hits, _, epoch, err := c.query(ctx, q1, emails(t, "x", 15, 10))
-	if err != nil || len(hits) != 5 || epoch != 1 {
-		t.Fatalf("in-flight query during grace: %d hits, epoch %d, %v", len(hits), epoch, err)
+	br, err := c.query(ctx, q1, emails(t, "x", 15, 10))
+	if err != nil || len(br.hits) != 5 || br.epoch != 1 {
+		t.Fatalf("in-flight query during grace: %d hits, epoch %d, %v", len(br.hits), br.epoch, err)
 	}
 	for _, f := range []string{keyFile(1), pubFile(1), keyFile(2), pubFile(2)} {
 		if _, err := os.Stat(filepath.Join(pub.cfg.StateDir, f)); err != nil {
@@ -67,7 +67,7 @@ func TestRotation(t *testing.T) {
 			t.Errorf("after grace, %s still on disk (%v)", f, err)
 		}
 	}
-	_, _, _, err = c.query(ctx, q1, emails(t, "x", 15, 10))
+	_, err = c.query(ctx, q1, emails(t, "x", 15, 10))
 	var re *RemoteError
 	if !errors.As(err, &re) || re.Code != CodeUnknownKey || re.Status != 410 {
 		t.Fatalf("query under the destroyed key: %v", err)

@@ -23,6 +23,12 @@ var ErrCapacity = errors.New("match: filter at capacity: publish a new filter wi
 // whole filter instead.
 var ErrNoDelta = errors.New("match: no delta from that version")
 
+// ErrWithdrawn is returned by [Publisher.Add] for an indicator whose
+// entries were all removed in the current epoch: queriers holding it were
+// answered "withdrawn", and no new version of the filter could tell them
+// it is listed again. List it again from the next epoch.
+var ErrWithdrawn = errors.New("match: indicator withdrawn in this epoch")
+
 // Versions. A filter's version within its epoch is its number of distinct
 // indicators, [Filter.Len]: additions only ever add indicators to the
 // filter (a removal changes only the answers to confirmations), so the
@@ -124,7 +130,14 @@ func (p *Publisher) Add(entries []Entry) (int, error) {
 		lo, found := st.find(tags[i].tag)
 		held := 0
 		if found {
-			held = endOfTag(st.index, lo) - lo
+			run := st.index[lo:endOfTag(st.index, lo)]
+			held = len(run)
+			if !slices.ContainsFunc(run, func(e indexEntry) bool { return !st.removed[e.entry] }) {
+				// Queriers were told it is withdrawn, and the filter
+				// cannot tell them it is back: no version adds it.
+				return 0, fmt.Errorf("%w: entry %d holds an indicator withdrawn in this epoch (every entry holding it removed); it can be listed again from the next epoch",
+					ErrWithdrawn, tags[i].entry)
+			}
 		} else {
 			fresh = append(fresh, tags[i].tag)
 		}
@@ -214,7 +227,9 @@ func mergeIndex(idx, add []indexEntry) []indexEntry {
 // answers "withdrawn" (PROTOCOL.md section 2.5), which tells the querier
 // that the indicator was on this filter's list and is no longer, rather
 // than "not an entry", which would be a lie that the querier's
-// misbehaviour check counts. Removing an entry twice is not an error.
+// misbehaviour check counts. Removing an entry twice is not an error. An
+// indicator whose entries are all removed cannot be added again in the
+// epoch ([ErrWithdrawn]).
 func (p *Publisher) Remove(entries ...int) error {
 	st := p.st
 	st.mu.Lock()
@@ -253,7 +268,8 @@ func (p *Publisher) Capacity() int {
 // indicators added since, from which a querier sets their bits
 // ([Filter.Apply]). Its encoding takes 16 bytes per added indicator
 // (PROTOCOL.md section 2.8). It returns [ErrNoDelta] if the filter never
-// had that version or has no newer one.
+// had that version, has no newer one, or has more than [MaxDeltaLen]
+// indicators added since: send the whole filter then.
 func (p *Publisher) Delta(from uint64) (*Delta, error) {
 	st := p.st
 	st.mu.RLock()
@@ -262,6 +278,9 @@ func (p *Publisher) Delta(from uint64) (*Delta, error) {
 	first := f.n - uint64(len(st.added)) // the version Publish made
 	if from >= f.n || from < first {
 		return nil, fmt.Errorf("%w %d (versions %d to %d)", ErrNoDelta, from, first, f.n)
+	}
+	if f.n-from > MaxDeltaLen {
+		return nil, fmt.Errorf("%w %d: %d indicators added since, more than a delta carries (%d)", ErrNoDelta, from, f.n-from, MaxDeltaLen)
 	}
 	at := int(from - first)
 	if _, ok := slices.BinarySearch(st.ends, at); !ok && at != 0 {

@@ -556,10 +556,14 @@ func FuzzWatchState(f *testing.F) {
 	p := mustPublish(f, key, entriesOf(synthetic(f, 0, 10), nil), &PublishOptions{Capacity: 20})
 	q, _ := NewQuerier(p.Filter(), nil)
 	w := NewWatch(q)
-	qu, req, _ := q.Blind(synthetic(f, 5, 3))
+	qu, req, _ := q.Blind(synthetic(f, 5, 10))
 	resp, _ := p.Evaluate(req)
-	qu.Finalize(resp)
-	w.Keep(qu)
+	creq, _ := qu.Finalize(resp)
+	cresp, _, _ := p.Confirm(creq)
+	qu.Hits(cresp)
+	if err := w.Keep(qu); err != nil {
+		f.Fatal(err)
+	}
 	b, _ := w.MarshalBinary()
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -569,4 +573,149 @@ func FuzzWatchState(f *testing.F) {
 		}
 		checkReencode(t, in, w)
 	})
+}
+
+// watchOf runs a whole query of inds on p's current filter, reads its
+// answers and keeps it in a new Watch.
+func watchOf(t *testing.T, p *Publisher, qopts *QuerierOptions, inds []indicator.Indicator) (*Watch, *Query, *ConfirmResponse) {
+	t.Helper()
+	q, err := NewQuerier(p.Filter(), qopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWatch(q)
+	qu, req, err := q.Blind(inds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := p.Evaluate(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creq, err := qu.Finalize(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Keep(qu); err == nil && creq.Len() > 0 {
+		t.Fatal("Keep before Hits accepted")
+	}
+	cresp, _, err := p.Confirm(creq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := qu.Hits(cresp); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Keep(qu); err != nil {
+		t.Fatal(err)
+	}
+	return w, qu, cresp
+}
+
+// An indicator whose entries were all removed cannot be listed again in
+// the epoch: no version could tell the queriers answered "withdrawn".
+// Regression (review): it was accepted without a new version, and a
+// Watch never saw it again while a fresh query hit it.
+func TestAddWithdrawnRefused(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 3)
+	x := synthetic(t, 1000, 1)[0]
+	p := mustPublish(t, key, entriesOf(synthetic(t, 0, 10), nil), &PublishOptions{Capacity: 100})
+	p.Add([]Entry{{Indicator: x, Label: "first"}, {Indicator: x, Label: "second"}}) // entries 10, 11
+	p.Remove(10)
+	if _, err := p.Add([]Entry{{Indicator: x, Label: "third"}}); err != nil {
+		t.Errorf("an indicator with an entry left: %v", err)
+	}
+	p.Remove(11, 12)
+	if _, err := p.Add([]Entry{{Indicator: x, Label: "back"}}); !errors.Is(err, ErrWithdrawn) {
+		t.Errorf("an indicator withdrawn in the epoch added again: %v", err)
+	}
+}
+
+// A Bloom false positive answered "no" and later listed is a candidate
+// again when the delta carries its tag. Regression (review): a watch
+// never asked again about an indicator once answered.
+func TestWatchFalsePositiveLaterListed(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 3)
+	p := mustPublish(t, key, entriesOf(synthetic(t, 0, 30), nil), &PublishOptions{Capacity: 40, FalsePositiveRate: 0.3})
+	mine := synthetic(t, 5000, 300)
+	qopts := &QuerierOptions{MaxFalsePositiveRate: 0.5}
+	w, qu, cresp := watchOf(t, p, qopts, mine)
+	var fps []indicator.Indicator
+	for i, r := range cresp.results {
+		if !r.hit {
+			fps = append(fps, mine[qu.cands[i]])
+		}
+	}
+	if len(fps) < 2 {
+		t.Fatalf("%d false positives at rate 0.3 among 300", len(fps))
+	}
+	w2, _, _ := watchOf(t, p, qopts, mine)
+	from := p.Filter().Version()
+	p.Add([]Entry{{Indicator: fps[0], Label: "now listed"}})
+	d, _ := p.Delta(from)
+	if err := w.Apply(d); err != nil {
+		t.Fatal(err)
+	}
+	pend, req := w.Pending()
+	if pend == nil || req.Len() != 1 {
+		t.Fatalf("candidates after a delta listing a former false positive: %v", req)
+	}
+	resp, _, _ := p.Confirm(req)
+	if hits, _, err := pend.Hits(resp); err != nil || len(hits) != 1 || hits[0].Indicator != fps[0] {
+		t.Fatalf("hits %v, %v", hits, err)
+	}
+	// Caught up on the whole filter, the other false positives are
+	// asked again, and still answered "no" without an accusation.
+	if err := w2.Update(p.Filter()); err != nil {
+		t.Fatal(err)
+	}
+	pend, req = w2.Pending()
+	resp, _, _ = p.Confirm(req)
+	hits, _, err := pend.Hits(resp)
+	if err != nil || len(hits) != 1 || req.Len() < 2 {
+		t.Fatalf("after Update: %d candidates, hits %v, %v", req.Len(), hits, err)
+	}
+}
+
+// "Not an entry" about a candidate whose tag the publisher's own delta
+// carried is a lie, reported at once. Regression (review): a publisher
+// could add one guessed indicator per version, learn at confirm that the
+// querier holds it and answer "no" within the per-confirmation allowance.
+func TestWatchLieAboutDeltaCandidate(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 3)
+	p := mustPublish(t, key, entriesOf(synthetic(t, 0, 10), nil), &PublishOptions{Capacity: 100})
+	mine := synthetic(t, 9000, 1000)
+	w, _, cresp := watchOf(t, p, nil, mine)
+	from := p.Filter().Version()
+	p.Add([]Entry{{Indicator: mine[0]}})
+	d, _ := p.Delta(from)
+	w.Apply(d)
+	pend, req := w.Pending()
+	lie := &ConfirmResponse{hdr: cresp.hdr, results: make([]confirmResult, req.Len())}
+	if _, _, err := pend.Hits(lie); !errors.Is(err, ErrMisbehaviour) {
+		t.Fatalf("'not an entry' about a delta's own tag: %v", err)
+	}
+}
+
+// Answers "withdrawn" are never silent: the querier reports every one.
+// (A publisher that answers "withdrawn" to learn indicators it listed
+// shows them to the querier as a hit would.)
+func TestWithdrawnReported(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 3)
+	mine := synthetic(t, 9000, 100)
+	p := mustPublish(t, key, entriesOf(mine[:50], nil), nil)
+	q, _ := NewQuerier(p.Filter(), nil)
+	qu, req, _ := q.Blind(mine)
+	resp, _ := p.Evaluate(req)
+	creq, _ := qu.Finalize(resp)
+	cresp, _, _ := p.Confirm(creq)
+	for i := range cresp.results {
+		cresp.results[i] = confirmResult{withdrawn: true}
+	}
+	var c2 ConfirmResponse
+	reencode(t, cresp, &c2)
+	hits, err := qu.Hits(&c2)
+	if err != nil || len(hits) != 0 || !slices.Equal(qu.Withdrawn(), mine[:50]) {
+		t.Fatalf("hits %d, err %v, withdrawn %d", len(hits), err, len(qu.Withdrawn()))
+	}
 }

@@ -45,8 +45,8 @@ type PublishOptions struct {
 	// Capacity is the number of distinct indicators the filter is sized
 	// for at FalsePositiveRate: room for [Publisher.Add] to add
 	// indicators to the epoch's list without a new filter. Zero, or a
-	// number below the list's, means the list's: a filter with no room
-	// (package federation chooses more; see its Config.Headroom). Each
+	// number below the list's, means the list's: a filter with no room,
+	// as before continuous matching, whose encoding is unchanged. Each
 	// indicator of room costs the filter's size what an indicator held
 	// does, about 43 bits at the default rate.
 	Capacity int

@@ -202,6 +202,7 @@ type Query struct {
 	tags   []tag // the outputs' tags, by index into inds, after Finalize
 
 	withdrawn []indicator.Indicator
+	answers   []uint8 // by candidate, after Hits: answerNo, answerLabel or answerWithdrawn
 }
 
 const (
@@ -394,12 +395,15 @@ func (qu *Query) Hits(resp *ConfirmResponse) ([]Hit, error) {
 	}
 	qu.state = queryDone
 	var hits []Hit
+	qu.answers = make([]uint8, len(resp.results))
 	for i, r := range resp.results {
 		switch {
 		case r.hit:
 			hits = append(hits, Hit{Indicator: qu.inds[qu.cands[i]], Labels: r.labels})
+			qu.answers[i] = answerLabel
 		case r.withdrawn:
 			qu.withdrawn = append(qu.withdrawn, qu.inds[qu.cands[i]])
+			qu.answers[i] = answerWithdrawn
 		}
 	}
 	return hits, CheckConfirmations(qu.n, len(qu.cands), len(hits)+len(qu.withdrawn), qu.q.f.EstimatedFalsePositiveRate())
@@ -408,9 +412,11 @@ func (qu *Query) Hits(resp *ConfirmResponse) ([]Hit, error) {
 // Withdrawn returns, after [Query.Hits], the indicators the publisher
 // answered "withdrawn" about: they were on the list of the filter queried,
 // and every entry holding them has been removed since
-// ([Publisher.Remove]). They are not hits, and carry no label; they are
-// reported so that a publisher cannot use the answer to learn indicators
-// unseen, as it could with "not an entry".
+// ([Publisher.Remove]). They are not hits, and carry no label. Report them
+// to the user as visibly as hits: the misbehaviour check does not count
+// them as "not an entry", so a publisher could answer "withdrawn" to learn
+// indicators it listed, and only their being shown makes that as visible
+// as a hit.
 func (qu *Query) Withdrawn() []indicator.Indicator { return qu.withdrawn }
 
 // outputs decodes and verifies resp chunk by chunk, in parallel, and calls

@@ -151,6 +151,13 @@ func FuzzPublisherState(f *testing.F) {
 	empty := mustPublish(f, key, nil, nil)
 	e, _ := empty.MarshalBinary()
 	f.Add(e)
+	// A 0x0C state: room, two versions, a removal.
+	v := mustPublish(f, key, entriesOf(synthetic(f, 0, 6), nil), &PublishOptions{Capacity: 12})
+	v.Add(entriesOf(synthetic(f, 6, 2), nil))
+	v.Add(entriesOf(synthetic(f, 8, 1), nil))
+	v.Remove(1)
+	vb, _ := v.MarshalBinary()
+	f.Add(vb)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		q, err := RestorePublisher(key, data, &PublishOptions{Workers: 1})
 		if err != nil {

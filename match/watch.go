@@ -28,11 +28,22 @@ type Watch struct {
 	tags  []tag
 	byInd map[indicator.Indicator]int
 	byTag map[tag]int
-	// answered[i]: inds[i] was confirmed under this key, whatever the
-	// answer; candidate[i]: it passes the filter and awaits confirmation.
-	answered, candidate []bool
-	cands               int
+	// answer[i] is the last answer about inds[i] under this key
+	// (answerNone until confirmed); candidate[i] says it awaits
+	// confirmation, exact[i] that a delta carried its tag (so that "not an
+	// entry" is a lie, not a false positive).
+	answer           []uint8
+	candidate, exact []bool
+	cands            int
+	// tested counts the tests of indicators against the bits of a new
+	// version (Update), and noes the "not an entry" answers to the
+	// candidates they gave: the misbehaviour check's Q and C-H across
+	// the watch's life.
+	tested, noes int
 }
+
+// answerNone: an indicator not confirmed under the watch's key.
+const answerNone = 0xff
 
 // NewWatch starts a Watch of q's filter, with q's options.
 func NewWatch(q *Querier) *Watch {
@@ -67,14 +78,18 @@ func (w *Watch) Missing(inds []indicator.Indicator) []indicator.Indicator {
 	return out
 }
 
-// Keep keeps the outputs of a finalized query of this key (its filter of
-// any version the watch had). The query's own candidates are confirmed
-// through the query ([Query.Hits]); its other indicators that pass the
-// watch's filter, newer than the query's, become candidates. Indicators
-// the watch already keeps are skipped.
+// Keep keeps the outputs of a query of this key (its filter of any
+// version the watch had), once [Query.Hits] has read the answers to its
+// candidates (or [Query.Finalize] found none). The answers are kept with
+// the outputs; the query's indicators not candidates under its version
+// that pass the watch's newer one become candidates. Indicators the watch
+// already keeps are skipped.
 func (w *Watch) Keep(qu *Query) error {
-	if qu.state == queryBlinded || qu.tags == nil {
+	switch {
+	case qu.tags == nil || qu.state == queryBlinded:
 		return errors.New("match: Keep needs a finalized query")
+	case qu.state != queryDone && len(qu.cands) > 0:
+		return errors.New("match: Keep needs the answers to the query's candidates: call Query.Hits first")
 	}
 	if err := qu.q.f.hdr.check(&w.f.hdr); err != nil {
 		return err
@@ -83,9 +98,9 @@ func (w *Watch) Keep(qu *Query) error {
 		return fmt.Errorf("%w: query of filter version %d of epoch %d, the watch holds version %d of epoch %d",
 			ErrWrongKey, qu.q.f.n, qu.q.f.epoch, w.f.n, w.f.epoch)
 	}
-	asked := make(map[int]bool, len(qu.cands))
-	for _, c := range qu.cands {
-		asked[c] = true
+	asked := make(map[int]uint8, len(qu.cands))
+	for k, c := range qu.cands {
+		asked[c] = qu.answers[k]
 	}
 	newer := qu.q.f.n != w.f.n
 	pos := newPositioner()
@@ -98,11 +113,17 @@ func (w *Watch) Keep(qu *Query) error {
 		w.tags = append(w.tags, qu.tags[i])
 		w.byInd[ind] = j
 		w.byTag[qu.tags[i]] = j
-		w.answered = append(w.answered, asked[i])
-		cand := !asked[i] && newer && w.f.contains(pos, qu.tags[i])
-		w.candidate = append(w.candidate, cand)
-		if cand {
-			w.cands++
+		a, ok := asked[i]
+		if !ok {
+			a = answerNone
+		}
+		w.answer = append(w.answer, a)
+		w.candidate, w.exact = append(w.candidate, false), append(w.exact, false)
+		if newer && (a == answerNone || a == answerNo) {
+			w.tested++
+			if w.f.contains(pos, qu.tags[i]) {
+				w.mark(j, false)
+			}
 		}
 	}
 	return nil
@@ -120,8 +141,11 @@ func (w *Watch) Apply(d *Delta) error {
 	}
 	w.f = g
 	for _, t := range d.tags {
+		// A delta's tags are new to the list: whatever the indicator's
+		// last answer (a false positive answered "no" may be listed now),
+		// it is a candidate, and "not an entry" would be a lie.
 		if i, ok := w.byTag[t]; ok {
-			w.mark(i)
+			w.mark(i, true)
 		}
 	}
 	return nil
@@ -150,18 +174,27 @@ func (w *Watch) Update(f *Filter) error {
 	w.f = f
 	pos := newPositioner()
 	for i, t := range w.tags {
-		if !w.answered[i] && !w.candidate[i] && f.contains(pos, t) {
-			w.mark(i)
+		// A hit stays a hit, and an indicator withdrawn cannot be listed
+		// again in the epoch (Publisher.Add); the others are tested, a
+		// false positive answered "no" again too (it may be listed now).
+		if w.candidate[i] || (w.answer[i] != answerNone && w.answer[i] != answerNo) {
+			continue
+		}
+		w.tested++
+		if f.contains(pos, t) {
+			w.mark(i, false)
 		}
 	}
 	return nil
 }
 
-func (w *Watch) mark(i int) {
-	if !w.answered[i] && !w.candidate[i] {
+// mark makes inds[i] a candidate; exact if a delta carried its tag.
+func (w *Watch) mark(i int, exact bool) {
+	if !w.candidate[i] {
 		w.candidate[i] = true
 		w.cands++
 	}
+	w.exact[i] = w.exact[i] || exact
 }
 
 // Pending returns the confirm request for the kept indicators awaiting
@@ -193,9 +226,12 @@ type Pending struct {
 
 // Hits reads the publisher's answer to the Pending's confirm request, as
 // [Query.Hits] does: it returns the confirmed hits, the indicators
-// answered "withdrawn" ([Query.Withdrawn]), and a *MisbehaviourError if
-// the "not an entry" answers are more than the filter's false-positive
-// rate explains. Every answered indicator stops being a candidate.
+// answered "withdrawn" (report them as visibly as hits; see
+// [Query.Withdrawn]), and a *MisbehaviourError if the publisher answered
+// "not an entry" about an indicator whose tag its own delta carried, or
+// if, over the watch's life, its "not an entry" answers are more than the
+// filter's false-positive rate explains for the indicators tested against
+// new versions. Every answered indicator stops being a candidate.
 func (p *Pending) Hits(resp *ConfirmResponse) ([]Hit, []indicator.Indicator, error) {
 	w := p.w
 	if err := resp.hdr.check(&p.f.hdr); err != nil {
@@ -206,19 +242,34 @@ func (p *Pending) Hits(resp *ConfirmResponse) ([]Hit, []indicator.Indicator, err
 	}
 	var hits []Hit
 	var withdrawn []indicator.Indicator
+	lies := 0
 	for k, r := range resp.results {
 		i := p.idx[k]
+		exact := w.exact[i]
 		if w.candidate[i] {
-			w.candidate[i] = false
+			w.candidate[i], w.exact[i] = false, false
 			w.cands--
 		}
-		w.answered[i] = true
 		switch {
 		case r.hit:
 			hits = append(hits, Hit{Indicator: w.inds[i], Labels: r.labels})
+			w.answer[i] = answerLabel
 		case r.withdrawn:
 			withdrawn = append(withdrawn, w.inds[i])
+			w.answer[i] = answerWithdrawn
+		default:
+			w.answer[i] = answerNo
+			if exact {
+				lies++
+			} else {
+				w.noes++
+			}
 		}
 	}
-	return hits, withdrawn, CheckConfirmations(len(w.inds), len(p.idx), len(hits)+len(withdrawn), p.f.EstimatedFalsePositiveRate())
+	fpr := p.f.EstimatedFalsePositiveRate()
+	if lies > 0 {
+		return hits, withdrawn, &MisbehaviourError{Queried: len(p.idx), Candidates: len(p.idx), Hits: len(p.idx) - lies,
+			FalsePositiveRate: 0, Expected: 0, Bound: 0}
+	}
+	return hits, withdrawn, CheckConfirmations(max(w.tested, w.noes), w.noes, 0, fpr)
 }

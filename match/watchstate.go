@@ -22,9 +22,11 @@ const MaxWatchLen = 1 << 24
 //
 //	header(type 0x0D) suite mode keyID[16]
 //	filterLen:u64 filter                 the filter (2.1), at its version
-//	count:u32 × (kindLen:u8 kind valueLen:u16 value tag[16] state:u8)
-//	                                     state: 0 untested or negative,
-//	                                     1 candidate, 2 answered
+//	tested:u64 noes:u64                  the misbehaviour check's counts
+//	count:u32 × (kindLen:u8 kind valueLen:u16 value tag[16] answer:u8 flags:u8)
+//	                                     answer: 0x00 no, 0x01 hit, 0x03
+//	                                     withdrawn, 0xff none yet; flags: bit 0
+//	                                     candidate, bit 1 exact (from a delta)
 func (w *Watch) MarshalBinary() ([]byte, error) {
 	b := w.f.hdr.append(nil, wire.TypeWatch)
 	b = binary.BigEndian.AppendUint64(b, uint64(w.f.Size()))
@@ -32,6 +34,8 @@ func (w *Watch) MarshalBinary() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	b = binary.BigEndian.AppendUint64(b, uint64(w.tested))
+	b = binary.BigEndian.AppendUint64(b, uint64(w.noes))
 	b = binary.BigEndian.AppendUint32(b, uint32(len(w.inds)))
 	for i, ind := range w.inds {
 		name, v := ind.Kind().Name(), ind.Value()
@@ -40,14 +44,14 @@ func (w *Watch) MarshalBinary() ([]byte, error) {
 		b = binary.BigEndian.AppendUint16(b, uint16(len(v)))
 		b = append(b, v...)
 		b = append(b, w.tags[i][:]...)
-		var st byte
-		switch {
-		case w.answered[i]:
-			st = 2
-		case w.candidate[i]:
-			st = 1
+		var flags byte
+		if w.candidate[i] {
+			flags |= 1
 		}
-		b = append(b, st)
+		if w.exact[i] {
+			flags |= 2
+		}
+		b = append(b, w.answer[i], flags)
 	}
 	return b, nil
 }
@@ -85,20 +89,29 @@ func UnmarshalWatch(data []byte, opts *QuerierOptions) (*Watch, error) {
 		return nil, err
 	}
 	w := NewWatch(q)
+	var tested, noes uint64
+	if !s.ReadUint64(&tested) || !s.ReadUint64(&noes) {
+		return nil, fmt.Errorf("%w: watch counts", ErrTruncated)
+	}
+	if tested > 1<<40 || noes > tested {
+		return nil, malformed("watch counts %d tested, %d answered no", tested, noes)
+	}
+	w.tested, w.noes = int(tested), int(noes)
 	count, err := readCount(&s, "watched indicators", MaxWatchLen)
 	if err != nil {
 		return nil, err
 	}
-	if len(s) < count*(1+1+2+1+tagSize+1) { // each takes at least this
+	if len(s) < count*(1+1+2+1+tagSize+2) { // each takes at least this
 		return nil, fmt.Errorf("%w: %d watched indicators", ErrTruncated, count)
 	}
 	w.inds, w.tags = make([]indicator.Indicator, 0, count), make([]tag, 0, count)
-	w.answered, w.candidate = make([]bool, 0, count), make([]bool, 0, count)
+	w.answer, w.candidate, w.exact = make([]uint8, 0, count), make([]bool, 0, count), make([]bool, 0, count)
 	for i := range count {
 		var name, value cryptobyte.String
 		var t tag
-		var st uint8
-		if !s.ReadUint8LengthPrefixed(&name) || !s.ReadUint16LengthPrefixed(&value) || !s.CopyBytes(t[:]) || !s.ReadUint8(&st) {
+		var answer, flags uint8
+		if !s.ReadUint8LengthPrefixed(&name) || !s.ReadUint16LengthPrefixed(&value) || !s.CopyBytes(t[:]) ||
+			!s.ReadUint8(&answer) || !s.ReadUint8(&flags) {
 			return nil, fmt.Errorf("%w: watched indicator %d", ErrTruncated, i)
 		}
 		k, err := indicator.Lookup(string(name))
@@ -112,13 +125,17 @@ func UnmarshalWatch(data []byte, opts *QuerierOptions) (*Watch, error) {
 		if _, dup := w.byInd[ind]; dup {
 			return nil, malformed("watched indicator %d kept twice", i)
 		}
-		if st > 2 {
-			return nil, malformed("watched indicator %d in state %d", i, st)
+		switch {
+		case answer != answerNo && answer != answerLabel && answer != answerWithdrawn && answer != answerNone:
+			return nil, malformed("watched indicator %d with answer 0x%02x", i, answer)
+		case flags > 3 || flags == 2: // exact only for a candidate
+			return nil, malformed("watched indicator %d with flags 0x%02x", i, flags)
 		}
 		w.byInd[ind], w.byTag[t] = len(w.inds), len(w.inds)
 		w.inds, w.tags = append(w.inds, ind), append(w.tags, t)
-		w.answered, w.candidate = append(w.answered, st == 2), append(w.candidate, st == 1)
-		if st == 1 {
+		w.answer = append(w.answer, answer)
+		w.candidate, w.exact = append(w.candidate, flags&1 != 0), append(w.exact, flags&2 != 0)
+		if flags&1 != 0 {
 			w.cands++
 		}
 	}

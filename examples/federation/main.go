@@ -212,6 +212,9 @@ func (a *agency) matchPartners(ctx context.Context, w io.Writer) error {
 			}
 			fmt.Fprintf(w, "    %-45s their label: %s\n", h.Indicator, strings.Join(labels, "; "))
 		}
+		for _, ind := range r.Withdrawn {
+			fmt.Fprintf(w, "    %-45s withdrawn by them (listed, then removed)\n", ind)
+		}
 	}
 	return nil
 }

@@ -396,7 +396,15 @@ func printResult(out, errw io.Writer, r federation.PartnerResult) {
 		}
 		fmt.Fprintf(out, "%s\t%s\t%s\n", r.Partner, printable(h.Indicator.String()), strings.Join(labels, "; "))
 	}
+	for _, ind := range r.Withdrawn {
+		// Not a hit: the partner listed it and removed it since; it
+		// learnt that this node holds it.
+		fmt.Fprintf(errw, "%s: withdrawn: %s\n", r.Partner, printable(ind.String()))
+	}
 	fmt.Fprintf(errw, "%s: epoch %d, %d queried, %d candidates, %d hits\n", r.Partner, r.Epoch, r.Queried, r.Candidates, len(r.Hits))
+	if len(r.Withdrawn) > 0 {
+		fmt.Fprintf(errw, "%s: %d withdrawn\n", r.Partner, len(r.Withdrawn))
+	}
 }
 
 // verifyAudit verifies the audit log of the state directory. A directory

@@ -200,6 +200,17 @@ func TestPrintResultEscapes(t *testing.T) {
 	}
 }
 
+// Withdrawn indicators are printed, to standard error and not as hits.
+func TestPrintResultWithdrawn(t *testing.T) {
+	ind := indicator.MustNew(indicator.Domain, "example.org")
+	var out, errb bytes.Buffer
+	printResult(&out, &errb, federation.PartnerResult{Partner: "cert-a", Withdrawn: []indicator.Indicator{ind}})
+	if out.Len() != 0 || !strings.Contains(errb.String(), "cert-a: withdrawn: domain:example.org\n") ||
+		!strings.Contains(errb.String(), "1 withdrawn") {
+		t.Errorf("out %q, err %q", out.String(), errb.String())
+	}
+}
+
 // The per-partner filter maxima of the configuration file reach the
 // node's Partner.
 func TestPartnerMaxima(t *testing.T) {
