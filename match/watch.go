@@ -153,8 +153,9 @@ func (w *Watch) Apply(d *Delta) error {
 
 // Update replaces the watch's filter by a whole newer version of it (of
 // the same key and epoch; a querier offline for several versions, or one
-// whose delta is not available, downloads it) and tests every kept
-// indicator against it, one hash per indicator and no evaluation. An
+// whose delta is not available, downloads it) and tests against it every
+// kept indicator not already a hit or withdrawn, one hash per indicator
+// and no evaluation. An
 // older version (a rollback) is refused with ErrStaleDelta; the same
 // version changes nothing.
 func (w *Watch) Update(f *Filter) error {
