@@ -318,6 +318,11 @@ func (c *partnerClient) refresh(ctx context.Context) (*match.Querier, error) {
 	if f.Epoch() < c.epoch {
 		return nil, fmt.Errorf("%w: partner %s sent epoch %d after %d", ErrFilterRollback, c.p.ID, f.Epoch(), c.epoch)
 	}
+	if c.querier != nil && f.Epoch() == c.epoch && f.KeyID() == c.querier.Filter().KeyID() && f.Version() < c.querier.Filter().Version() {
+		// Versions within an epoch only add indicators (PROTOCOL.md 2.8).
+		return nil, fmt.Errorf("%w: partner %s sent version %d of epoch %d after version %d", ErrFilterRollback,
+			c.p.ID, f.Version(), f.Epoch(), c.querier.Filter().Version())
+	}
 	if err := c.blockedEpoch(f.Epoch()); err != nil {
 		return nil, err
 	}

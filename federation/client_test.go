@@ -90,8 +90,8 @@ func TestClientLargeConfirmAnswer(t *testing.T) {
 // costs the querier only memory.
 func bigFilter(t testing.TB, node *testNode, n uint64, words int) *match.Filter {
 	t.Helper()
-	small, _ := node.Filter().MarshalBinary() // an empty list: one word
-	fixed := len(small) - 8
+	small, _ := node.Filter().MarshalBinary() // an empty list
+	fixed := len(small) - 8*((node.Filter().Bits()+63)/64)
 	fb := make([]byte, fixed+8*words)
 	copy(fb, small[:fixed])
 	binary.BigEndian.PutUint64(fb[fixed-17:], n)

@@ -52,6 +52,13 @@ type Config struct {
 	// FalsePositiveRate of the published filters; zero means
 	// match.DefaultFalsePositiveRate.
 	FalsePositiveRate float64
+	// Headroom is the room a published filter keeps for Node.Add, as a
+	// fraction of the watchlist: the filter is sized for n + ⌈Headroom·n⌉
+	// distinct indicators, and for at least 1,024. Zero means
+	// DefaultHeadroom (a quarter: the filter is 25% larger); negative
+	// means none, and Node.Add then fails with match.ErrCapacity until
+	// the next publication.
+	Headroom float64
 	// EpochLength is how long a key serves before rotation; zero means
 	// 24 hours. Grace is how long the previous key keeps serving
 	// evaluations after a rotation, so that queries in flight finish;
@@ -173,6 +180,14 @@ func (c *Config) check(needState bool) (*Config, error) {
 	}
 	if cfg.EpochLength == 0 {
 		cfg.EpochLength = defaultEpochLength
+	}
+	switch {
+	case cfg.Headroom == 0:
+		cfg.Headroom = DefaultHeadroom
+	case cfg.Headroom < 0:
+		cfg.Headroom = -1 // none
+	case cfg.Headroom > 1000:
+		return nil, fmt.Errorf("federation: Headroom %v above 1000", cfg.Headroom)
 	}
 	if cfg.Grace == 0 {
 		cfg.Grace = defaultGrace

@@ -75,9 +75,15 @@ func (n *Node) build(ctx context.Context, key *match.PrivateKey, ref epochRef) (
 			}
 		}
 	}
+	room := match.PublishOptions{}
+	if n.cfg.Headroom > 0 {
+		room = match.PublishOptions{Capacity: minCapacity, Headroom: n.cfg.Headroom}
+	}
 	pub, err := match.Publish(key, entries, &match.PublishOptions{
 		Mode:              n.cfg.Mode,
 		FalsePositiveRate: n.cfg.FalsePositiveRate,
+		Capacity:          room.Capacity,
+		Headroom:          room.Headroom,
 		Epoch:             ref.number,
 		NotBefore:         ref.start,
 		NotAfter:          ref.start.Add(n.cfg.EpochLength + n.cfg.Grace),

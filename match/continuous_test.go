@@ -88,6 +88,16 @@ func TestAddCapacity(t *testing.T) {
 	if _, err := Publish(key, nil, &PublishOptions{Capacity: -1}); err == nil {
 		t.Error("negative capacity accepted")
 	}
+	if _, err := Publish(key, nil, &PublishOptions{Headroom: -0.5}); err == nil {
+		t.Error("negative headroom accepted")
+	}
+	// Headroom: a quarter of 8 is 2; Capacity is a floor.
+	if r := mustPublish(t, key, entriesOf(inds[:8], nil), &PublishOptions{Headroom: 0.25}); r.Capacity() != 10 {
+		t.Errorf("capacity %d with headroom 0.25 for 8", r.Capacity())
+	}
+	if r := mustPublish(t, key, entriesOf(inds[:8], nil), &PublishOptions{Headroom: 0.25, Capacity: 50}); r.Capacity() != 50 {
+		t.Errorf("capacity %d with headroom 0.25 and capacity 50", r.Capacity())
+	}
 	// The filter sized for its capacity keeps the rate at capacity.
 	if fpr := p.Filter().EstimatedFalsePositiveRate(); fpr > 2*DefaultFalsePositiveRate {
 		t.Errorf("rate %g at capacity", fpr)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,11 @@ type PublishOptions struct {
 	// indicator of room costs the filter's size what an indicator held
 	// does, about 43 bits at the default rate.
 	Capacity int
+	// Headroom is room for additions as a fraction of the list: the
+	// capacity is at least n + ⌈Headroom·n⌉ for a list of n distinct
+	// indicators, and at least Capacity. Zero means none; it must not be
+	// negative or above 1000.
+	Headroom float64
 	// Workers is the number of goroutines evaluating entries; zero means
 	// GOMAXPROCS.
 	Workers int
@@ -89,6 +95,8 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 		return nil, errors.New("match: NotAfter before NotBefore")
 	case opts.Capacity < 0 || opts.Capacity > MaxEntries:
 		return nil, fmt.Errorf("match: capacity %d not in [0, %d]", opts.Capacity, uint64(MaxEntries))
+	case !(opts.Headroom >= 0 && opts.Headroom <= 1000):
+		return nil, fmt.Errorf("match: headroom %v not in [0, 1000]", opts.Headroom)
 	}
 	p := &Publisher{
 		key:     key,
@@ -102,7 +110,8 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 	if err := p.build(entries, opts); err != nil {
 		return nil, err
 	}
-	p.st.capacity = max(opts.Capacity, distinctTags(p.st.index))
+	n := distinctTags(p.st.index)
+	p.st.capacity = min(max(opts.Capacity, n+int(math.Ceil(opts.Headroom*float64(n)))), MaxEntries)
 	f, err := buildFilter(p.st.index, fpr, p.st.capacity)
 	if err != nil {
 		return nil, err

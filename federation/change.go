@@ -1,0 +1,97 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/fedmatch/fedmatch/match"
+)
+
+// DefaultHeadroom is the room a published filter keeps for additions when
+// Config.Headroom is zero: a quarter of the watchlist.
+const DefaultHeadroom = 0.25
+
+// minCapacity is the least number of distinct indicators a filter with
+// headroom is sized for.
+const minCapacity = 1024
+
+// Add adds entries to the current epoch's list without a new key or a
+// whole publication: the publisher evaluates only them (match.Publisher.Add),
+// the new version of the filter is signed and served at once, and partners
+// that fetch the filter get it (If-None-Match tells them it changed). It
+// returns once the new version and an audit record of the change are on
+// disk. It fails with match.ErrCapacity when the filter has no room left
+// (Config.Headroom): call Publish or Rotate. The entries are not added to
+// Config.Watchlist: the next Publish or Rotate reads the watchlist as it
+// is then, so a caller keeps the two in step (examples/node re-reads its
+// watchlist file).
+func (n *Node) Add(ctx context.Context, entries []match.Entry) (added int, err error) {
+	return n.change(ctx, "added", func(pub *match.Publisher) (int, error) { return pub.Add(entries) }, len(entries), 0)
+}
+
+// Remove removes entries of the current epoch's list, by their numbers
+// (their positions in the watchlist as published, then in the order Add
+// added them): they are never confirmed again. Their bits stay in the
+// filter until the next epoch; a partner that asks about one is answered
+// "withdrawn" (PROTOCOL.md section 2.8). It returns once the change and
+// an audit record are on disk.
+func (n *Node) Remove(ctx context.Context, entries ...int) error {
+	_, err := n.change(ctx, "removed", func(pub *match.Publisher) (int, error) { return 0, pub.Remove(entries...) }, 0, len(entries))
+	return err
+}
+
+// change applies fn to the current publisher, then writes it, serves the
+// new filter version and audits the change. If writing fails, the
+// publisher is restored from disk, so that what is served is what is on
+// disk.
+func (n *Node) change(ctx context.Context, verb string, fn func(*match.Publisher) (int, error), added, removed int) (int, error) {
+	n.opMu.Lock()
+	defer n.opMu.Unlock()
+	if n.closed.Load() {
+		return 0, errClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	n.mu.RLock()
+	cur, ref := n.current, n.sched.current
+	n.mu.RUnlock()
+	if cur == nil {
+		return 0, errors.New("federation: nothing published yet: Publish first")
+	}
+	before := cur.pub.Filter().Version()
+	fresh, err := fn(cur.pub)
+	if err != nil {
+		return 0, err // the publisher refused it and is unchanged
+	}
+	e, err := n.newEpoch(cur.number, cur.key, cur.pub)
+	if err == nil {
+		err = n.savePublisher(e)
+	}
+	if err != nil {
+		// The publisher changed in memory but not on disk: reload it.
+		if old, lerr := n.loadEpoch(ref); lerr == nil {
+			n.mu.Lock()
+			n.current = old
+			n.mu.Unlock()
+		} else {
+			err = errors.Join(err, fmt.Errorf("federation: reloading epoch %d: %w", cur.number, lerr))
+		}
+		return 0, err
+	}
+	n.mu.Lock()
+	n.current = e
+	n.mu.Unlock()
+	version := e.pub.Filter().Version()
+	n.log.Info("list changed", "epoch", e.number, verb, max(added, removed), "version", version)
+	detail := fmt.Sprintf("version %d", version)
+	if version != before {
+		detail = fmt.Sprintf("version %d after %d", version, before)
+	}
+	if removed > 0 {
+		detail += fmt.Sprintf(", %d entries removed", removed)
+	}
+	return fresh, n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditChange, Epoch: e.number,
+		Count: uint64(added), Detail: detail})
+}
