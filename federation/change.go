@@ -74,6 +74,7 @@ func (n *Node) change(ctx context.Context, verb string, fn func(*match.Publisher
 		if old, lerr := n.loadEpoch(ref); lerr == nil {
 			n.mu.Lock()
 			n.current = old
+			n.bump()
 			n.mu.Unlock()
 		} else {
 			err = errors.Join(err, fmt.Errorf("federation: reloading epoch %d: %w", cur.number, lerr))
@@ -82,6 +83,7 @@ func (n *Node) change(ctx context.Context, verb string, fn func(*match.Publisher
 	}
 	n.mu.Lock()
 	n.current = e
+	n.bump()
 	n.mu.Unlock()
 	version := e.pub.Filter().Version()
 	n.log.Info("list changed", "epoch", e.number, verb, max(added, removed), "version", version)

@@ -3,9 +3,14 @@ package federation
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/fedmatch/fedmatch/match"
 	"github.com/fedmatch/fedmatch/match/indicator"
@@ -111,8 +116,8 @@ func TestNodeAddLimits(t *testing.T) {
 	}
 }
 
-// A partner's filter of an older version of the same epoch is refused
-// (a rollback).
+// A partner's whole filter of an older version of the same epoch is
+// refused (a rollback): versions only add indicators.
 func TestFilterVersionRollback(t *testing.T) {
 	tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, 5), "L"), nil}, nil)
 	tn.publishAll()
@@ -122,15 +127,146 @@ func TestFilterVersionRollback(t *testing.T) {
 	if _, err := pub.Add(ctx, entries(emails(t, "y", 0, 1), "L")); err != nil {
 		t.Fatal(err)
 	}
-	if r := querier.Match(ctx, emails(t, "y", 0, 1))[0]; r.Err != nil || len(r.Hits) != 1 {
-		t.Fatalf("%d hits, %v", len(r.Hits), r.Err)
+	var served atomic.Pointer[signedFilter]
+	served.Store(pub.current.signed)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { served.Load().serve(w, r) }))
+	srv.TLS = pub.ServerTLSConfig()
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	p := *partnerOf(querier.Node, pub.cfg.ID)
+	p.URL = srv.URL
+	c := &partnerClient{m: querier.Matcher, p: &p, hc: querier.client(partnerOf(querier.Node, pub.cfg.ID)).hc}
+	q, err := c.refresh(ctx)
+	if err != nil || q.Filter().Version() != 6 {
+		t.Fatalf("version %v, %v", q, err)
 	}
-	pub.mu.Lock()
-	cur := *pub.current
-	cur.signed = old // the node serves the older version again
-	pub.current = &cur
-	pub.mu.Unlock()
-	if r := querier.Match(ctx, emails(t, "y", 0, 1))[0]; !errors.Is(r.Err, ErrFilterRollback) {
-		t.Errorf("an older version of the epoch's filter: %v", r.Err)
+	served.Store(old) // the version before the addition, whole
+	if _, err := c.refresh(ctx); !errors.Is(err, ErrFilterRollback) {
+		t.Errorf("an older version of the epoch's filter: %v", err)
+	}
+}
+
+// countingTransport counts the bytes of the filter answers a client gets.
+type countingTransport struct {
+	http.RoundTripper
+	filterBytes atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.RoundTripper.RoundTrip(r)
+	if err == nil && strings.HasSuffix(r.URL.Path, "/filter") && resp.ContentLength > 0 {
+		c.filterBytes.Add(resp.ContentLength)
+	}
+	return resp, err
+}
+
+// After an addition a partner downloads a signed delta, bytes in
+// proportion to the change, not the filter; a long poll answers when the
+// version changes; a partner has at most maxWaiting long polls waiting.
+func TestDeltaOverTheWire(t *testing.T) {
+	list := entries(emails(t, "x", 0, 20000), "L")
+	tn := newTestNet(t, [][]match.Entry{list, nil}, nil)
+	tn.publishAll()
+	ctx := context.Background()
+	pub, querier := tn.nodes[0], tn.nodes[1]
+	c := querier.client(partnerOf(querier.Node, pub.cfg.ID))
+	ct := &countingTransport{RoundTripper: c.hc.Transport}
+	c.hc.Transport = ct
+	mine := append(emails(t, "x", 0, 2), emails(t, "y", 0, 10)...)
+	if r := querier.Match(ctx, mine)[0]; r.Err != nil || len(r.Hits) != 2 {
+		t.Fatalf("before: %d hits, %v", len(r.Hits), r.Err)
+	}
+	full := ct.filterBytes.Load()
+	if _, err := pub.Add(ctx, entries(emails(t, "y", 0, 10), "new")); err != nil {
+		t.Fatal(err)
+	}
+	r := querier.Match(ctx, mine)[0]
+	delta := ct.filterBytes.Load() - full
+	if r.Err != nil || len(r.Hits) != 12 {
+		t.Fatalf("after the addition: %d hits, %v", len(r.Hits), r.Err)
+	}
+	// 10 tags of 16 bytes, the delta's 57 bytes, the envelope and a
+	// 64-byte signature; the filter is about 140 KB.
+	if delta > 2048 || full < 100000 {
+		t.Errorf("the change of 10 entries cost %d bytes; the filter %d", delta, full)
+	}
+	t.Logf("filter %d bytes, delta of 10 additions %d bytes", full, delta)
+
+	// A long poll answers when a version is added, well before its wait.
+	type result struct {
+		version uint64
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, v, err := querier.WaitForFilter(ctx, pub.cfg.ID, 30*time.Second)
+		done <- result{v, err}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if _, err := pub.Add(ctx, entries(emails(t, "z", 0, 1), "z")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case res := <-done:
+		if res.err != nil || res.version != pub.Filter().Version() {
+			t.Fatalf("long poll: version %d, %v (node at %d)", res.version, res.err, pub.Filter().Version())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a long poll did not answer an addition")
+	}
+	// With nothing new it answers 304 after its wait, the version held.
+	if _, v, err := querier.WaitForFilter(ctx, pub.cfg.ID, time.Second); err != nil || v != pub.Filter().Version() {
+		t.Errorf("an idle long poll: %d, %v", v, err)
+	}
+	if _, _, err := querier.WaitForFilter(ctx, pub.cfg.ID, 2*time.Minute); err == nil {
+		t.Error("a wait of 2 minutes accepted")
+	}
+	if _, _, err := querier.WaitForFilter(ctx, "nobody", time.Second); err == nil {
+		t.Error("an unknown partner accepted")
+	}
+}
+
+// A partner may hold at most maxWaiting long polls; beyond, 503 busy.
+func TestLongPollLimit(t *testing.T) {
+	tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, 5), "L"), nil}, nil)
+	tn.publishAll()
+	pub, querier := tn.nodes[0], tn.nodes[1]
+	f := pub.Filter()
+	kid := f.KeyID()
+	url := fmt.Sprintf("%s%sfilter?key=%x&from=%d&wait=3", tn.nodes[0].server.URL, PathPrefix, kid[:], f.Version())
+	hc := rawClient(querier.certificate())
+	codes := make(chan int, maxWaiting+1)
+	for range maxWaiting + 1 {
+		go func() {
+			resp, err := hc.Get(url)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	var got []int
+	for range maxWaiting + 1 {
+		got = append(got, <-codes)
+	}
+	slices.Sort(got)
+	want := append(slices.Repeat([]int{http.StatusNotModified}, maxWaiting), http.StatusServiceUnavailable)
+	if !slices.Equal(got, want) {
+		t.Errorf("answers %v, want %v", got, want)
+	}
+	if n := pub.waiting["agency-1"]; n != 0 {
+		t.Errorf("%d long polls still counted", n)
+	}
+	for _, bad := range []string{"key=zz&from=1", fmt.Sprintf("key=%x&from=x", kid[:]), fmt.Sprintf("key=%x&from=1&wait=61", kid[:])} {
+		resp, err := hc.Get(tn.nodes[0].server.URL + PathPrefix + "filter?" + bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %d", bad, resp.StatusCode)
+		}
 	}
 }

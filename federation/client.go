@@ -282,27 +282,55 @@ func (c *partnerClient) attempt(ctx context.Context, method, path string, body [
 // it verifies as it reads it, and accepts the signed filter of a node
 // that predates it.
 func (c *partnerClient) refresh(ctx context.Context) (*match.Querier, error) {
+	return c.refreshWait(ctx, 0)
+}
+
+// refreshWait is refresh; with a filter held, it asks for the change
+// since its version (a signed delta, PROTOCOL.md 2.8), and with wait > 0
+// the partner answers when there is one, or after wait (a long poll).
+func (c *partnerClient) refreshWait(ctx context.Context, wait time.Duration) (*match.Querier, error) {
 	c.mu.Lock()
 	etag, q := c.etag, c.querier
 	c.mu.Unlock()
 	h := http.Header{}
 	h.Set("Accept", acceptFilter)
-	if etag != "" {
+	path := "filter"
+	if q != nil {
+		f0 := q.Filter()
+		kid := f0.KeyID()
+		path = fmt.Sprintf("filter?key=%x&from=%d", kid[:], f0.Version())
+		if wait > 0 {
+			path += fmt.Sprintf("&wait=%d", int(wait/time.Second))
+		}
+		h.Set("Accept", MediaTypeDelta+", "+acceptFilter)
+	} else if etag != "" {
 		h.Set("If-None-Match", etag)
 	}
 	now := c.m.cfg.Now()
 	var f *match.Filter
+	var d *match.Delta
 	var newETag string
 	notModified := false
-	err := c.do(ctx, http.MethodGet, "filter", nil, h, c.responseLimit("filter", 0), func(resp *http.Response, body io.Reader) error {
+	err := c.do(ctx, http.MethodGet, path, nil, h, c.responseLimit("filter", 0), func(resp *http.Response, body io.Reader) error {
 		if notModified = resp.StatusCode == http.StatusNotModified; notModified {
 			return nil
 		}
 		var err error
+		if q != nil && resp.Header.Get("Content-Type") == MediaTypeDelta {
+			d, err = readSignedDelta(body, c.p)
+			return err
+		}
 		f, err = readSignedFilter(body, resp.ContentLength, c.p, now)
 		newETag = resp.Header.Get("ETag")
 		return err
 	})
+	if err == nil && d != nil {
+		if f, err = q.Filter().Apply(d, c.p.querierOptions()); err != nil {
+			err = fmt.Errorf("delta: %w", err)
+		} else if !f.ValidAt(now) {
+			err = ErrFilterExpired
+		}
+	}
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("partner %s: %w", c.p.ID, err)
@@ -317,6 +345,9 @@ func (c *partnerClient) refresh(ctx context.Context) (*match.Querier, error) {
 	defer c.mu.Unlock()
 	if f.Epoch() < c.epoch {
 		return nil, fmt.Errorf("%w: partner %s sent epoch %d after %d", ErrFilterRollback, c.p.ID, f.Epoch(), c.epoch)
+	}
+	if cur := c.querier; cur != q && cur != nil && f.KeyID() == cur.Filter().KeyID() && f.Version() <= cur.Filter().Version() {
+		return cur, nil // a concurrent refresh got as far or further
 	}
 	if c.querier != nil && f.Epoch() == c.epoch && f.KeyID() == c.querier.Filter().KeyID() && f.Version() < c.querier.Filter().Version() {
 		// Versions within an epoch only add indicators (PROTOCOL.md 2.8).

@@ -37,10 +37,20 @@ type Node struct {
 	closed atomic.Bool
 	last   uint64 // the highest epoch ever started; guarded by opMu
 
-	mu       sync.RWMutex // guards the fields below
-	sched    schedule     // the epochs served, as in node.state
-	current  *epoch       // sched.current's key and publisher; nil before the first publication
-	previous *epoch       // sched.previous's; nil if none
+	mu       sync.RWMutex  // guards the fields below
+	sched    schedule      // the epochs served, as in node.state
+	current  *epoch        // sched.current's key and publisher; nil before the first publication
+	previous *epoch        // sched.previous's; nil if none
+	changed  chan struct{} // closed when current changes (bump), for long polls
+
+	waitMu  sync.Mutex
+	waiting map[string]int // long polls waiting, by partner
+}
+
+// bump tells long polls that the current filter changed. n.mu is held.
+func (n *Node) bump() {
+	close(n.changed)
+	n.changed = make(chan struct{})
 }
 
 // An epoch is a key and the publisher built with it.
@@ -86,7 +96,8 @@ func newNode(cfg *Config, s store) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{Matcher: m, cfg: cfg, byPin: map[[32]byte]*Partner{}, store: s, srv: newServerState(cfg)}
+	n := &Node{Matcher: m, cfg: cfg, byPin: map[[32]byte]*Partner{}, store: s, srv: newServerState(cfg),
+		changed: make(chan struct{}), waiting: map[string]int{}}
 	n.log = slog.New(n.srv.logs)
 	for i := range cfg.Partners {
 		n.byPin[cfg.Partners[i].SPKI] = &cfg.Partners[i]
@@ -279,6 +290,7 @@ func (n *Node) retire(s, next schedule, sum auditSummary, why *configChangedErro
 	}
 	if !next.live(s.current.number) {
 		n.current = nil
+		n.bump()
 	}
 	n.previous = nil
 	return next, nil

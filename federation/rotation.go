@@ -38,6 +38,7 @@ func (n *Node) Publish(ctx context.Context) error {
 	}
 	n.mu.Lock()
 	n.current = e
+	n.bump()
 	n.mu.Unlock()
 	n.log.Info("published", "epoch", e.number, "entries", pub.Filter().Len())
 	return n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditPublication, Epoch: e.number,
@@ -142,6 +143,7 @@ func (n *Node) rotate(ctx context.Context) error {
 	}
 	n.mu.Lock()
 	n.sched, n.current, n.previous = next, e, old
+	n.bump()
 	n.mu.Unlock()
 	n.last = number
 	n.log.Info("rotated", "epoch", number, "entries", pub.Filter().Len())

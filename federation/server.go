@@ -131,6 +131,9 @@ func (n *Node) serveFilter(w http.ResponseWriter, r *http.Request, p *Partner) {
 		writeError(w, http.StatusServiceUnavailable, CodeNotPublished, "no filter published yet")
 		return
 	}
+	if n.serveChange(w, r, p) { // a client that holds a version (delta.go)
+		return
+	}
 	e.signed.serve(w, r) // the envelope the client accepts (signed.go)
 }
 

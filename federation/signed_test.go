@@ -138,7 +138,7 @@ func TestFilterVerification(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.mu.Lock()
-	c.epoch, c.etag = 2, ""
+	c.epoch, c.etag, c.querier = 2, "", nil
 	c.mu.Unlock()
 	if _, err := c.refresh(context.Background()); !errors.Is(err, ErrFilterRollback) {
 		t.Errorf("rollback: %v", err)

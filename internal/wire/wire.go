@@ -42,6 +42,7 @@ const (
 	// removals: TypePublisherState's fields and a trailer.
 	TypePublisherStateV Type = 0x0C
 	TypeWatch           Type = 0x0D
+	TypeSignedDelta     Type = 0x0E
 )
 
 func (t Type) String() string {
@@ -72,6 +73,8 @@ func (t Type) String() string {
 		return "publisher state with versions"
 	case TypeWatch:
 		return "querier watch"
+	case TypeSignedDelta:
+		return "signed filter delta"
 	}
 	return fmt.Sprintf("type 0x%02x", uint8(t))
 }
