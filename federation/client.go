@@ -282,13 +282,26 @@ func (c *partnerClient) attempt(ctx context.Context, method, path string, body [
 // it verifies as it reads it, and accepts the signed filter of a node
 // that predates it.
 func (c *partnerClient) refresh(ctx context.Context) (*match.Querier, error) {
-	return c.refreshWait(ctx, 0)
+	q, _, err := c.refreshWait(ctx, 0)
+	return q, err
 }
 
 // refreshWait is refresh; with a filter held, it asks for the change
 // since its version (a signed delta, PROTOCOL.md 2.8), and with wait > 0
 // the partner answers when there is one, or after wait (a long poll).
-func (c *partnerClient) refreshWait(ctx context.Context, wait time.Duration) (*match.Querier, error) {
+func (c *partnerClient) refreshWait(ctx context.Context, wait time.Duration) (*match.Querier, *match.Delta, error) {
+	q, d, err := c.fetch(ctx, wait)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d != nil && (d.KeyID() != q.Filter().KeyID() || d.To() != q.Filter().Version()) {
+		d = nil // a concurrent refresh went elsewhere
+	}
+	return q, d, nil
+}
+
+// fetch is refreshWait, returning the delta it applied, if any.
+func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Querier, *match.Delta, error) {
 	c.mu.Lock()
 	etag, q := c.etag, c.querier
 	c.mu.Unlock()
@@ -333,36 +346,36 @@ func (c *partnerClient) refreshWait(ctx context.Context, wait time.Duration) (*m
 	}
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("partner %s: %w", c.p.ID, err)
+		return nil, nil, fmt.Errorf("partner %s: %w", c.p.ID, err)
 	case notModified && q == nil:
-		return nil, fmt.Errorf("partner %s: %w: 304 Not Modified to a request without If-None-Match", c.p.ID, ErrFilterMalformed)
+		return nil, nil, fmt.Errorf("partner %s: %w: 304 Not Modified to a request without If-None-Match", c.p.ID, ErrFilterMalformed)
 	case notModified && !q.Filter().ValidAt(now):
-		return nil, fmt.Errorf("%w: partner %s", ErrFilterExpired, c.p.ID)
+		return nil, nil, fmt.Errorf("%w: partner %s", ErrFilterExpired, c.p.ID)
 	case notModified:
-		return q, nil
+		return q, nil, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if f.Epoch() < c.epoch {
-		return nil, fmt.Errorf("%w: partner %s sent epoch %d after %d", ErrFilterRollback, c.p.ID, f.Epoch(), c.epoch)
+		return nil, nil, fmt.Errorf("%w: partner %s sent epoch %d after %d", ErrFilterRollback, c.p.ID, f.Epoch(), c.epoch)
 	}
 	if cur := c.querier; cur != q && cur != nil && f.KeyID() == cur.Filter().KeyID() && f.Version() <= cur.Filter().Version() {
-		return cur, nil // a concurrent refresh got as far or further
+		return cur, nil, nil // a concurrent refresh got as far or further
 	}
 	if c.querier != nil && f.Epoch() == c.epoch && f.KeyID() == c.querier.Filter().KeyID() && f.Version() < c.querier.Filter().Version() {
 		// Versions within an epoch only add indicators (PROTOCOL.md 2.8).
-		return nil, fmt.Errorf("%w: partner %s sent version %d of epoch %d after version %d", ErrFilterRollback,
+		return nil, nil, fmt.Errorf("%w: partner %s sent version %d of epoch %d after version %d", ErrFilterRollback,
 			c.p.ID, f.Version(), f.Epoch(), c.querier.Filter().Version())
 	}
 	if err := c.blockedEpoch(f.Epoch()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	q, err = match.NewQuerier(f, c.p.querierOptions())
 	if err != nil {
-		return nil, fmt.Errorf("partner %s: %w", c.p.ID, err)
+		return nil, nil, fmt.Errorf("partner %s: %w", c.p.ID, err)
 	}
 	c.etag, c.querier, c.epoch, c.blocked = newETag, q, f.Epoch(), nil
-	return q, nil
+	return q, d, nil
 }
 
 // Match matches indicators against every partner's filter concurrently:
@@ -484,6 +497,7 @@ func (e *stageError) Unwrap() error { return e.err }
 
 // A batchResult is what one batch gave.
 type batchResult struct {
+	qu        *match.Query
 	hits      []match.Hit
 	withdrawn []indicator.Indicator
 	cands     int
@@ -509,7 +523,7 @@ func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []ind
 		return batchResult{}, err
 	}
 	hits, err := qu.Hits(&cresp)
-	r := batchResult{hits: hits, withdrawn: qu.Withdrawn(), cands: qu.Candidates(), epoch: q.Filter().Epoch()}
+	r := batchResult{qu: qu, hits: hits, withdrawn: qu.Withdrawn(), cands: qu.Candidates(), epoch: q.Filter().Epoch()}
 	if errors.Is(err, match.ErrMisbehaviour) {
 		return r, err // with the hits the partner confirmed
 	}

@@ -281,7 +281,7 @@ func (m *Matcher) WaitForFilter(ctx context.Context, partner string, wait time.D
 	if err := c.blockedNow(); err != nil {
 		return 0, 0, err
 	}
-	q, err := c.refreshWait(ctx, wait)
+	q, _, err := c.refreshWait(ctx, wait)
 	if err != nil {
 		return 0, 0, err
 	}
