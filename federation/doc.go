@@ -38,6 +38,18 @@
 // The messages are those of package match; PROTOCOL.md specifies the
 // endpoints, the signed filter and the error codes.
 //
+// # Continuous matching
+//
+// [Node.Add] and [Node.Remove] change the current epoch's list of a
+// running node: only the new entries are evaluated, and the new version of
+// the filter is signed, written, audited and served at once. Filters keep
+// room for additions (Config.Headroom). A partner that holds a version gets
+// the change as a signed delta (PROTOCOL.md 5.2), and
+// [Matcher.WaitForFilter] long-polls for the next one. [Matcher.Stand]
+// keeps a set of indicators matched against every partner: each is
+// evaluated once per partner key, each new version is tested without
+// evaluation, and each new hit is reported to both sides, once.
+//
 // # Security considerations
 //
 // Partners are known by configuration only: a node accepts, as client and
