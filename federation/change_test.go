@@ -270,3 +270,33 @@ func TestLongPollLimit(t *testing.T) {
 		}
 	}
 }
+
+// Closing a node answers its long polls at once.
+func TestLongPollClose(t *testing.T) {
+	tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, 5), "L"), nil}, nil)
+	tn.publishAll()
+	pub, querier := tn.nodes[0], tn.nodes[1]
+	if _, err := querier.client(partnerOf(querier.Node, pub.cfg.ID)).refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, _, err := querier.WaitForFilter(context.Background(), pub.cfg.ID, 50*time.Second)
+		done <- err
+	}()
+	waitFor(t, func() bool {
+		pub.waitMu.Lock()
+		defer pub.waitMu.Unlock()
+		return pub.waiting["agency-1"] == 1
+	})
+	pub.Node.Close()
+	select {
+	case <-done:
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("the long poll answered after %v", d)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("a long poll outlived the node's Close")
+	}
+}

@@ -158,6 +158,9 @@ func (n *Node) waitForVersion(ctx context.Context, fq filterQuery) bool {
 		n.mu.RLock()
 		e, changed := n.current, n.changed
 		n.mu.RUnlock()
+		if n.closed.Load() {
+			return false
+		}
 		if e == nil || e.key.KeyID() != fq.key || e.pub.Filter().Version() != fq.from {
 			return true
 		}

@@ -182,6 +182,9 @@ func (n *Node) Close() error {
 	if n.closed.Swap(true) {
 		return nil
 	}
+	n.mu.Lock()
+	n.bump() // long polls answer now
+	n.mu.Unlock()
 	n.stopRefusals()
 	n.budgets.close()
 	n.audit.close()
