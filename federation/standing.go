@@ -129,7 +129,7 @@ type partnerStanding struct {
 	c        *partnerClient
 	w        *match.Watch
 	reported map[indicator.Indicator]uint64 // the epoch each was reported in
-	refused  map[*indicator.Kind]bool         // kinds the partner does not take from us
+	refused  map[*indicator.Kind]bool       // kinds the partner does not take from us
 }
 
 func (s *Standing) follow(ctx context.Context, p *Partner, grew chan struct{}) {
