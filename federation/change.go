@@ -67,6 +67,7 @@ func (n *Node) change(ctx context.Context, verb string, fn func(*match.Publisher
 	}
 	e, err := n.newEpoch(cur.number, cur.key, cur.pub)
 	if err == nil {
+		e.gen = cur.gen // the same line of versions
 		err = n.savePublisher(e)
 	}
 	if err != nil {

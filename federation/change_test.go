@@ -129,7 +129,10 @@ func TestFilterVersionRollback(t *testing.T) {
 	}
 	var served atomic.Pointer[signedFilter]
 	served.Store(pub.current.signed)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { served.Load().serve(w, r) }))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(headerGeneration, "0a0b") // one line of versions
+		served.Load().serve(w, r)
+	}))
 	srv.TLS = pub.ServerTLSConfig()
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
@@ -233,7 +236,7 @@ func TestLongPollLimit(t *testing.T) {
 	pub, querier := tn.nodes[0], tn.nodes[1]
 	f := pub.Filter()
 	kid := f.KeyID()
-	url := fmt.Sprintf("%s%sfilter?key=%x&from=%d&wait=3", tn.nodes[0].server.URL, PathPrefix, kid[:], f.Version())
+	url := fmt.Sprintf("%s%sfilter?key=%x&from=%d&gen=%s&wait=3", tn.nodes[0].server.URL, PathPrefix, kid[:], f.Version(), pub.current.gen)
 	hc := rawClient(querier.certificate())
 	codes := make(chan int, maxWaiting+1)
 	for range maxWaiting + 1 {
@@ -259,7 +262,8 @@ func TestLongPollLimit(t *testing.T) {
 	if n := pub.waiting["agency-1"]; n != 0 {
 		t.Errorf("%d long polls still counted", n)
 	}
-	for _, bad := range []string{"key=zz&from=1", fmt.Sprintf("key=%x&from=x", kid[:]), fmt.Sprintf("key=%x&from=1&wait=61", kid[:])} {
+	for _, bad := range []string{"key=zz&from=1", fmt.Sprintf("key=%x&from=x", kid[:]), fmt.Sprintf("key=%x&from=1&wait=61", kid[:]),
+		fmt.Sprintf("key=%x&from=1&gen=xyz", kid[:])} {
 		resp, err := hc.Get(tn.nodes[0].server.URL + PathPrefix + "filter?" + bad)
 		if err != nil {
 			t.Fatal(err)
@@ -298,5 +302,57 @@ func TestLongPollClose(t *testing.T) {
 		}
 	case <-time.After(40 * time.Second):
 		t.Fatal("a long poll outlived the node's Close")
+	}
+}
+
+// A publication under the same key starts another line of versions,
+// whose n may be lower or equal: partners take it whole, neither as a
+// rollback nor as "not modified". Regression: the version alone named a
+// filter, so a republished list of the same size was never fetched again
+// (its new entries missed) and a smaller one was refused as a rollback.
+func TestRepublishWithinEpoch(t *testing.T) {
+	list := entries(emails(t, "x", 0, 10), "L")
+	tn := newTestNet(t, [][]match.Entry{list, nil}, nil)
+	tn.publishAll()
+	ctx := context.Background()
+	pub, querier := tn.nodes[0], tn.nodes[1]
+	if _, err := pub.Add(ctx, entries(emails(t, "y", 0, 1), "added")); err != nil {
+		t.Fatal(err)
+	}
+	mine := append(emails(t, "x", 0, 1), append(emails(t, "y", 0, 1), emails(t, "z", 0, 1)...)...)
+	if r := querier.Match(ctx, mine)[0]; r.Err != nil || len(r.Hits) != 2 {
+		t.Fatalf("before: %d hits, %v", len(r.Hits), r.Err)
+	}
+	epoch, v := pub.Epoch(), pub.Filter().Version()
+	// Same size as before the addition... then one more and one less.
+	for _, next := range [][]match.Entry{
+		append(entries(emails(t, "x", 1, 9), "L"), entries(emails(t, "z", 0, 1), "Z")...), // 10 entries: x0 gone, z0 new
+		entries(emails(t, "x", 5, 5), "L"), // 5 entries: a lower version
+	} {
+		pub.list = next
+		if err := pub.Publish(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if pub.Epoch() != epoch {
+			t.Fatalf("Publish moved to epoch %d", pub.Epoch())
+		}
+		want := map[string]bool{}
+		for _, e := range next {
+			for _, ind := range mine {
+				if e.Indicator == ind {
+					want[ind.String()] = true
+				}
+			}
+		}
+		r := querier.Match(ctx, mine)[0]
+		got := hitSet(r.Hits)
+		if r.Err != nil || len(got) != len(want) {
+			t.Fatalf("republished %d entries (version %d after %d): hits %v, want %v, %v", len(next), pub.Filter().Version(), v, got, want, r.Err)
+		}
+		for k := range want {
+			if _, ok := got[k]; !ok {
+				t.Errorf("hit %s missed", k)
+			}
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -123,6 +124,7 @@ type partnerClient struct {
 	mu      sync.Mutex
 	etag    string
 	querier *match.Querier
+	gen     string // the line of versions querier's filter belongs to
 	epoch   uint64 // highest epoch accepted from this partner
 	blocked *block // set when the partner misbehaved (misbehaviour.go)
 }
@@ -303,7 +305,7 @@ func (c *partnerClient) refreshWait(ctx context.Context, wait time.Duration) (*m
 // fetch is refreshWait, returning the delta it applied, if any.
 func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Querier, *match.Delta, error) {
 	c.mu.Lock()
-	etag, q := c.etag, c.querier
+	etag, q, gen := c.etag, c.querier, c.gen
 	c.mu.Unlock()
 	h := http.Header{}
 	h.Set("Accept", acceptFilter)
@@ -311,7 +313,7 @@ func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Q
 	if q != nil {
 		f0 := q.Filter()
 		kid := f0.KeyID()
-		path = fmt.Sprintf("filter?key=%x&from=%d", kid[:], f0.Version())
+		path = fmt.Sprintf("filter?key=%x&from=%d&gen=%s", kid[:], f0.Version(), url.QueryEscape(gen))
 		if wait > 0 {
 			path += fmt.Sprintf("&wait=%d", int(wait/time.Second))
 		}
@@ -322,12 +324,13 @@ func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Q
 	now := c.m.cfg.Now()
 	var f *match.Filter
 	var d *match.Delta
-	var newETag string
+	var newETag, newGen string
 	notModified := false
 	err := c.do(ctx, http.MethodGet, path, nil, h, c.responseLimit("filter", 0), func(resp *http.Response, body io.Reader) error {
 		if notModified = resp.StatusCode == http.StatusNotModified; notModified {
 			return nil
 		}
+		newGen = resp.Header.Get(headerGeneration)
 		var err error
 		if q != nil && resp.Header.Get("Content-Type") == MediaTypeDelta {
 			d, err = readSignedDelta(body, c.p)
@@ -359,10 +362,11 @@ func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Q
 	if f.Epoch() < c.epoch {
 		return nil, nil, fmt.Errorf("%w: partner %s sent epoch %d after %d", ErrFilterRollback, c.p.ID, f.Epoch(), c.epoch)
 	}
-	if cur := c.querier; cur != q && cur != nil && f.KeyID() == cur.Filter().KeyID() && f.Version() <= cur.Filter().Version() {
+	sameLine := c.querier != nil && newGen != "" && newGen == c.gen && f.KeyID() == c.querier.Filter().KeyID()
+	if cur := c.querier; cur != q && sameLine && f.Version() <= cur.Filter().Version() {
 		return cur, nil, nil // a concurrent refresh got as far or further
 	}
-	if c.querier != nil && f.Epoch() == c.epoch && f.KeyID() == c.querier.Filter().KeyID() && f.Version() < c.querier.Filter().Version() {
+	if sameLine && f.Version() < c.querier.Filter().Version() {
 		// Versions within an epoch only add indicators (PROTOCOL.md 2.8).
 		return nil, nil, fmt.Errorf("%w: partner %s sent version %d of epoch %d after version %d", ErrFilterRollback,
 			c.p.ID, f.Version(), f.Epoch(), c.querier.Filter().Version())
@@ -374,7 +378,7 @@ func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Q
 	if err != nil {
 		return nil, nil, fmt.Errorf("partner %s: %w", c.p.ID, err)
 	}
-	c.etag, c.querier, c.epoch, c.blocked = newETag, q, f.Epoch(), nil
+	c.etag, c.querier, c.gen, c.epoch, c.blocked = newETag, q, newGen, f.Epoch(), nil
 	return q, d, nil
 }
 

@@ -30,7 +30,8 @@ import (
 //
 // signed in Ed25519 over "fedmatch-v1 signed delta" followed by every byte
 // before the signature. A client asks for it with GET filter?key=K&from=V
-// (K the hex key id of the filter it holds, V its version) and an Accept
+// (K the hex key id of the filter it holds, V its version, and &gen=G the
+// Fedmatch-Generation of the answer that gave it) and an Accept
 // header naming MediaTypeDelta; with &wait=S (1 to 60 seconds) the node
 // answers when a version after V exists, or with 304 Not Modified after
 // S seconds (a long poll).
@@ -119,16 +120,25 @@ const deltaMaxLen = 64 + 16*match.MaxDeltaLen
 type filterQuery struct {
 	key  match.KeyID
 	from uint64
+	gen  string // the line of versions the client's belongs to; "" unknown
 	wait time.Duration
 	ok   bool // key and from given
 }
 
+// headerGeneration names, in every answer to GET filter, the line of
+// versions of the filter or delta sent (PROTOCOL.md 5.3).
+const headerGeneration = "Fedmatch-Generation"
+
 func parseFilterQuery(q url.Values) (filterQuery, error) {
 	var fq filterQuery
-	ks, fs, ws := q.Get("key"), q.Get("from"), q.Get("wait")
-	if ks == "" && fs == "" && ws == "" {
+	ks, fs, ws, gs := q.Get("key"), q.Get("from"), q.Get("wait"), q.Get("gen")
+	if ks == "" && fs == "" && ws == "" && gs == "" {
 		return fq, nil
 	}
+	if g, err := hex.DecodeString(gs); err != nil || len(g) > 32 {
+		return fq, errors.New("gen is not a hex generation")
+	}
+	fq.gen = gs
 	kb, err := hex.DecodeString(ks)
 	if err != nil || len(kb) != match.KeyIDSize {
 		return fq, errors.New("key is not a hex key id")
@@ -161,7 +171,7 @@ func (n *Node) waitForVersion(ctx context.Context, fq filterQuery) bool {
 		if n.closed.Load() {
 			return false
 		}
-		if e == nil || e.key.KeyID() != fq.key || e.pub.Filter().Version() != fq.from {
+		if e == nil || e.key.KeyID() != fq.key || e.gen != fq.gen || e.pub.Filter().Version() != fq.from {
 			return true
 		}
 		select {
@@ -236,7 +246,8 @@ func (n *Node) serveChange(w http.ResponseWriter, r *http.Request, p *Partner) b
 	}
 	w.Header().Set("Vary", "Accept")
 	w.Header().Set("Cache-Control", "no-cache")
-	if e.key.KeyID() == fq.key {
+	w.Header().Set(headerGeneration, e.gen)
+	if e.key.KeyID() == fq.key && e.gen == fq.gen { // versions of one line only
 		switch v := e.pub.Filter().Version(); {
 		case v == fq.from:
 			w.WriteHeader(http.StatusNotModified)

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -59,6 +60,10 @@ type epoch struct {
 	key    *match.PrivateKey
 	pub    *match.Publisher
 	signed *signedFilter // the filter served to partners, in both envelopes
+	// gen names the publisher's line of versions (PROTOCOL.md 5.3): a new
+	// publication under the same key starts another, whose versions (its
+	// n) may repeat or go below the last one's.
+	gen string
 }
 
 // New opens the node's state directory, creating it if needed, and loads
@@ -390,7 +395,9 @@ func (n *Node) newEpoch(number uint64, key *match.PrivateKey, pub *match.Publish
 	if err != nil {
 		return nil, err
 	}
-	return &epoch{number: number, key: key, pub: pub, signed: signed}, nil
+	var g [8]byte
+	rand.Read(g[:])
+	return &epoch{number: number, key: key, pub: pub, signed: signed, gen: hex.EncodeToString(g[:])}, nil
 }
 
 // Epoch returns the current epoch number, 0 before the first publication.

@@ -134,6 +134,7 @@ func (n *Node) serveFilter(w http.ResponseWriter, r *http.Request, p *Partner) {
 	if n.serveChange(w, r, p) { // a client that holds a version (delta.go)
 		return
 	}
+	w.Header().Set(headerGeneration, e.gen)
 	e.signed.serve(w, r) // the envelope the client accepts (signed.go)
 }
 

@@ -130,6 +130,7 @@ type partnerStanding struct {
 	w        *match.Watch
 	reported map[indicator.Indicator]uint64 // the epoch each was reported in
 	refused  map[*indicator.Kind]bool       // kinds the partner does not take from us
+	gen      string                         // the partner's line of versions w follows
 }
 
 func (s *Standing) follow(ctx context.Context, p *Partner, grew chan struct{}) {
@@ -164,24 +165,35 @@ func (ps *partnerStanding) step(ctx context.Context, grew chan struct{}) error {
 		return err
 	}
 	c.mu.Lock()
-	q := c.querier
+	q, gen := c.querier, c.gen
 	c.mu.Unlock()
 	if q == nil {
 		var err error
 		if q, err = c.refresh(ctx); err != nil {
 			return err
 		}
+		c.mu.Lock()
+		gen = c.gen
+		c.mu.Unlock()
 	}
 	f := q.Filter()
 	switch {
 	case ps.w == nil || ps.w.Filter().KeyID() != f.KeyID():
 		ps.w = match.NewWatch(q) // a new key: everything is evaluated under it
+	case gen != ps.gen:
+		// Published afresh under the same key: the outputs stand, the
+		// filter is not a later version.
+		if err := ps.w.Replace(f); err != nil {
+			ps.w = nil
+			return err
+		}
 	case f.Version() > ps.w.Filter().Version():
 		if err := ps.w.Update(f); err != nil { // no delta at hand: one hash per indicator
 			ps.w = nil
 			return err
 		}
 	}
+	ps.gen = gen
 	if err := ps.evaluate(ctx, q); err != nil {
 		return err
 	}

@@ -142,3 +142,33 @@ func TestStandingOptions(t *testing.T) {
 		t.Error("a wait of 5 minutes accepted")
 	}
 }
+
+// A partner that publishes afresh under the same key (a lower version)
+// is followed: its new entries are found, with no new evaluation.
+func TestStandingRepublish(t *testing.T) {
+	tn := newTestNet(t, [][]match.Entry{nil, entries(emails(t, "b", 0, 20), "B")}, func(i int, cfg *Config) {
+		cfg.RequestTimeout = 10 * time.Second
+	})
+	tn.publishAll()
+	a, b := tn.nodes[0], tn.nodes[1]
+	mine := append(emails(t, "b", 0, 1), emails(t, "n", 0, 5)...)
+	log := &hitLog{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := a.Stand(ctx, mine, StandingOptions{OnHit: log.onHit, OnError: log.onError, Wait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return log.has("agency-1", mine[0], false) })
+	used := b.BudgetUsed("agency-0", b.Epoch())
+	b.list = entries(emails(t, "n", 0, 2), "N") // 2 entries, both held by agency-0
+	if err := b.Publish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return log.has("agency-1", mine[1], false) && log.has("agency-1", mine[2], false) })
+	if u := b.BudgetUsed("agency-0", b.Epoch()); u != used {
+		t.Errorf("the republication cost %d evaluations", u-used)
+	}
+	cancel()
+	st.Wait()
+}

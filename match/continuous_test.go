@@ -729,3 +729,32 @@ func TestWithdrawnReported(t *testing.T) {
 		t.Fatalf("hits %d, err %v, withdrawn %d", len(hits), err, len(qu.Withdrawn()))
 	}
 }
+
+// A filter published afresh under the same key replaces the watch's: its
+// listed indicators become candidates, whatever the versions.
+func TestWatchReplace(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 3)
+	p := mustPublish(t, key, entriesOf(synthetic(t, 0, 20), nil), &PublishOptions{Capacity: 40})
+	mine := synthetic(t, 15, 10) // 15..19 listed, 20..24 not
+	w, _, _ := watchOf(t, p, nil, mine)
+	r := mustPublish(t, key, entriesOf(synthetic(t, 18, 5), nil), &PublishOptions{Capacity: 40}) // 18..22, version 5
+	if err := w.Update(r.Filter()); !errors.Is(err, ErrStaleDelta) {
+		t.Fatalf("Update to a lower version: %v", err)
+	}
+	if err := w.Replace(r.Filter()); err != nil {
+		t.Fatal(err)
+	}
+	pend, req := w.Pending()
+	if pend == nil || req.Len() < 3 {
+		t.Fatalf("candidates after Replace: %v", req)
+	}
+	resp, _, _ := r.Confirm(req)
+	hits, _, err := pend.Hits(resp)
+	if err != nil || len(hits) != 3 {
+		t.Fatalf("hits %v, %v", hits, err)
+	}
+	other := mustPublish(t, testKey(t, SuiteRistretto255, 4), nil, nil)
+	if err := w.Replace(other.Filter()); !errors.Is(err, ErrWrongKey) {
+		t.Errorf("a filter of another key: %v", err)
+	}
+}

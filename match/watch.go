@@ -189,6 +189,40 @@ func (w *Watch) Update(f *Filter) error {
 	return nil
 }
 
+// Replace replaces the watch's filter by another filter of the same key
+// and epoch that is not a later version of it: one the publisher built
+// afresh under the same key (package federation calls such a filter
+// another line of versions). Every kept indicator not answered a hit is
+// tested against it, withdrawn ones too, and candidates from the old
+// filter that it does not list are dropped.
+func (w *Watch) Replace(f *Filter) error {
+	switch err := f.hdr.check(&w.f.hdr); {
+	case err != nil:
+		return err
+	case f.epoch != w.f.epoch:
+		return malformed("filter of epoch %d for a watch of epoch %d", f.epoch, w.f.epoch)
+	}
+	if _, err := NewQuerier(f, &w.opts); err != nil {
+		return err
+	}
+	w.f = f
+	pos := newPositioner()
+	for i, t := range w.tags {
+		if w.candidate[i] {
+			w.candidate[i], w.exact[i] = false, false
+			w.cands--
+		}
+		if w.answer[i] == answerLabel {
+			continue
+		}
+		w.tested++
+		if f.contains(pos, t) {
+			w.mark(i, false)
+		}
+	}
+	return nil
+}
+
 // mark makes inds[i] a candidate; exact if a delta carried its tag.
 func (w *Watch) mark(i int, exact bool) {
 	if !w.candidate[i] {
