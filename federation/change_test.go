@@ -327,7 +327,7 @@ func TestRepublishWithinEpoch(t *testing.T) {
 	// Same size as before the addition... then one more and one less.
 	for _, next := range [][]match.Entry{
 		append(entries(emails(t, "x", 1, 9), "L"), entries(emails(t, "z", 0, 1), "Z")...), // 10 entries: x0 gone, z0 new
-		entries(emails(t, "x", 5, 5), "L"), // 5 entries: a lower version
+		entries(emails(t, "x", 5, 5), "L"),                                                // 5 entries: a lower version
 	} {
 		pub.list = next
 		if err := pub.Publish(ctx); err != nil {
