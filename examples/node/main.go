@@ -91,6 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "configuration `file` (JSON)")
 	initID := fs.Bool("init", false, "create the identity key if missing and print this node's pins for its partners")
 	matchFile := fs.String("match", "", "match the indicators of `file` against every partner and exit")
+	watchFile := fs.String("watch", "", "while serving, keep the indicators of `file` matched against every partner (re-read when it changes) and print each new hit")
 	matchFormat := fs.String("format", "", "`format` of the -match file (default: detected)")
 	verify := fs.Bool("verify-audit", false, "verify the audit log and exit")
 	stateDir := fs.String("state", "", "override the configuration's state `directory` (a relative path is relative to the working directory; paths in the configuration file are relative to the file)")
@@ -99,7 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *cfgPath == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: node -config FILE [-init | -match FILE | -verify-audit] [-state DIR] [-listen ADDR]")
+		fmt.Fprintln(stderr, "usage: node -config FILE [-init | -match FILE | -verify-audit | -watch FILE] [-state DIR] [-listen ADDR]")
 		fmt.Fprintln(stderr, "paths in FILE are relative to FILE's directory, paths on the command line to the working directory")
 		return 2
 	}
@@ -134,7 +135,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case *matchFile != "":
 			err = matchIndicators(ctx, cfg, *matchFile, *matchFormat, fc.Watchlist.PhoneRegion, stdout, stderr)
 		default:
-			err = serve(ctx, cfg, fc.Listen, log)
+			var w *watchSpec
+			if *watchFile != "" {
+				w = &watchSpec{path: *watchFile, format: *matchFormat, region: fc.Watchlist.PhoneRegion, out: stdout, errw: stderr}
+			}
+			listPath := ""
+			if fc.Watchlist.Path != "" {
+				listPath = rel(dir, fc.Watchlist.Path)
+			}
+			err = serve(ctx, cfg, fc.Listen, listPath, log, w)
 		}
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
@@ -322,7 +331,19 @@ func feedOptions(format, kind, region string) (*feed.Options, error) {
 
 // serve runs the node until a signal: it publishes, rotates on schedule
 // and answers its partners.
-func serve(ctx context.Context, cfg *federation.Config, addr string, log *slog.Logger) error {
+// serve runs the node until ctx is done. It re-reads the node's
+// watchlist file when it changes: entries appended at its end are added
+// to the current epoch (Node.Add: only they are evaluated, partners get a
+// delta), any other change publishes the list afresh. With w, it keeps
+// w's indicators matched against every partner and prints each new hit.
+func serve(ctx context.Context, cfg *federation.Config, addr, listPath string, log *slog.Logger, w *watchSpec) error {
+	cfg.OnHit = func(h federation.HitNotice) {
+		refs := make([]string, 0, len(h.Entries))
+		for _, e := range h.Entries {
+			refs = append(refs, e.Ref)
+		}
+		log.Info("partner confirmed hits on our watchlist", "partner", h.Partner, "epoch", h.Epoch, "entries", len(h.Entries), "refs", strings.Join(refs, ","))
+	}
 	n, err := federation.New(cfg)
 	if err != nil {
 		return err
@@ -338,6 +359,14 @@ func serve(ctx context.Context, cfg *federation.Config, addr string, log *slog.L
 			log.Error("maintenance stopped", "err", err)
 		}
 	}()
+	if cfg.Watchlist != nil && listPath != "" {
+		go followWatchlist(ctx, n, cfg, listPath, log)
+	}
+	if w != nil {
+		if err := w.start(ctx, n.Matcher, log); err != nil {
+			return err
+		}
+	}
 	return n.ListenAndServe(ctx, addr, func(a net.Addr) {
 		log.Info("serving", "addr", a.String(), "epoch", n.Epoch(), "entries", n.Filter().Len())
 	})

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func setup(t *testing.T) (a, b string) {
 func TestNodes(t *testing.T) {
 	cfgA, cfgB := setup(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var logA bytes.Buffer
+	var logA syncBuffer // OnHit logs from the node's goroutines
 	done := make(chan int)
 	go func() { done <- run(ctx, []string{"-config", cfgA}, &bytes.Buffer{}, &logA) }()
 
@@ -232,5 +233,89 @@ func TestPartnerMaxima(t *testing.T) {
 	}
 	if p := cfg.Partners[0]; p.MaxFilterEntries != 1000 || p.MaxFilterBytes != 65536 {
 		t.Fatalf("partner maxima %d, %d", p.MaxFilterEntries, p.MaxFilterBytes)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func appendLine(t *testing.T, path, line string) {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(line + "\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Two terminals and an editor: fiu-b serves with -watch and prints each
+// new hit the moment it is confirmed; a line appended to cert-a's
+// watchlist becomes a hit at fiu-b (and a log line at cert-a, which names
+// references, never values), and a line appended to fiu-b's watch file is
+// evaluated and found.
+func TestNodesWatch(t *testing.T) {
+	old := pollEvery.Load()
+	pollEvery.Store(int64(100 * time.Millisecond))
+	defer pollEvery.Store(old)
+	cfgA, cfgB := setup(t)
+	dir := filepath.Dir(cfgA)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logA, logB, outB syncBuffer
+	doneA, doneB := make(chan int), make(chan int)
+	go func() { doneA <- run(ctx, []string{"-config", cfgA}, &bytes.Buffer{}, &logA) }()
+	watch := filepath.Join(dir, "fiu-b-query.csv")
+	go func() { doneB <- run(ctx, []string{"-config", cfgB, "-watch", watch}, &outB, &logB) }()
+	waitOut := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 30 s\nfiu-b out:\n%s\nfiu-b log:\n%s\ncert-a log:\n%s", what, outB.String(), logB.String(), logA.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitOut("the first hits", func() bool {
+		return strings.Contains(outB.String(), "cert-a\temail:broker@example.net\tTLP:GREEN ransomware negotiator\n")
+	})
+	appendLine(t, filepath.Join(dir, "cert-a-watchlist.csv"), "email,nobody@example.com,case-9999,TLP:GREEN new case")
+	waitOut("cert-a's addition", func() bool {
+		return strings.Contains(outB.String(), "cert-a\temail:nobody@example.com\tTLP:GREEN new case\n") &&
+			strings.Contains(logA.String(), "refs=case-9999")
+	})
+	appendLine(t, watch, "ipv4,192.0.2.44")
+	waitOut("fiu-b's addition", func() bool { return strings.Contains(outB.String(), "cert-a\tipv4:192.0.2.44\tTLP:GREEN C2 server\n") })
+	if n := strings.Count(outB.String(), "email:broker@example.net"); n != 1 {
+		t.Errorf("a hit printed %d times", n)
+	}
+	// Any other change publishes the list afresh.
+	list := filepath.Join(dir, "cert-a-watchlist.csv")
+	data, _ := os.ReadFile(list)
+	os.WriteFile(list, []byte(strings.Replace(string(data), "email,Broker@Example.NET,case-2304,TLP:GREEN ransomware negotiator\n", "", 1)), 0o600)
+	waitOut("cert-a's republication", func() bool { return strings.Contains(logA.String(), "watchlist published afresh") })
+	if !strings.Contains(logA.String(), "watchlist entries added") || strings.Contains(logA.String(), "nobody@") {
+		t.Errorf("cert-a's log:\n%s", logA.String())
+	}
+	cancel()
+	if a, b := <-doneA, <-doneB; a != 0 || b != 0 {
+		t.Errorf("exit codes %d, %d", a, b)
 	}
 }

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fedmatch/fedmatch/federation"
+	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/feed"
+	"github.com/fedmatch/fedmatch/match/indicator"
+)
+
+// pollEvery is how often the watched files are checked for a change, in
+// nanoseconds (tests shorten it).
+var pollEvery atomic.Int64
+
+func init() { pollEvery.Store(int64(2 * time.Second)) }
+
+// changed returns a function that reports whether path's size or
+// modification time changed since it last looked.
+func changed(path string) func() bool {
+	var last os.FileInfo
+	if fi, err := os.Stat(path); err == nil {
+		last = fi
+	}
+	return func() bool {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return false
+		}
+		if last != nil && fi.Size() == last.Size() && fi.ModTime().Equal(last.ModTime()) {
+			return false
+		}
+		last = fi
+		return true
+	}
+}
+
+// readList reads the node's watchlist as configured.
+func readList(cfg *federation.Config) ([]match.Entry, error) {
+	var list []match.Entry
+	for e, err := range cfg.Watchlist() {
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, e)
+	}
+	return list, nil
+}
+
+// appended returns the entries of next after those of prev, if next is
+// prev with entries appended; ok is false for any other change.
+func appended(prev, next []match.Entry) (added []match.Entry, ok bool) {
+	if len(next) < len(prev) || !slices.Equal(prev, next[:len(prev)]) {
+		return nil, false
+	}
+	return next[len(prev):], true
+}
+
+// followWatchlist applies changes of the node's watchlist file until ctx
+// is done: appended entries with Node.Add, other changes by publishing
+// afresh. The list as this process last published or added it is the
+// reference; one read at start.
+func followWatchlist(ctx context.Context, n *federation.Node, cfg *federation.Config, path string, log *slog.Logger) {
+	prev, err := readList(cfg)
+	if err != nil {
+		log.Warn("watchlist not read", "err", err)
+	}
+	isChanged := changed(path)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Duration(pollEvery.Load())):
+		}
+		if !isChanged() {
+			continue
+		}
+		next, err := readList(cfg)
+		if err != nil {
+			log.Warn("watchlist changed but not read; the node serves its previous list", "err", err)
+			continue
+		}
+		if added, ok := appended(prev, next); ok {
+			if len(added) == 0 {
+				continue
+			}
+			if fresh, err := n.Add(ctx, added); err != nil {
+				log.Warn("watchlist entries not added; publishing the list afresh", "entries", len(added), "err", err)
+			} else {
+				log.Info("watchlist entries added", "entries", len(added), "indicators", fresh, "version", n.Filter().Version())
+				prev = next
+				continue
+			}
+		}
+		if err := n.Publish(ctx); err != nil {
+			log.Warn("watchlist changed; publication failed, the node serves its previous list", "err", err)
+			continue
+		}
+		log.Info("watchlist published afresh", "entries", len(next), "version", n.Filter().Version())
+		prev = next
+	}
+}
+
+// watchSpec is -watch: a file of indicators kept matched.
+type watchSpec struct {
+	path, format, region string
+	out, errw            io.Writer
+	mu                   sync.Mutex // serialises writes to out and errw
+}
+
+func (w *watchSpec) read() ([]indicator.Indicator, error) {
+	opts, err := feedOptions(w.format, "", w.region)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(w.path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rd := feed.NewReader(f, opts)
+	var inds []indicator.Indicator
+	for e := range rd.Entries() {
+		inds = append(inds, e.Indicator)
+	}
+	for _, r := range rd.Rejects() {
+		w.mu.Lock()
+		fmt.Fprintf(w.errw, "%s: %s\n", w.path, r)
+		w.mu.Unlock()
+	}
+	return inds, rd.Err()
+}
+
+// start starts the standing match of the file's indicators, and a
+// goroutine that adds the indicators the file gains.
+func (w *watchSpec) start(ctx context.Context, m *federation.Matcher, log *slog.Logger) error {
+	inds, err := w.read()
+	if err != nil {
+		return err
+	}
+	st, err := m.Stand(ctx, inds, federation.StandingOptions{
+		OnHit: func(h federation.StandingHit) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			if h.Withdrawn {
+				fmt.Fprintf(w.errw, "%s: withdrawn: %s\n", h.Partner, printable(h.Hit.Indicator.String()))
+				return
+			}
+			printResult(w.out, io.Discard, federation.PartnerResult{Partner: h.Partner, Hits: []match.Hit{h.Hit}})
+		},
+		OnError: func(partner string, err error) {
+			log.Warn("standing match", "partner", partner, "err", printable(err.Error()))
+		},
+	})
+	if err != nil {
+		return err
+	}
+	go func() {
+		isChanged := changed(w.path)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Duration(pollEvery.Load())):
+			}
+			if !isChanged() {
+				continue
+			}
+			inds, err := w.read()
+			if err != nil {
+				log.Warn("watch file changed but not read", "err", err)
+				continue
+			}
+			st.Add(inds...) // only the new ones are evaluated
+		}
+	}()
+	return nil
+}
