@@ -389,19 +389,7 @@ func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Q
 // affect the others; its PartnerResult.Err says why. The results are in
 // the order of Config.Partners.
 func (m *Matcher) Match(ctx context.Context, inds []indicator.Indicator) []PartnerResult {
-	byKind := map[*indicator.Kind][]indicator.Indicator{}
-	var kinds []*indicator.Kind
-	seen := map[indicator.Indicator]bool{}
-	for _, ind := range inds {
-		if ind.IsZero() || seen[ind] {
-			continue
-		}
-		seen[ind] = true
-		if byKind[ind.Kind()] == nil {
-			kinds = append(kinds, ind.Kind())
-		}
-		byKind[ind.Kind()] = append(byKind[ind.Kind()], ind)
-	}
+	kinds, byKind := groupByKind(inds)
 	results := make([]PartnerResult, len(m.cfg.Partners))
 	var wg sync.WaitGroup
 	for i := range m.cfg.Partners {
@@ -488,6 +476,25 @@ func (res *PartnerResult) add(br batchResult, n int) {
 	res.Queried += n
 	res.Candidates += br.cands
 	res.Epoch = br.epoch
+}
+
+// groupByKind returns the distinct non-zero indicators of inds by kind,
+// and the kinds in the order they first appear.
+func groupByKind(inds []indicator.Indicator) ([]*indicator.Kind, map[*indicator.Kind][]indicator.Indicator) {
+	byKind := map[*indicator.Kind][]indicator.Indicator{}
+	var kinds []*indicator.Kind
+	seen := map[indicator.Indicator]bool{}
+	for _, ind := range inds {
+		if ind.IsZero() || seen[ind] {
+			continue
+		}
+		seen[ind] = true
+		if byKind[ind.Kind()] == nil {
+			kinds = append(kinds, ind.Kind())
+		}
+		byKind[ind.Kind()] = append(byKind[ind.Kind()], ind)
+	}
+	return kinds, byKind
 }
 
 // A stageError says which request of a query failed.

@@ -8,11 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -184,23 +182,6 @@ func (n *Node) waitForVersion(ctx context.Context, fq filterQuery) bool {
 	}
 }
 
-// acceptsDelta reports whether Accept header values name MediaTypeDelta
-// with a nonzero quality.
-func acceptsDelta(accept []string) bool {
-	for _, v := range accept {
-		for part := range strings.SplitSeq(v, ",") {
-			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err != nil || mt != MediaTypeDelta {
-				continue
-			}
-			if q, err := strconv.ParseFloat(params["q"], 64); params["q"] == "" || err == nil && q > 0 {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // serveChange answers a GET filter that names the version the client
 // holds (PROTOCOL.md 5.3): after waiting for a newer one if asked, 304 if
 // there is none, the signed delta from it if the client accepts one and
@@ -252,7 +233,7 @@ func (n *Node) serveChange(w http.ResponseWriter, r *http.Request, p *Partner) b
 		case v == fq.from:
 			w.WriteHeader(http.StatusNotModified)
 			return true
-		case v > fq.from && acceptsDelta(r.Header.Values("Accept")):
+		case v > fq.from && accepts(r.Header.Values("Accept"), MediaTypeDelta):
 			if d, err := e.pub.Delta(fq.from); err == nil {
 				b, err := signDelta(n.cfg.ID, n.cfg.Identity, d)
 				if err == nil {

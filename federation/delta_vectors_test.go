@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
-	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -41,15 +40,7 @@ func makeSignedDeltaVector(t *testing.T) signedDeltaVector {
 		Added:        "agent@example.com",
 		Epoch:        7,
 	}
-	id := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x5a}, ed25519.SeedSize))
-	key, err := match.DeriveKey(match.SuiteRistretto255, match.ModePOPRF, bytes.Repeat([]byte{0xa3}, 32), []byte("fedmatch envelope vectors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var es []match.Entry
-	for _, e := range v.Entries {
-		es = append(es, match.Entry{Indicator: indicator.MustNew(indicator.Email, e)})
-	}
+	id, key, es := vectorNode(t, v.Entries)
 	pub, err := match.Publish(key, slices.Values(es), &match.PublishOptions{Epoch: v.Epoch, Capacity: 8, Workers: 1,
 		NotBefore: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC)})
 	if err != nil {
@@ -79,25 +70,8 @@ func makeSignedDeltaVector(t *testing.T) signedDeltaVector {
 // verifies it as a querier does: the signature, the envelope, and the
 // filter it makes.
 func TestSignedDeltaVectors(t *testing.T) {
-	const path = "testdata/signed_delta_vectors.json"
-	got := makeSignedDeltaVector(t)
-	if *updateVectors {
-		b, _ := json.MarshalIndent(got, "", "  ")
-		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var want signedDeltaVector
-	if err := json.Unmarshal(b, &want); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("signed delta differs from the frozen vector:\n got %+v\nwant %+v", got, want)
-	}
+	frozenVector(t, "testdata/signed_delta_vectors.json", makeSignedDeltaVector(t), &want)
 	id := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x5a}, ed25519.SeedSize))
 	p := &Partner{ID: want.NodeID, Identity: id.Public().(ed25519.PublicKey)}
 	sd, _ := hex.DecodeString(want.SignedDelta)

@@ -135,7 +135,7 @@ func newSignedFilter(id string, key ed25519.PrivateKey, f *match.Filter) (*signe
 // other), the signed filter otherwise. Each has its own ETag.
 func (sf *signedFilter) serve(w http.ResponseWriter, r *http.Request) {
 	parts, etag, ctype := [][]byte{sf.legacy}, sf.legacyETag, "application/octet-stream"
-	if sf.legacy == nil || acceptsStreamed(r.Header.Values("Accept")) {
+	if sf.legacy == nil || accepts(r.Header.Values("Accept"), MediaTypeStreamedFilter) {
 		parts, etag, ctype = [][]byte{sf.stream, sf.filter}, sf.streamETag, MediaTypeStreamedFilter
 	}
 	h := w.Header()
@@ -159,13 +159,13 @@ func (sf *signedFilter) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// acceptsStreamed reports whether Accept header values name
-// MediaTypeStreamedFilter with a nonzero quality.
-func acceptsStreamed(accept []string) bool {
+// accepts reports whether Accept header values name the media type mt
+// with a nonzero quality (parameters other than q are ignored).
+func accepts(accept []string, mt string) bool {
 	for _, v := range accept {
 		for part := range strings.SplitSeq(v, ",") {
-			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err != nil || mt != MediaTypeStreamedFilter {
+			t, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil || t != mt {
 				continue
 			}
 			if q, err := strconv.ParseFloat(params["q"], 64); params["q"] == "" || err == nil && q > 0 {

@@ -16,7 +16,7 @@ import (
 	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
-var updateVectors = flag.Bool("update", false, "rewrite testdata/signed_filter_vectors.json")
+var updateVectors = flag.Bool("update", false, "rewrite the frozen vectors in testdata")
 
 // filterEnvelopeVector is a filter in both envelopes, for implementers of
 // PROTOCOL.md section 5.2 in other languages. Everything is derived from
@@ -47,16 +47,8 @@ func makeFilterEnvelopeVector(t *testing.T) filterEnvelopeVector {
 		NotBefore:    time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC).Unix(),
 		NotAfter:     time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC).Unix(),
 	}
-	id := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x5a}, ed25519.SeedSize))
+	id, key, es := vectorNode(t, v.Entries)
 	v.IdentityPublic = hex.EncodeToString(id.Public().(ed25519.PublicKey))
-	key, err := match.DeriveKey(match.SuiteRistretto255, match.ModePOPRF, bytes.Repeat([]byte{0xa3}, 32), []byte("fedmatch envelope vectors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var es []match.Entry
-	for _, e := range v.Entries {
-		es = append(es, match.Entry{Indicator: indicator.MustNew(indicator.Email, e)})
-	}
 	pub, err := match.Publish(key, slices.Values(es), &match.PublishOptions{Epoch: v.Epoch,
 		NotBefore: time.Unix(v.NotBefore, 0), NotAfter: time.Unix(v.NotAfter, 0), Workers: 1})
 	if err != nil {
@@ -72,12 +64,10 @@ func makeFilterEnvelopeVector(t *testing.T) filterEnvelopeVector {
 	return v
 }
 
-// TestFilterEnvelopeVectors checks both envelopes against the frozen
-// vectors (go test -run TestFilterEnvelopeVectors -update rewrites them)
-// and verifies them as a querier does.
-func TestFilterEnvelopeVectors(t *testing.T) {
-	const path = "testdata/signed_filter_vectors.json"
-	got := makeFilterEnvelopeVector(t)
+// frozenVector reads the frozen vector at path into want (rewriting the
+// file from got first with -update) and fails unless got equals it.
+func frozenVector[V any](t *testing.T, path string, got V, want *V) {
+	t.Helper()
 	if *updateVectors {
 		b, _ := json.MarshalIndent(got, "", "  ")
 		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
@@ -88,13 +78,37 @@ func TestFilterEnvelopeVectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want filterEnvelopeVector
-	if err := json.Unmarshal(b, &want); err != nil {
+	if err := json.Unmarshal(b, want); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("envelopes differ from the frozen vectors:\n got %+v\nwant %+v", got, want)
+	if !reflect.DeepEqual(got, *want) {
+		t.Fatalf("%s differs from the regenerated vector (go test -run Vectors ./federation -args -update):\n got %+v\nwant %+v", path, got, *want)
 	}
+}
+
+// vectorNode returns the vectors' node identity (seed 0x5a...), its
+// DeriveKey key (seed 0xa3..., info "fedmatch envelope vectors") and
+// entries of the e-mail addresses given.
+func vectorNode(t *testing.T, emails []string) (ed25519.PrivateKey, *match.PrivateKey, []match.Entry) {
+	id := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x5a}, ed25519.SeedSize))
+	key, err := match.DeriveKey(match.SuiteRistretto255, match.ModePOPRF, bytes.Repeat([]byte{0xa3}, 32), []byte("fedmatch envelope vectors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var es []match.Entry
+	for _, e := range emails {
+		es = append(es, match.Entry{Indicator: indicator.MustNew(indicator.Email, e)})
+	}
+	return id, key, es
+}
+
+// TestFilterEnvelopeVectors checks both envelopes against the frozen
+// vectors (go test -run TestFilterEnvelopeVectors -update rewrites them)
+// and verifies them as a querier does.
+func TestFilterEnvelopeVectors(t *testing.T) {
+	got := makeFilterEnvelopeVector(t)
+	var want filterEnvelopeVector
+	frozenVector(t, "testdata/signed_filter_vectors.json", got, &want)
 	pk, _ := hex.DecodeString(want.IdentityPublic)
 	p := &Partner{ID: want.NodeID, Identity: pk}
 	at := time.Unix(want.NotBefore, 0).Add(time.Hour)

@@ -230,15 +230,7 @@ func (ps *partnerStanding) evaluate(ctx context.Context, q *match.Querier) error
 	if len(missing) == 0 {
 		return nil
 	}
-	byKind := map[*indicator.Kind][]indicator.Indicator{}
-	var kinds []*indicator.Kind
-	for _, ind := range missing {
-		k := ind.Kind()
-		if byKind[k] == nil {
-			kinds = append(kinds, k)
-		}
-		byKind[k] = append(byKind[k], ind)
-	}
+	kinds, byKind := groupByKind(missing)
 	for _, k := range kinds {
 		if ps.refused[k] {
 			continue

@@ -171,8 +171,9 @@ func (p *Publisher) Add(entries []Entry) (int, error) {
 	return len(fresh), nil
 }
 
-// checkEntry validates entry number n, as Publish's addEntry does, without
-// recording it, and makes sure evs holds an evaluator for its kind.
+// checkEntry validates entry number n (an indicator, a label and a
+// reference that pass CheckLabel) without recording it, and makes sure evs
+// holds an evaluator for its kind.
 func (p *Publisher) checkEntry(e Entry, n int, evs map[string]*evaluator) error {
 	if e.Indicator.IsZero() {
 		return fmt.Errorf("%w: entry %d: zero Indicator", indicator.ErrInvalid, n)

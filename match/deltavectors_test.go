@@ -5,8 +5,6 @@ import (
 	"crypto/sha3"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
-	"os"
 	"slices"
 	"testing"
 
@@ -97,24 +95,7 @@ func makeDeltaVector(t *testing.T) deltaVector {
 
 func TestDeltaVectors(t *testing.T) {
 	v := makeDeltaVector(t)
-	enc, err := json.MarshalIndent(v, "", " ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc = append(enc, '\n')
-	const path = "testdata/delta_vectors.json"
-	if *update {
-		if err := os.WriteFile(path, enc, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(enc, want) {
-		t.Fatalf("delta vectors changed; diff %s against the regenerated output (go test -run DeltaVectors -update)", path)
-	}
+	checkVectorFile(t, "testdata/delta_vectors.json", "DeltaVectors", v)
 	// Independently of the code: the delta is the header, epoch, from,
 	// to, m and k of section 2.8 and the added tags sorted; its tags'
 	// positions (section 1.4) set on the older filter give the newer.

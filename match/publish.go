@@ -374,31 +374,17 @@ func (b *builder) progress() error {
 	return nil
 }
 
-// addEntry validates entry number n, records its label and reference, and
-// makes sure evs holds an evaluator for its kind.
+// addEntry validates entry number n ([Publisher.checkEntry]), records its
+// label and reference, and makes sure evs holds an evaluator for its kind.
 func (p *Publisher) addEntry(e Entry, n int, evs map[string]*evaluator) error {
-	switch {
-	case n >= MaxEntries:
+	if n >= MaxEntries {
 		return fmt.Errorf("match: more than %d entries", uint64(MaxEntries))
-	case e.Indicator.IsZero():
-		return fmt.Errorf("%w: entry %d: zero Indicator", indicator.ErrInvalid, n)
 	}
-	if err := CheckLabel(e.Label); err != nil {
-		return fmt.Errorf("match: entry %d: label: %w", n, err)
-	}
-	if err := CheckLabel(e.Ref); err != nil {
-		return fmt.Errorf("match: entry %d: reference: %w", n, err)
+	if err := p.checkEntry(e, n, evs); err != nil {
+		return err
 	}
 	p.st.labels.set(n, e.Label)
 	p.st.refs.set(n, e.Ref)
-	name := e.Indicator.Kind().Name()
-	if evs[name] == nil {
-		ev, err := newEvaluator(p.key, p.hdr.mode, kindInfo(name))
-		if err != nil {
-			return fmt.Errorf("match: entry %d: kind %s: %w", n, name, err)
-		}
-		evs[name] = ev
-	}
 	return nil
 }
 

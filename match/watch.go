@@ -159,20 +159,18 @@ func (w *Watch) Apply(d *Delta) error {
 // older version (a rollback) is refused with ErrStaleDelta; the same
 // version changes nothing.
 func (w *Watch) Update(f *Filter) error {
-	switch err := f.hdr.check(&w.f.hdr); {
-	case err != nil:
-		return err
-	case f.epoch != w.f.epoch:
-		return malformed("filter of epoch %d for a watch of epoch %d", f.epoch, w.f.epoch)
+	switch {
 	case f.n < w.f.n:
+		if err := w.sameKey(f); err != nil {
+			return err
+		}
 		return fmt.Errorf("%w: filter version %d is older than the watch's %d", ErrStaleDelta, f.n, w.f.n)
 	case f.n == w.f.n:
-		return nil
+		return w.sameKey(f)
 	}
-	if _, err := NewQuerier(f, &w.opts); err != nil {
+	if err := w.accept(f); err != nil {
 		return err
 	}
-	w.f = f
 	pos := newPositioner()
 	for i, t := range w.tags {
 		// A hit stays a hit, and an indicator withdrawn cannot be listed
@@ -196,16 +194,9 @@ func (w *Watch) Update(f *Filter) error {
 // tested against it, withdrawn ones too, and candidates from the old
 // filter that it does not list are dropped.
 func (w *Watch) Replace(f *Filter) error {
-	switch err := f.hdr.check(&w.f.hdr); {
-	case err != nil:
-		return err
-	case f.epoch != w.f.epoch:
-		return malformed("filter of epoch %d for a watch of epoch %d", f.epoch, w.f.epoch)
-	}
-	if _, err := NewQuerier(f, &w.opts); err != nil {
+	if err := w.accept(f); err != nil {
 		return err
 	}
-	w.f = f
 	pos := newPositioner()
 	for i, t := range w.tags {
 		if w.candidate[i] {
@@ -220,6 +211,30 @@ func (w *Watch) Replace(f *Filter) error {
 			w.mark(i, false)
 		}
 	}
+	return nil
+}
+
+// sameKey checks that f is a filter of the watch's key and epoch.
+func (w *Watch) sameKey(f *Filter) error {
+	if err := f.hdr.check(&w.f.hdr); err != nil {
+		return err
+	}
+	if f.epoch != w.f.epoch {
+		return malformed("filter of epoch %d for a watch of epoch %d", f.epoch, w.f.epoch)
+	}
+	return nil
+}
+
+// accept makes f, of the watch's key and epoch and checked as NewQuerier
+// checks a filter, the watch's filter.
+func (w *Watch) accept(f *Filter) error {
+	if err := w.sameKey(f); err != nil {
+		return err
+	}
+	if _, err := NewQuerier(f, &w.opts); err != nil {
+		return err
+	}
+	w.f = f
 	return nil
 }
 

@@ -187,12 +187,22 @@ func TestWireVectors(t *testing.T) {
 	if len(got[0].Hits) != 2 || !slices.Contains(got[0].Hits, "email:broker@example.net case 2") {
 		t.Fatalf("vector exchange hits %v", got[0].Hits)
 	}
-	enc, err := json.MarshalIndent(got, "", " ")
+	checkVectorFile(t, "testdata/wire_vectors.json", "WireVectors", got)
+	for _, v := range got {
+		checkFrozen(t, v)
+	}
+}
+
+// checkVectorFile compares v, as indented JSON, with the frozen file at
+// path, after rewriting the file with -update; test names the test that
+// regenerates it.
+func checkVectorFile(t *testing.T, path, test string, v any) {
+	t.Helper()
+	enc, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
 		t.Fatal(err)
 	}
 	enc = append(enc, '\n')
-	const path = "testdata/wire_vectors.json"
 	if *update {
 		if err := os.WriteFile(path, enc, 0o644); err != nil {
 			t.Fatal(err)
@@ -203,10 +213,7 @@ func TestWireVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(enc, want) {
-		t.Fatalf("wire vectors changed; diff %s against the regenerated output (go test -run WireVectors -update)", path)
-	}
-	for _, v := range got {
-		checkFrozen(t, v)
+		t.Fatalf("%s changed; diff it against the regenerated output (go test -run %s ./match -args -update)", path, test)
 	}
 }
 

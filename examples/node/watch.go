@@ -23,23 +23,23 @@ var pollEvery atomic.Int64
 
 func init() { pollEvery.Store(int64(2 * time.Second)) }
 
-// changed returns a function that reports whether path's size or
-// modification time changed since it last looked.
-func changed(path string) func() bool {
-	var last os.FileInfo
-	if fi, err := os.Stat(path); err == nil {
-		last = fi
-	}
-	return func() bool {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return false
+// onChange calls fn each time path's size or modification time changes,
+// checking every pollEvery, until ctx is done.
+func onChange(ctx context.Context, path string, fn func()) {
+	stat := func() os.FileInfo { fi, _ := os.Stat(path); return fi }
+	last := stat()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Duration(pollEvery.Load())):
 		}
-		if last != nil && fi.Size() == last.Size() && fi.ModTime().Equal(last.ModTime()) {
-			return false
+		fi := stat()
+		if fi == nil || last != nil && fi.Size() == last.Size() && fi.ModTime().Equal(last.ModTime()) {
+			continue
 		}
 		last = fi
-		return true
+		fn()
 	}
 }
 
@@ -73,40 +73,31 @@ func followWatchlist(ctx context.Context, n *federation.Node, cfg *federation.Co
 	if err != nil {
 		log.Warn("watchlist not read", "err", err)
 	}
-	isChanged := changed(path)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Duration(pollEvery.Load())):
-		}
-		if !isChanged() {
-			continue
-		}
+	onChange(ctx, path, func() {
 		next, err := readList(cfg)
 		if err != nil {
 			log.Warn("watchlist changed but not read; the node serves its previous list", "err", err)
-			continue
+			return
 		}
 		if added, ok := appended(prev, next); ok {
 			if len(added) == 0 {
-				continue
+				return
 			}
 			if fresh, err := n.Add(ctx, added); err != nil {
 				log.Warn("watchlist entries not added; publishing the list afresh", "entries", len(added), "err", err)
 			} else {
 				log.Info("watchlist entries added", "entries", len(added), "indicators", fresh, "version", n.Filter().Version())
 				prev = next
-				continue
+				return
 			}
 		}
 		if err := n.Publish(ctx); err != nil {
 			log.Warn("watchlist changed; publication failed, the node serves its previous list", "err", err)
-			continue
+			return
 		}
 		log.Info("watchlist published afresh", "entries", len(next), "version", n.Filter().Version())
 		prev = next
-	}
+	})
 }
 
 // watchSpec is -watch: a file of indicators kept matched.
@@ -163,24 +154,13 @@ func (w *watchSpec) start(ctx context.Context, m *federation.Matcher, log *slog.
 	if err != nil {
 		return err
 	}
-	go func() {
-		isChanged := changed(w.path)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Duration(pollEvery.Load())):
-			}
-			if !isChanged() {
-				continue
-			}
-			inds, err := w.read()
-			if err != nil {
-				log.Warn("watch file changed but not read", "err", err)
-				continue
-			}
-			st.Add(inds...) // only the new ones are evaluated
+	go onChange(ctx, w.path, func() {
+		inds, err := w.read()
+		if err != nil {
+			log.Warn("watch file changed but not read", "err", err)
+			return
 		}
-	}()
+		st.Add(inds...) // only the new ones are evaluated
+	})
 	return nil
 }
