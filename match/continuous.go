@@ -46,10 +46,11 @@ func (f *Filter) clone() *Filter {
 	return &g
 }
 
-// addCounting sets t's bits, counting the bits it sets that were not.
-func (f *Filter) addCounting(p *positioner, t tag) {
+// addCounting sets the bits of seed s, counting the bits it sets that
+// were not.
+func (f *Filter) addCounting(p *positioner, s seed) {
 	bs := f.bf.BitSet()
-	for _, l := range p.positions(t, uint64(f.bf.Cap()), int(f.bf.K())) {
+	for _, l := range p.seedPositions(s, uint64(f.bf.Cap()), int(f.bf.K())) {
 		if !bs.Test(uint(l)) {
 			bs.Set(uint(l))
 			f.setBits++
@@ -155,7 +156,7 @@ func (p *Publisher) Add(entries []Entry) (int, error) {
 		g := f.clone()
 		pos := newPositioner()
 		for _, t := range fresh {
-			g.addCounting(pos, t)
+			g.addCounting(pos, deriveSeed(t))
 		}
 		g.n += uint64(len(fresh))
 		st.filter = g
@@ -287,9 +288,14 @@ func (p *Publisher) Delta(from uint64) (*Delta, error) {
 	if _, ok := slices.BinarySearch(st.ends, at); !ok && at != 0 {
 		return nil, fmt.Errorf("%w %d: not a version of this filter", ErrNoDelta, from)
 	}
-	tags := slices.Clone(st.added[at:])
-	slices.SortFunc(tags, func(a, b tag) int { return compareTags(&a, &b) })
-	return &Delta{hdr: f.hdr, epoch: f.epoch, from: from, m: uint64(f.bf.Cap()), k: uint8(f.bf.K()), tags: tags}, nil
+	seeds := make([]seed, 0, len(st.added)-at)
+	for _, t := range st.added[at:] {
+		seeds = append(seeds, deriveSeed(t))
+	}
+	slices.SortFunc(seeds, compareSeeds)
+	return &Delta{hdr: f.hdr, epoch: f.epoch, from: from, m: uint64(f.bf.Cap()), k: uint8(f.bf.K()), seeds: seeds}, nil
 }
 
 func compareTags(a, b *tag) int { return bytes.Compare(a[:], b[:]) }
+
+func compareSeeds(a, b seed) int { return bytes.Compare(a[:], b[:]) }

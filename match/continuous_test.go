@@ -687,7 +687,7 @@ func TestWatchFalsePositiveLaterListed(t *testing.T) {
 	}
 }
 
-// "Not an entry" about a candidate whose tag the publisher's own delta
+// "Not an entry" about a candidate whose seed the publisher's own delta
 // carried is a lie, reported at once. Regression (review): a publisher
 // could add one guessed indicator per version, learn at confirm that the
 // querier holds it and answer "no" within the per-confirmation allowance.
@@ -756,5 +756,37 @@ func TestWatchReplace(t *testing.T) {
 	other := mustPublish(t, testKey(t, SuiteRistretto255, 4), nil, nil)
 	if err := w.Replace(other.Filter()); !errors.Is(err, ErrWrongKey) {
 		t.Errorf("a filter of another key: %v", err)
+	}
+}
+
+// A delta must not hand a partner what confirms an entry: a partner that
+// sends the delta's 16-byte values as confirm tags, without holding any
+// of the indicators, gets no hit and no label.
+func TestDeltaValuesDoNotConfirm(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 3)
+	all := entriesOf(synthetic(t, 0, 120), func(i int) string { return fmt.Sprint("secret ", i) })
+	p := mustPublish(t, key, all[:100], &PublishOptions{Capacity: 200})
+	if _, err := p.Add(all[100:]); err != nil {
+		t.Fatal(err)
+	}
+	d, err := p.Delta(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &ConfirmRequest{hdr: p.hdr}
+	for _, v := range d.seeds {
+		req.tags = append(req.tags, v[:]...)
+	}
+	resp, confirmed, err := p.Confirm(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(confirmed) != 0 {
+		t.Fatalf("the delta's %d values confirmed %d entries, e.g. entry %d", d.Len(), len(confirmed), confirmed[0].Entry)
+	}
+	for i, r := range resp.results {
+		if r.hit || r.withdrawn || len(r.labels) > 0 {
+			t.Fatalf("delta value %d answered %+v, want not an entry", i, r)
+		}
 	}
 }

@@ -10,35 +10,36 @@ import (
 )
 
 // A Delta is the change of a publisher's filter from one version to a
-// later one of the same key and epoch ([Publisher.Delta]): the confirm
-// tags of the indicators added in between, sorted. A querier that holds
+// later one of the same key and epoch ([Publisher.Delta]): the filter
+// seeds of the indicators added in between, sorted. A querier that holds
 // the filter at the older version applies it ([Filter.Apply]) instead of
 // downloading the whole filter again: 16 bytes per added indicator,
 // against the whole filter's 5 to 6 bytes per indicator held.
 //
-// The tags are what the filter's bits are computed from (PROTOCOL.md
+// The seeds are what the filter's bits are computed from (PROTOCOL.md
 // section 1.4), so a delta tells a querier nothing the new filter would
-// not: without the publisher's key a tag reveals nothing about its
-// indicator, and a querier tests its own indicators' tags against the
+// not: without the publisher's key a seed reveals nothing about its
+// indicator, and a querier tests its own indicators' seeds against the
 // delta as it would against the bits, only without the filter's false
-// positives.
+// positives. A seed is a one-way hash of the indicator's confirm tag, so
+// a delta does not let anyone confirm an indicator it does not hold.
 type Delta struct {
 	hdr   msgHeader
 	epoch uint64
 	from  uint64 // the version it applies to
 	m     uint64
 	k     uint8
-	tags  []tag // strictly increasing
+	seeds []seed // strictly increasing
 }
 
 // From returns the version the delta applies to.
 func (d *Delta) From() uint64 { return d.from }
 
 // To returns the version the delta makes.
-func (d *Delta) To() uint64 { return d.from + uint64(len(d.tags)) }
+func (d *Delta) To() uint64 { return d.from + uint64(len(d.seeds)) }
 
 // Len returns the number of indicators the delta adds.
-func (d *Delta) Len() int { return len(d.tags) }
+func (d *Delta) Len() int { return len(d.seeds) }
 
 // KeyID returns the id of the publisher key of the filter it changes.
 func (d *Delta) KeyID() KeyID { return d.hdr.keyID }
@@ -50,13 +51,13 @@ func (d *Delta) Epoch() uint64 { return d.epoch }
 const deltaFixedLen = msgHeaderLen + 8 + 8 + 8 + 8 + 1
 
 // Size returns the length of the delta's encoding.
-func (d *Delta) Size() int { return deltaFixedLen + tagSize*len(d.tags) }
+func (d *Delta) Size() int { return deltaFixedLen + tagSize*len(d.seeds) }
 
 // MarshalBinary encodes the delta (PROTOCOL.md section 2.8):
 //
 //	header(type 0x0B) suite mode keyID[16]
 //	epoch:u64 from:u64 to:u64 m:u64 k:u8
-//	(to - from) × tag[16]          strictly increasing
+//	(to - from) × seed[16]         strictly increasing
 func (d *Delta) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 0, d.Size())
 	b = d.hdr.append(b, wire.TypeFilterDelta)
@@ -65,8 +66,8 @@ func (d *Delta) MarshalBinary() ([]byte, error) {
 	b = binary.BigEndian.AppendUint64(b, d.To())
 	b = binary.BigEndian.AppendUint64(b, d.m)
 	b = append(b, d.k)
-	for _, t := range d.tags {
-		b = append(b, t[:]...)
+	for _, sd := range d.seeds {
+		b = append(b, sd[:]...)
 	}
 	return b, nil
 }
@@ -78,7 +79,7 @@ const MaxDeltaLen = MaxBatch
 
 // UnmarshalBinary decodes a delta encoded by [Delta.MarshalBinary]. It
 // checks the counts against the limits before allocating, and refuses
-// tags out of order or repeated and any encoding that would not re-encode
+// seeds out of order or repeated and any encoding that would not re-encode
 // to the same bytes. It does not check that the delta fits a filter:
 // [Filter.Apply] does.
 func (d *Delta) UnmarshalBinary(data []byte) error {
@@ -103,15 +104,15 @@ func (d *Delta) UnmarshalBinary(data []byte) error {
 	n := int(to - g.from)
 	if len(s) != n*tagSize {
 		if len(s) < n*tagSize {
-			return fmt.Errorf("%w: delta of %d indicators needs %d bytes of tags, have %d", ErrTruncated, n, n*tagSize, len(s))
+			return fmt.Errorf("%w: delta of %d indicators needs %d bytes of seeds, have %d", ErrTruncated, n, n*tagSize, len(s))
 		}
 		return malformed("%d trailing bytes after delta", len(s)-n*tagSize)
 	}
-	g.tags = make([]tag, n)
-	for i := range g.tags {
-		s.CopyBytes(g.tags[i][:])
-		if i > 0 && compareTags(&g.tags[i-1], &g.tags[i]) >= 0 {
-			return malformed("delta tag %d not above tag %d", i, i-1)
+	g.seeds = make([]seed, n)
+	for i := range g.seeds {
+		s.CopyBytes(g.seeds[i][:])
+		if i > 0 && compareSeeds(g.seeds[i-1], g.seeds[i]) >= 0 {
+			return malformed("delta seed %d not above seed %d", i, i-1)
 		}
 	}
 	*d = g
@@ -144,8 +145,8 @@ func (f *Filter) Apply(d *Delta, opts *QuerierOptions) (*Filter, error) {
 	}
 	g := f.clone()
 	pos := newPositioner()
-	for _, t := range d.tags {
-		g.addCounting(pos, t)
+	for _, sd := range d.seeds {
+		g.addCounting(pos, sd)
 	}
 	g.n = d.To()
 	if err := lim.check(g.n, uint64(g.Size())); err != nil {

@@ -2,6 +2,7 @@ package match
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/sha3"
 	"encoding/binary"
 	"encoding/hex"
@@ -67,10 +68,11 @@ func makeDeltaVector(t *testing.T) deltaVector {
 		ev, _ := newEvaluator(key, ModePOPRF, kindInfo(name))
 		y, _ := ev.evaluate(newScratch(key.suite.params()), in)
 		tg := deriveTag(y)
+		sd := deriveSeed(tg)
 		var ps []uint64
 		ps = append(ps, newPositioner().positions(tg, m, k)...)
 		v.Added = append(v.Added, wireEntry{Kind: name, Value: e.Indicator.Value(), Label: e.Label, Input: hex.EncodeToString(in),
-			Info: hex.EncodeToString(kindInfo(name)), Output: hex.EncodeToString(y), Tag: hex.EncodeToString(tg[:]), Positions: ps})
+			Info: hex.EncodeToString(kindInfo(name)), Output: hex.EncodeToString(y), Tag: hex.EncodeToString(tg[:]), Seed: hex.EncodeToString(sd[:]), Positions: ps})
 	}
 	// Entry 2 (bad.example) removed: a confirmation of its tag and of
 	// bob's answers "withdrawn" and "case 4".
@@ -97,15 +99,21 @@ func TestDeltaVectors(t *testing.T) {
 	v := makeDeltaVector(t)
 	checkVectorFile(t, "testdata/delta_vectors.json", "DeltaVectors", v)
 	// Independently of the code: the delta is the header, epoch, from,
-	// to, m and k of section 2.8 and the added tags sorted; its tags'
-	// positions (section 1.4) set on the older filter give the newer.
+	// to, m and k of section 2.8 and the added tags' seeds
+	// (SHA-256("fedmatch-v1 filter seed" || tag)[:16]) sorted, never the
+	// tags; their positions (section 1.4) set on the older filter give
+	// the newer.
 	d, _ := hex.DecodeString(v.Delta)
 	from, _ := hex.DecodeString(v.From)
 	to, _ := hex.DecodeString(v.To)
-	var tags [][]byte
+	var tags [][]byte // the seeds
 	for _, e := range v.Added {
 		tg, _ := hex.DecodeString(e.Tag)
-		tags = append(tags, tg)
+		sd := sha256.Sum256(append([]byte("fedmatch-v1 filter seed"), tg...))
+		if bytes.Contains(d, tg) {
+			t.Fatalf("the delta carries the tag of %s", e.Value)
+		}
+		tags = append(tags, sd[:16])
 	}
 	slices.SortFunc(tags, bytes.Compare)
 	m, k := filterParams(t, v.From)

@@ -12,7 +12,8 @@ const (
 	labelPrefix = "fedmatch-v1/"            // OPRF input and POPRF info prefix
 	labelKeyID  = "fedmatch-v1 key id"      // KeyID derivation
 	labelTag    = "fedmatch-v1 confirm tag" // confirm tag from the OPRF output
-	labelPos    = "fedmatch-v1 filter bits" // Bloom-filter bit positions from the tag
+	labelSeed   = "fedmatch-v1 filter seed" // filter seed from the confirm tag
+	labelPos    = "fedmatch-v1 filter bits" // Bloom-filter bit positions from the seed
 )
 
 // tagSize is the length of a confirm tag.
@@ -20,10 +21,27 @@ const tagSize = 16
 
 // tag is a confirm tag: the first 16 bytes of
 // SHA-256("fedmatch-v1 confirm tag" || y) for an OPRF output y. The
-// filter's bit positions are derived from the tag (see [positioner]), so
-// a publisher can size the filter exactly once every tag is known and
-// rebuild it from its tag index without the key.
+// filter's bit positions are derived from the tag, through its seed (see
+// [positioner]), so a publisher can size the filter exactly once every
+// tag is known and rebuild it from its tag index without the key.
 type tag [tagSize]byte
+
+// seed is a tag's filter seed: the first 16 bytes of
+// SHA-256("fedmatch-v1 filter seed" || tag), what the bit positions are
+// computed from. A delta carries seeds, never tags: a tag is what a
+// querier sends to confirm a hit, and whoever holds one without its
+// indicator must not be able to confirm it (PROTOCOL.md section 1.3). A
+// seed does not give its tag (SHA-256 is one-way).
+type seed [tagSize]byte
+
+func deriveSeed(t tag) (s seed) {
+	var buf [len(labelSeed) + tagSize]byte
+	n := copy(buf[:], labelSeed)
+	copy(buf[n:], t[:])
+	sum := sha256.Sum256(buf[:])
+	copy(s[:], sum[:])
+	return s
+}
 
 func deriveTag(y []byte) (t tag) {
 	var buf [len(labelTag) + 64]byte

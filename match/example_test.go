@@ -102,7 +102,7 @@ func ExamplePublish() {
 	// Output:
 	// 1000 entries, 256 distinct
 	// filter: 8589 bits, 24 hashes, 1177 bytes encoded
-	// estimated false-positive rate: 1.1e-07
+	// estimated false-positive rate: 8.0e-08
 }
 
 func ExampleNewQuerier() {

@@ -92,7 +92,8 @@ func (f *Filter) EstimatedFalsePositiveRate() float64 {
 }
 
 // A positioner computes the k bit positions of a tag in a filter of m
-// bits: SHAKE128("fedmatch-v1 filter bits" || tag), read as k big-endian
+// bits: SHAKE128("fedmatch-v1 filter bits" || seed), for the tag's seed
+// (see [seed]), read as k big-endian
 // 64-bit integers, each reduced mod m. The positions are independent and
 // uniform whatever m and k are, which the querier's density check relies
 // on: with bloom's own double hashing (two base hashes, position
@@ -110,9 +111,13 @@ type positioner struct {
 func newPositioner() *positioner { return &positioner{h: sha3.NewSHAKE128()} }
 
 func (p *positioner) positions(t tag, m uint64, k int) []uint64 {
+	return p.seedPositions(deriveSeed(t), m, k)
+}
+
+func (p *positioner) seedPositions(s seed, m uint64, k int) []uint64 {
 	p.h.Reset()
 	p.h.Write([]byte(labelPos))
-	p.h.Write(t[:])
+	p.h.Write(s[:])
 	p.buf = slices.Grow(p.buf[:0], 8*k)[:8*k]
 	p.h.Read(p.buf)
 	p.locs = p.locs[:0]

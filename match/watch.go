@@ -22,15 +22,15 @@ import (
 // one key; at a rotation the querier starts a new one. Its methods are not
 // safe for concurrent use.
 type Watch struct {
-	opts  QuerierOptions
-	f     *Filter
-	inds  []indicator.Indicator
-	tags  []tag
-	byInd map[indicator.Indicator]int
-	byTag map[tag]int
+	opts   QuerierOptions
+	f      *Filter
+	inds   []indicator.Indicator
+	tags   []tag
+	byInd  map[indicator.Indicator]int
+	bySeed map[seed]int // the filter seed of tags[i] -> i
 	// answer[i] is the last answer about inds[i] under this key
 	// (answerNone until confirmed); candidate[i] says it awaits
-	// confirmation, exact[i] that a delta carried its tag (so that "not an
+	// confirmation, exact[i] that a delta carried its seed (so that "not an
 	// entry" is a lie, not a false positive).
 	answer           []uint8
 	candidate, exact []bool
@@ -47,7 +47,7 @@ const answerNone = 0xff
 
 // NewWatch starts a Watch of q's filter, with q's options.
 func NewWatch(q *Querier) *Watch {
-	return &Watch{opts: q.opts, f: q.f, byInd: map[indicator.Indicator]int{}, byTag: map[tag]int{}}
+	return &Watch{opts: q.opts, f: q.f, byInd: map[indicator.Indicator]int{}, bySeed: map[seed]int{}}
 }
 
 // Filter returns the version of the filter the watch holds.
@@ -112,7 +112,7 @@ func (w *Watch) Keep(qu *Query) error {
 		w.inds = append(w.inds, ind)
 		w.tags = append(w.tags, qu.tags[i])
 		w.byInd[ind] = j
-		w.byTag[qu.tags[i]] = j
+		w.bySeed[deriveSeed(qu.tags[i])] = j
 		a, ok := asked[i]
 		if !ok {
 			a = answerNone
@@ -140,11 +140,11 @@ func (w *Watch) Apply(d *Delta) error {
 		return err
 	}
 	w.f = g
-	for _, t := range d.tags {
-		// A delta's tags are new to the list: whatever the indicator's
+	for _, sd := range d.seeds {
+		// A delta's seeds are new to the list: whatever the indicator's
 		// last answer (a false positive answered "no" may be listed now),
 		// it is a candidate, and "not an entry" would be a lie.
-		if i, ok := w.byTag[t]; ok {
+		if i, ok := w.bySeed[sd]; ok {
 			w.mark(i, true)
 		}
 	}
@@ -238,7 +238,7 @@ func (w *Watch) accept(f *Filter) error {
 	return nil
 }
 
-// mark makes inds[i] a candidate; exact if a delta carried its tag.
+// mark makes inds[i] a candidate; exact if a delta carried its seed.
 func (w *Watch) mark(i int, exact bool) {
 	if !w.candidate[i] {
 		w.candidate[i] = true
@@ -278,7 +278,7 @@ type Pending struct {
 // [Query.Hits] does: it returns the confirmed hits, the indicators
 // answered "withdrawn" (report them as visibly as hits; see
 // [Query.Withdrawn]), and a *MisbehaviourError if the publisher answered
-// "not an entry" about an indicator whose tag its own delta carried, or
+// "not an entry" about an indicator whose seed its own delta carried, or
 // if, over the watch's life, its "not an entry" answers are more than the
 // filter's false-positive rate explains for the indicators tested against
 // new versions. Every answered indicator stops being a candidate.

@@ -131,7 +131,7 @@ func UnmarshalWatch(data []byte, opts *QuerierOptions) (*Watch, error) {
 		case flags > 3 || flags == 2: // exact only for a candidate
 			return nil, malformed("watched indicator %d with flags 0x%02x", i, flags)
 		}
-		w.byInd[ind], w.byTag[t] = len(w.inds), len(w.inds)
+		w.byInd[ind], w.bySeed[deriveSeed(t)] = len(w.inds), len(w.inds)
 		w.inds, w.tags = append(w.inds, ind), append(w.tags, t)
 		w.answer = append(w.answer, answer)
 		w.candidate, w.exact = append(w.candidate, flags&1 != 0), append(w.exact, flags&2 != 0)

@@ -55,6 +55,7 @@ type wireEntry struct {
 	Info      string   `json:"info"`
 	Output    string   `json:"output"`
 	Tag       string   `json:"tag"`
+	Seed      string   `json:"seed"` // the tag's filter seed (PROTOCOL.md 1.4)
 	Positions []uint64 `json:"bitPositions"`
 }
 
@@ -102,12 +103,13 @@ func makeWireVector(t *testing.T, suite Suite, mode Mode) wireVector {
 			t.Fatal(err)
 		}
 		tg := deriveTag(y)
+		sd := deriveSeed(tg)
 		locs := slices.Clone(newPositioner().positions(tg, uint64(p.Filter().Bits()), p.Filter().Hashes()))
 		if mode != ModePOPRF {
 			info = nil
 		}
 		v.Entries = append(v.Entries, wireEntry{e.Indicator.Kind().Name(), e.Indicator.Value(), e.Label,
-			hex.EncodeToString(in), hex.EncodeToString(info), hex.EncodeToString(y), hex.EncodeToString(tg[:]), locs})
+			hex.EncodeToString(in), hex.EncodeToString(info), hex.EncodeToString(y), hex.EncodeToString(tg[:]), hex.EncodeToString(sd[:]), locs})
 	}
 	v.Filter = hexOf(t, p.Filter())
 
@@ -236,7 +238,11 @@ func checkFrozen(t *testing.T, v wireVector) {
 			t.Errorf("%s: tag of %s is not SHA-256(label || y)[:16]", v.Suite, e.Value)
 		}
 		tg, _ := hex.DecodeString(e.Tag)
-		xof := sha3.SumSHAKE128(append([]byte("fedmatch-v1 filter bits"), tg...), 8*k)
+		sd := sha256.Sum256(append([]byte("fedmatch-v1 filter seed"), tg...))
+		if hex.EncodeToString(sd[:16]) != e.Seed {
+			t.Errorf("%s: seed of %s is not SHA-256(label || tag)[:16]", v.Suite, e.Value)
+		}
+		xof := sha3.SumSHAKE128(append([]byte("fedmatch-v1 filter bits"), sd[:16]...), 8*k)
 		for i, p := range e.Positions {
 			if want := binary.BigEndian.Uint64(xof[8*i:]) % m; p != want || len(e.Positions) != k {
 				t.Errorf("%s: position %d of %s is %d, want %d", v.Suite, i, e.Value, p, want)
