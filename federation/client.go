@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,6 +76,11 @@ type Matcher struct {
 	// audit, if not nil (a Node's Matcher), records partners'
 	// misbehaviour.
 	audit *auditLog
+	// store, if not nil (a Node's Matcher), keeps the standing matches;
+	// seen keeps the last filter accepted from each partner, on disk
+	// with a store.
+	store store
+	seen  *seenBook
 }
 
 // NewMatcher returns a Matcher for the partners of c. c.StateDir,
@@ -88,7 +94,7 @@ func NewMatcher(c *Config) (*Matcher, error) {
 }
 
 func newMatcher(cfg *Config) (*Matcher, error) {
-	m := &Matcher{cfg: cfg, clients: map[string]*partnerClient{}}
+	m := &Matcher{cfg: cfg, clients: map[string]*partnerClient{}, seen: &seenBook{seen: map[string]seen{}, written: map[string]seen{}}}
 	if cfg.TLSCertificate != nil {
 		m.cert = cfg.TLSCertificate
 	} else if err := m.renewCertificate(); err != nil {
@@ -321,12 +327,16 @@ func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Q
 	} else if etag != "" {
 		h.Set("If-None-Match", etag)
 	}
-	now := c.m.cfg.Now()
+	var now time.Time
 	var f *match.Filter
 	var d *match.Delta
 	var newETag, newGen string
 	notModified := false
 	err := c.do(ctx, http.MethodGet, path, nil, h, c.responseLimit("filter", 0), func(resp *http.Response, body io.Reader) error {
+		// The time of the answer, not of the request: a long poll
+		// answered by a rotation brings a filter valid from after the
+		// request was sent.
+		now = c.m.cfg.Now()
 		if notModified = resp.StatusCode == http.StatusNotModified; notModified {
 			return nil
 		}
@@ -357,10 +367,19 @@ func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Q
 	case notModified:
 		return q, nil, nil
 	}
+	if !validGeneration(newGen) {
+		return nil, nil, fmt.Errorf("partner %s: %w: %s header is not 0 to 64 hex digits", c.p.ID, ErrFilterMalformed, headerGeneration)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if f.Epoch() < c.epoch {
 		return nil, nil, fmt.Errorf("%w: partner %s sent epoch %d after %d", ErrFilterRollback, c.p.ID, f.Epoch(), c.epoch)
+	}
+	if sn, ok := c.m.seen.get(c.p.ID); ok {
+		// What this node accepted before, possibly before a restart.
+		if err := sn.rollback(f, newGen); err != nil {
+			return nil, nil, fmt.Errorf("%w: partner %s sent %v", ErrFilterRollback, c.p.ID, err)
+		}
 	}
 	sameLine := c.querier != nil && newGen != "" && newGen == c.gen && f.KeyID() == c.querier.Filter().KeyID()
 	if cur := c.querier; cur != q && sameLine && f.Version() <= cur.Filter().Version() {
@@ -377,6 +396,9 @@ func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Q
 	q, err = match.NewQuerier(f, c.p.querierOptions())
 	if err != nil {
 		return nil, nil, fmt.Errorf("partner %s: %w", c.p.ID, err)
+	}
+	if err := c.m.seen.accept(c.p.ID, f, newGen); err != nil {
+		return nil, nil, fmt.Errorf("partner %s: recording its filter: %w", c.p.ID, err)
 	}
 	c.etag, c.querier, c.gen, c.epoch, c.blocked = newETag, q, newGen, f.Epoch(), nil
 	return q, d, nil
@@ -567,4 +589,14 @@ func (c *partnerClient) post(ctx context.Context, endpoint, what string, n int,
 		return fmt.Errorf("federation: partner %s: %s: %w", c.p.ID, what, err)
 	}
 	return nil
+}
+
+// validGeneration reports whether g is a Fedmatch-Generation a node sends:
+// up to 32 bytes in hex.
+func validGeneration(g string) bool {
+	if len(g) > 64 {
+		return false
+	}
+	_, err := hex.DecodeString(g)
+	return err == nil
 }

@@ -113,6 +113,10 @@ func newNode(cfg *Config, s store) (_ *Node, err error) {
 	}
 	n.audit = audit
 	m.audit = audit // the querying half records partners' misbehaviour
+	m.store = s
+	if m.seen, err = loadSeen(s); err != nil {
+		return nil, err
+	}
 	budgetsMissing := false
 	if n.budgets, err = loadBudgets(s); errors.Is(err, os.ErrNotExist) {
 		budgetsMissing, err = true, nil
@@ -370,9 +374,22 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 	if key.Suite() != n.cfg.Suite {
 		return nil, &configChangedError{key.KeyID(), fmt.Sprintf("its key is %v, Config.Suite is %v", key.Suite(), n.cfg.Suite)}
 	}
-	pb, err := readState(n.store, pubFile(ref.number), statePublisher)
+	data, err := n.store.read(pubFile(ref.number))
 	if err != nil {
 		return nil, fmt.Errorf("federation: epoch %d: %w", ref.number, err)
+	}
+	// The line of versions, if the file records it (a file of an earlier
+	// release does not: the restart then starts a new line).
+	typ, pb, err := decodeStateOf(data, statePublisherLine, statePublisher)
+	if err != nil {
+		return nil, fmt.Errorf("federation: epoch %d: %s: %w", ref.number, pubFile(ref.number), err)
+	}
+	gen := ""
+	if typ == statePublisherLine {
+		if len(pb) == 0 || int(pb[0]) >= len(pb) || !validGeneration(string(pb[1:1+pb[0]])) {
+			return nil, fmt.Errorf("%w: %s: line of versions", ErrCorruptState, pubFile(ref.number))
+		}
+		gen, pb = string(pb[1:1+pb[0]]), pb[1+pb[0]:]
 	}
 	pub, err := match.RestorePublisher(key, pb, &match.PublishOptions{Mode: n.cfg.Mode})
 	if errors.Is(err, match.ErrWrongMode) {
@@ -387,7 +404,11 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 	if pub.Filter().Epoch() != ref.number {
 		return nil, fmt.Errorf("%w: %s holds epoch %d", ErrCorruptState, pubFile(ref.number), pub.Filter().Epoch())
 	}
-	return n.newEpoch(ref.number, key, pub)
+	e, err := n.newEpoch(ref.number, key, pub)
+	if err == nil && gen != "" {
+		e.gen = gen
+	}
+	return e, err
 }
 
 func (n *Node) newEpoch(number uint64, key *match.PrivateKey, pub *match.Publisher) (*epoch, error) {

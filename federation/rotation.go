@@ -101,7 +101,9 @@ func (n *Node) savePublisher(e *epoch) error {
 	if err != nil {
 		return err
 	}
-	return writeState(n.store, pubFile(e.number), statePublisher, b)
+	// With its line of versions, so that a restart continues the line
+	// (and a partner refuses an older version of it, PROTOCOL.md 5.3).
+	return writeState(n.store, pubFile(e.number), statePublisherLine, append(append([]byte{byte(len(e.gen))}, e.gen...), b...))
 }
 
 // rotate starts the next epoch. The order makes a crash at any point

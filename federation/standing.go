@@ -47,8 +47,26 @@ type StandingOptions struct {
 // against each version's delta without any evaluation, and evaluates only
 // the indicators added with [Standing.Add]. Each hit is reported once per
 // partner epoch, to OnHit here and, through the confirmation, to the
-// partner's Config.OnHit. At a partner's rotation every indicator is
-// evaluated again under its new key.
+// partner's Config.OnHit. A hit that stays a hit across a partner's
+// rotation is not reported again.
+//
+// At a partner's rotation every indicator is evaluated again under its
+// new key, spread evenly over half of what remains of the previous
+// filter's validity (the partner's grace period), in batches of at least
+// [SpreadBatch]: neither side's processors nor the partner's budget see
+// the whole list at once. Indicators added meanwhile are evaluated at
+// once. An indicator the partner adds during the spread is found as soon
+// as the matching indicator of ours has been evaluated under the new key:
+// at once if it already was, and otherwise by the end of the spread; none
+// is missed.
+//
+// A Matcher of a Node keeps each partner's standing state in the node's
+// state directory, written at most every [StandingSaveInterval] and when
+// the standing match stops: after a restart, Stand tests the kept outputs
+// against the partner's current filter (one hash per indicator, no
+// evaluation) and evaluates only what it does not hold. What was
+// evaluated since the last write is evaluated again, and a hit confirmed
+// since then is reported again.
 type Standing struct {
 	m    *Matcher
 	opts StandingOptions
@@ -60,6 +78,14 @@ type Standing struct {
 
 	wg sync.WaitGroup
 }
+
+// SpreadBatch is the least number of indicators a standing match
+// evaluates at once while it spreads a partner's rotation.
+const SpreadBatch = 1024
+
+// StandingSaveInterval is the longest a Node's standing match keeps
+// outputs it paid for without writing them to the state directory.
+const StandingSaveInterval = 10 * time.Second
 
 // Stand starts a standing match of inds against every partner, which runs
 // until ctx is done; [Standing.Wait] waits for its goroutines.
@@ -128,13 +154,47 @@ type partnerStanding struct {
 	s        *Standing
 	c        *partnerClient
 	w        *match.Watch
-	reported map[indicator.Indicator]uint64 // the epoch each was reported in
+	reported map[indicator.Indicator]uint64 // the epoch each was last confirmed a hit in
 	refused  map[*indicator.Kind]bool       // kinds the partner does not take from us
 	gen      string                         // the partner's line of versions w follows
+	spread   *spread                        // the re-evaluation of a rotation, while it lasts
+
+	dirty bool      // w holds outputs or answers not yet written
+	saved time.Time // when w was last written
+}
+
+// A spread is the re-evaluation, under a partner's new key, of the
+// indicators held when it rotated: list[:at] are done, the rest are due
+// evenly from start to start+window.
+type spread struct {
+	list   []indicator.Indicator
+	at     int
+	start  time.Time
+	window time.Duration
+}
+
+// due returns how many of the list should be evaluated by now.
+func (sp *spread) due(now time.Time) int {
+	el := now.Sub(sp.start)
+	if sp.window <= 0 || el >= sp.window {
+		return len(sp.list)
+	}
+	if el <= 0 {
+		return 0
+	}
+	return int(float64(len(sp.list)) * float64(el) / float64(sp.window))
+}
+
+// next returns when the next batch is due.
+func (sp *spread) next() time.Time {
+	n := min(sp.at+SpreadBatch, len(sp.list))
+	return sp.start.Add(time.Duration(float64(sp.window) * float64(n) / float64(len(sp.list))))
 }
 
 func (s *Standing) follow(ctx context.Context, p *Partner, grew chan struct{}) {
 	ps := &partnerStanding{s: s, c: s.m.client(p), reported: map[indicator.Indicator]uint64{}, refused: map[*indicator.Kind]bool{}}
+	ps.restore()
+	defer ps.save(true)
 	backoff := time.Second
 	for ctx.Err() == nil {
 		err := ps.step(ctx, grew)
@@ -179,7 +239,14 @@ func (ps *partnerStanding) step(ctx context.Context, grew chan struct{}) error {
 	f := q.Filter()
 	switch {
 	case ps.w == nil || ps.w.Filter().KeyID() != f.KeyID():
-		ps.w = match.NewWatch(q) // a new key: everything is evaluated under it
+		// A new key: everything is evaluated under it, spread over the
+		// grace period if it replaces a key still valid.
+		list := ps.s.list()
+		sp := &spread{list: list, start: ps.s.m.cfg.Now()}
+		if ps.w != nil && f.Epoch() > ps.w.Filter().Epoch() {
+			sp.window = ps.w.Filter().NotAfter().Sub(sp.start) / 2
+		}
+		ps.w, ps.spread, ps.dirty = match.NewWatch(q), sp, true
 	case gen != ps.gen:
 		// Published afresh under the same key: the outputs stand, the
 		// filter is not a later version.
@@ -194,15 +261,33 @@ func (ps *partnerStanding) step(ctx context.Context, grew chan struct{}) error {
 		}
 	}
 	ps.gen = gen
-	if err := ps.evaluate(ctx, q); err != nil {
+	if err := ps.evaluateDue(ctx, q); err != nil {
 		return err
 	}
 	if err := ps.confirm(ctx); err != nil {
 		return err
 	}
-	// Long poll, cut short when the list grows.
+	ps.save(false)
+	// Long poll, cut short when the list grows or the spread's next
+	// batch is due.
+	wait := ps.s.opts.Wait
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if sp := ps.spread; sp != nil {
+		if d := sp.next().Sub(ps.s.m.cfg.Now()); d < wait {
+			wait = max(d, 0)
+			if wait < time.Second {
+				// Too soon for a long poll: wait for the batch, or the
+				// list to grow.
+				select {
+				case <-grew:
+				case <-ctx.Done():
+				case <-time.After(wait):
+				}
+				return nil
+			}
+		}
+	}
 	go func() {
 		select {
 		case <-grew:
@@ -210,7 +295,7 @@ func (ps *partnerStanding) step(ctx context.Context, grew chan struct{}) error {
 		case <-pctx.Done():
 		}
 	}()
-	_, d, err := c.refreshWait(pctx, ps.s.opts.Wait)
+	_, d, err := c.refreshWait(pctx, wait)
 	if pctx.Err() != nil && ctx.Err() == nil {
 		return nil // the list grew
 	}
@@ -223,10 +308,36 @@ func (ps *partnerStanding) step(ctx context.Context, grew chan struct{}) error {
 	return nil
 }
 
-// evaluate evaluates the indicators the watch does not keep, kind by
-// kind, in batches, and keeps them.
-func (ps *partnerStanding) evaluate(ctx context.Context, q *match.Querier) error {
-	missing := ps.w.Missing(ps.s.list())
+// evaluateDue evaluates what is due: the indicators the watch does not
+// keep, except those of a spread not due yet.
+func (ps *partnerStanding) evaluateDue(ctx context.Context, q *match.Querier) error {
+	list := ps.s.list()
+	sp := ps.spread
+	if sp == nil {
+		return ps.evaluate(ctx, q, list)
+	}
+	// Those added since the rotation, at once.
+	if err := ps.evaluate(ctx, q, list[len(sp.list):]); err != nil {
+		return err
+	}
+	due := sp.due(ps.s.m.cfg.Now())
+	if due < len(sp.list) && due-sp.at < SpreadBatch {
+		return nil
+	}
+	if err := ps.evaluate(ctx, q, sp.list[sp.at:due]); err != nil {
+		return err
+	}
+	sp.at = due
+	if sp.at == len(sp.list) {
+		ps.spread = nil
+	}
+	return nil
+}
+
+// evaluate evaluates those of inds the watch does not keep, kind by kind,
+// in batches, and keeps them.
+func (ps *partnerStanding) evaluate(ctx context.Context, q *match.Querier, inds []indicator.Indicator) error {
+	missing := ps.w.Missing(inds)
 	if len(missing) == 0 {
 		return nil
 	}
@@ -256,6 +367,7 @@ func (ps *partnerStanding) evaluate(ctx context.Context, q *match.Querier) error
 			if err := ps.w.Keep(br.qu); err != nil {
 				return err
 			}
+			ps.dirty = true
 			ps.report(q.Filter(), br.hits, br.withdrawn)
 		}
 	}
@@ -273,6 +385,7 @@ func (ps *partnerStanding) confirm(ctx context.Context) error {
 		return err
 	}
 	hits, withdrawn, err := pend.Hits(&cresp)
+	ps.dirty = true
 	ps.report(ps.w.Filter(), hits, withdrawn)
 	if me := (*match.MisbehaviourError)(nil); errors.As(err, &me) {
 		return ps.s.m.misbehaved(ps.c, ps.w.Filter(), me, "")
@@ -280,10 +393,14 @@ func (ps *partnerStanding) confirm(ctx context.Context) error {
 	return err
 }
 
+// report reports each hit not reported under this epoch or, if it was a
+// hit under the epoch before too, under that one (a hit that stays a hit
+// across a rotation is not new).
 func (ps *partnerStanding) report(f *match.Filter, hits []match.Hit, withdrawn []indicator.Indicator) {
 	for _, h := range hits {
-		if e, ok := ps.reported[h.Indicator]; !ok || e != f.Epoch() {
-			ps.reported[h.Indicator] = f.Epoch()
+		e, ok := ps.reported[h.Indicator]
+		ps.reported[h.Indicator] = f.Epoch()
+		if !ok || (e != f.Epoch() && e+1 != f.Epoch()) {
 			ps.s.opts.OnHit(StandingHit{Partner: ps.c.p.ID, Epoch: f.Epoch(), Version: f.Version(), Hit: h})
 		}
 	}

@@ -34,6 +34,9 @@ const (
 	stateBudgets         stateType = 4 // budgets
 	stateAuditHead       stateType = 5 // audit.head of earlier versions: read, never written (audit.go)
 	stateAuditCheckpoint stateType = 6 // audit.head: the signed head of the audit log, a checkpoint
+	statePartners        stateType = 7 // partners.state: the last filter accepted from each partner
+	stateStanding        stateType = 8 // standing-ID: a partner's standing match (a match.Watch)
+	statePublisherLine   stateType = 9 // epoch-N.pub: genLen:u8 gen, then a publisher's state
 )
 
 func (t stateType) String() string {
@@ -50,6 +53,12 @@ func (t stateType) String() string {
 		return "audit head"
 	case stateAuditCheckpoint:
 		return "audit checkpoint"
+	case statePartners:
+		return "partners' filters"
+	case stateStanding:
+		return "standing match"
+	case statePublisherLine:
+		return "publisher state and line"
 	}
 	return fmt.Sprintf("state type %d", uint8(t))
 }

@@ -1,0 +1,201 @@
+package federation
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+
+	"golang.org/x/crypto/cryptobyte"
+
+	"github.com/fedmatch/fedmatch/match"
+)
+
+// What the querying half of a Node keeps in its state directory, so that
+// a restart neither accepts a partner's older filter nor pays again for
+// evaluations:
+//
+//	partners.state   (statePartners) for each partner, the last filter
+//	                 accepted: count:u16, count × (idLen:u8 id epoch:u64
+//	                 keyID[16] genLen:u8 gen version:u64), sorted by id
+//	standing-ID      (stateStanding) partner ID's standing match: genLen:u8
+//	                 gen, then the match.Watch encoding (type 0x0D)
+const (
+	partnersFile   = "partners.state"
+	standingPrefix = "standing-"
+)
+
+// A seen is the last filter accepted from a partner: a later filter of
+// an older epoch, or of an older version of the same line, is a rollback
+// (ErrFilterRollback), across restarts too.
+type seen struct {
+	epoch   uint64
+	key     match.KeyID
+	gen     string
+	version uint64
+}
+
+// rollback reports whether f, of line gen, is older than what s says was
+// accepted.
+func (s seen) rollback(f *match.Filter, gen string) error {
+	switch {
+	case f.Epoch() < s.epoch:
+		return fmt.Errorf("epoch %d after %d", f.Epoch(), s.epoch)
+	case f.Epoch() == s.epoch && f.KeyID() == s.key && gen != "" && gen == s.gen && f.Version() < s.version:
+		return fmt.Errorf("version %d of epoch %d after version %d", f.Version(), f.Epoch(), s.version)
+	}
+	return nil
+}
+
+// seenBook keeps the seen of every partner of a Matcher, on disk if it has
+// a store.
+type seenBook struct {
+	st store // nil: in memory only
+
+	mu      sync.Mutex
+	seen    map[string]seen
+	written map[string]seen
+}
+
+func loadSeen(st store) (*seenBook, error) {
+	b := &seenBook{st: st, seen: map[string]seen{}, written: map[string]seen{}}
+	if st == nil {
+		return b, nil
+	}
+	payload, err := readState(st, partnersFile, statePartners)
+	if errors.Is(err, os.ErrNotExist) {
+		return b, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := cryptobyte.String(payload)
+	var count uint16
+	if !s.ReadUint16(&count) {
+		return nil, fmt.Errorf("%s: %w: truncated", partnersFile, ErrCorruptState)
+	}
+	prev := ""
+	for i := range int(count) {
+		var id, gen cryptobyte.String
+		var kid []byte
+		var sn seen
+		if !s.ReadUint8LengthPrefixed(&id) || !s.ReadUint64(&sn.epoch) || !s.ReadBytes(&kid, match.KeyIDSize) ||
+			!s.ReadUint8LengthPrefixed(&gen) || !s.ReadUint64(&sn.version) {
+			return nil, fmt.Errorf("%s: %w: partner %d truncated", partnersFile, ErrCorruptState, i)
+		}
+		if i > 0 && string(id) <= prev {
+			return nil, fmt.Errorf("%s: %w: partners out of order", partnersFile, ErrCorruptState)
+		}
+		prev = string(id)
+		copy(sn.key[:], kid)
+		sn.gen = string(gen)
+		b.seen[prev], b.written[prev] = sn, sn
+	}
+	if !s.Empty() {
+		return nil, fmt.Errorf("%s: %w: %d trailing bytes", partnersFile, ErrCorruptState, len(s))
+	}
+	return b, nil
+}
+
+func (b *seenBook) get(id string) (seen, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sn, ok := b.seen[id]
+	return sn, ok
+}
+
+// accept records f, of line gen, as partner id's last accepted filter and
+// writes the book if it changed.
+func (b *seenBook) accept(id string, f *match.Filter, gen string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sn := seen{epoch: f.Epoch(), key: f.KeyID(), gen: gen, version: f.Version()}
+	b.seen[id] = sn
+	if b.st == nil || b.written[id] == sn {
+		return nil
+	}
+	ids := make([]string, 0, len(b.seen))
+	for id := range b.seen {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var out cryptobyte.Builder
+	out.AddUint16(uint16(len(ids)))
+	for _, id := range ids {
+		sn := b.seen[id]
+		out.AddUint8LengthPrefixed(func(c *cryptobyte.Builder) { c.AddBytes([]byte(id)) })
+		out.AddUint64(sn.epoch)
+		out.AddBytes(sn.key[:])
+		out.AddUint8LengthPrefixed(func(c *cryptobyte.Builder) { c.AddBytes([]byte(sn.gen)) })
+		out.AddUint64(sn.version)
+	}
+	payload, err := out.Bytes()
+	if err != nil {
+		return err
+	}
+	if err := writeState(b.st, partnersFile, statePartners, payload); err != nil {
+		return err
+	}
+	b.written = make(map[string]seen, len(b.seen))
+	for id, sn := range b.seen {
+		b.written[id] = sn
+	}
+	return nil
+}
+
+// restore loads the partner's standing state, if its Matcher keeps one.
+// A file that does not decode is reported to OnError and ignored: the
+// outputs it held are evaluated again.
+func (ps *partnerStanding) restore() {
+	st := ps.s.m.store
+	if st == nil {
+		return
+	}
+	payload, err := readState(st, standingPrefix+ps.c.p.ID, stateStanding)
+	if errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	var w *match.Watch
+	var gen cryptobyte.String
+	if err == nil {
+		s := cryptobyte.String(payload)
+		if !s.ReadUint8LengthPrefixed(&gen) {
+			err = fmt.Errorf("%w: truncated", ErrCorruptState)
+		} else {
+			w, err = match.UnmarshalWatch(s, ps.c.p.querierOptions())
+		}
+	}
+	if err != nil {
+		if ps.s.opts.OnError != nil {
+			ps.s.opts.OnError(ps.c.p.ID, fmt.Errorf("standing state not restored (its indicators are evaluated again): %w", err))
+		}
+		return
+	}
+	ps.w, ps.gen, ps.saved = w, string(gen), ps.s.m.cfg.Now()
+}
+
+// save writes the partner's standing state if it changed, at most every
+// StandingSaveInterval unless now.
+func (ps *partnerStanding) save(now bool) {
+	st := ps.s.m.store
+	if st == nil || ps.w == nil || !ps.dirty {
+		return
+	}
+	t := ps.s.m.cfg.Now()
+	if !now && t.Sub(ps.saved) < StandingSaveInterval {
+		return
+	}
+	wb, err := ps.w.MarshalBinary()
+	if err == nil {
+		b := append([]byte{byte(len(ps.gen))}, ps.gen...)
+		err = writeState(st, standingPrefix+ps.c.p.ID, stateStanding, append(b, wb...))
+	}
+	if err != nil {
+		if ps.s.opts.OnError != nil {
+			ps.s.opts.OnError(ps.c.p.ID, fmt.Errorf("standing state not saved: %w", err))
+		}
+		return
+	}
+	ps.dirty, ps.saved = false, t
+}
