@@ -111,6 +111,7 @@ func (m *Matcher) renewCertificate() error {
 	m.certMu.Lock()
 	m.cert = &cert
 	m.certMu.Unlock()
+	m.cfg.Logger.Info("self-signed TLS certificate made", "not_after", cert.Leaf.NotAfter)
 	return nil
 }
 
@@ -133,6 +134,8 @@ type partnerClient struct {
 	gen     string // the line of versions querier's filter belongs to
 	epoch   uint64 // highest epoch accepted from this partner
 	blocked *block // set when the partner misbehaved (misbehaviour.go)
+
+	stats clientStats // for Node.Metrics (metrics.go)
 }
 
 func (m *Matcher) client(p *Partner) *partnerClient {
@@ -401,6 +404,7 @@ func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Q
 		return nil, nil, fmt.Errorf("partner %s: recording its filter: %w", c.p.ID, err)
 	}
 	c.etag, c.querier, c.gen, c.epoch, c.blocked = newETag, q, newGen, f.Epoch(), nil
+	c.accept(f, d != nil) // counts and logs it
 	return q, d, nil
 }
 
@@ -547,6 +551,7 @@ func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []ind
 	if err := c.post(ctx, "evaluate", "evaluation", req.Len(), req, &resp); err != nil {
 		return batchResult{}, err
 	}
+	c.stats.queried.add(req.Kind(), uint64(req.Len()))
 	creq, err := qu.Finalize(&resp)
 	if err != nil {
 		return batchResult{}, fmt.Errorf("federation: partner %s: %w", c.p.ID, err)
@@ -556,6 +561,7 @@ func (c *partnerClient) query(ctx context.Context, q *match.Querier, batch []ind
 		return batchResult{}, err
 	}
 	hits, err := qu.Hits(&cresp)
+	c.stats.hits.Add(uint64(len(hits)))
 	r := batchResult{qu: qu, hits: hits, withdrawn: qu.Withdrawn(), cands: qu.Candidates(), epoch: q.Filter().Epoch()}
 	if errors.Is(err, match.ErrMisbehaviour) {
 		return r, err // with the hits the partner confirmed

@@ -50,6 +50,32 @@
 // evaluated once per partner key, each new version is tested without
 // evaluation, and each new hit is reported to both sides, once.
 //
+// # Observability
+//
+// [Node.Metrics] returns a snapshot of the node's counters and gauges, a
+// plain [Metrics] value that any metrics system can read (examples/node
+// serves it in the Prometheus text format): the node's epoch, filter
+// version, entries, room left and time of its last change; for each
+// partner it serves, the evaluations answered by kind, the budget left,
+// the tags confirmed and their hits, the refusals by error code and the
+// latency of its requests by endpoint; for each partner it follows, the
+// epoch and version of the filter last accepted and when, the evaluations
+// asked of it and the hits found. Counting takes no lock that requests
+// did not take already, and a snapshot holds each lock it takes only to
+// copy a few numbers.
+//
+// Config.Logger receives one structured line for each change of state,
+// with stable keys (partner, kind, epoch, version, count): "fedmatch node
+// started" and "fedmatch node closed"; "published", "rotated", "list
+// changed" and "destroyed epoch key"; "evaluated", "confirmed", "budget
+// exhausted" and "refused requests" (once a period per partner); "partner
+// filter accepted", "standing hit found" and "standing hit withdrawn"
+// (partner and kind); "partner misbehaviour at confirm: ..."; "self-signed
+// TLS certificate made" (at start and renewal); and an error line for
+// what fails, such as "audit". Like the audit log, the lines hold counts,
+// partner IDs and kind names, never an indicator value, a label or a
+// secret.
+//
 // # Security considerations
 //
 // Partners are known by configuration only: a node accepts, as client and

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/fedmatch/fedmatch/match"
 )
@@ -32,7 +33,8 @@ type Node struct {
 	store   store
 	audit   *auditLog
 	budgets *budgets
-	srv     *serverState // limits, fairness and refusal counts of the server
+	srv     *serverState               // limits, fairness and refusal counts of the server
+	served  map[string]*servedCounters // by partner, for Metrics; made in New, never changed
 
 	opMu   sync.Mutex // serialises publication, rotation and destruction
 	closed atomic.Bool
@@ -63,7 +65,8 @@ type epoch struct {
 	// gen names the publisher's line of versions (PROTOCOL.md 5.3): a new
 	// publication under the same key starts another, whose versions (its
 	// n) may repeat or go below the last one's.
-	gen string
+	gen  string
+	made time.Time // when this version was made or loaded (Metrics)
 }
 
 // New opens the node's state directory, creating it if needed, and loads
@@ -102,7 +105,7 @@ func newNode(cfg *Config, s store) (_ *Node, err error) {
 		return nil, err
 	}
 	n := &Node{Matcher: m, cfg: cfg, byPin: map[[32]byte]*Partner{}, store: s, srv: newServerState(cfg),
-		changed: make(chan struct{}), waiting: map[string]int{}}
+		served: newServedCounters(cfg.Partners), changed: make(chan struct{}), waiting: map[string]int{}}
 	n.log = slog.New(n.srv.logs)
 	for i := range cfg.Partners {
 		n.byPin[cfg.Partners[i].SPKI] = &cfg.Partners[i]
@@ -195,6 +198,7 @@ func (n *Node) Close() error {
 	n.bump() // long polls answer now
 	n.mu.Unlock()
 	n.stopRefusals()
+	n.log.Info("fedmatch node closed", "epoch", n.Epoch())
 	n.budgets.close()
 	n.audit.close()
 	return n.store.close()
@@ -418,7 +422,7 @@ func (n *Node) newEpoch(number uint64, key *match.PrivateKey, pub *match.Publish
 	}
 	var g [8]byte
 	rand.Read(g[:])
-	return &epoch{number: number, key: key, pub: pub, signed: signed, gen: hex.EncodeToString(g[:])}, nil
+	return &epoch{number: number, key: key, pub: pub, signed: signed, gen: hex.EncodeToString(g[:]), made: n.cfg.Now()}, nil
 }
 
 // Epoch returns the current epoch number, 0 before the first publication.

@@ -27,6 +27,7 @@ type refusalLog struct {
 	period  time.Duration
 	start   time.Time                    // of the open period; zero if none
 	counts  map[string]map[string]uint64 // partner -> code -> refusals
+	total   map[string]map[string]uint64 // the same since start (metrics.go)
 	timer   *time.Timer
 	stopped bool
 
@@ -61,6 +62,7 @@ func (n *Node) countRefusal(partner, code string) {
 		rl.counts[partner] = map[string]uint64{}
 	}
 	rl.counts[partner][code]++
+	rl.countTotal(partner, code) // since start, for Metrics
 }
 
 // take ends the open period and returns its counts. rl.mu is held.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/fedmatch/fedmatch/match"
 )
@@ -105,6 +106,7 @@ func (n *Node) authenticated(method string, h func(http.ResponseWriter, *http.Re
 			writeError(w, http.StatusForbidden, CodeUnknownPartner, "client certificate of no partner")
 			return
 		}
+		defer n.observe(p, r, time.Now()) // latency, for Metrics
 		if r.Method != method {
 			w.Header().Set("Allow", method)
 			n.refuse(w, p, &refusal{http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use " + method})
@@ -189,6 +191,7 @@ func (n *Node) serveEvaluate(w http.ResponseWriter, r *http.Request, p *Partner)
 		return
 	}
 	n.log.Info("evaluated", "partner", p.ID, "kind", req.Kind(), "count", req.Len(), "epoch", in.e.number, "left", left)
+	n.evaluated(p, req.Kind(), req.Len(), in.charged, left)
 	writeBinary(w, out)
 }
 
@@ -315,5 +318,6 @@ func (n *Node) recordConfirm(w http.ResponseWriter, p *Partner, e *epoch, req *m
 		return false
 	}
 	n.log.Info("confirmed", "partner", p.ID, "tags", req.Len(), "hits", confirmed, "entries", len(hits), "epoch", e.number)
+	n.confirmed(p, req.Len(), confirmed)
 	return true
 }

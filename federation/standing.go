@@ -386,6 +386,7 @@ func (ps *partnerStanding) confirm(ctx context.Context) error {
 	}
 	hits, withdrawn, err := pend.Hits(&cresp)
 	ps.dirty = true
+	ps.c.stats.hits.Add(uint64(len(hits)))
 	ps.report(ps.w.Filter(), hits, withdrawn)
 	if me := (*match.MisbehaviourError)(nil); errors.As(err, &me) {
 		return ps.s.m.misbehaved(ps.c, ps.w.Filter(), me, "")
@@ -401,10 +402,12 @@ func (ps *partnerStanding) report(f *match.Filter, hits []match.Hit, withdrawn [
 		e, ok := ps.reported[h.Indicator]
 		ps.reported[h.Indicator] = f.Epoch()
 		if !ok || (e != f.Epoch() && e+1 != f.Epoch()) {
+			ps.s.m.cfg.Logger.Info("standing hit found", "partner", ps.c.p.ID, "kind", h.Indicator.Kind().Name(), "epoch", f.Epoch(), "version", f.Version())
 			ps.s.opts.OnHit(StandingHit{Partner: ps.c.p.ID, Epoch: f.Epoch(), Version: f.Version(), Hit: h})
 		}
 	}
 	for _, ind := range withdrawn {
+		ps.s.m.cfg.Logger.Info("standing hit withdrawn", "partner", ps.c.p.ID, "kind", ind.Kind().Name(), "epoch", f.Epoch(), "version", f.Version())
 		ps.s.opts.OnHit(StandingHit{Partner: ps.c.p.ID, Epoch: f.Epoch(), Version: f.Version(),
 			Hit: match.Hit{Indicator: ind}, Withdrawn: true})
 	}

@@ -6,6 +6,7 @@
 //	node -config node.json                  serve: publish, rotate, answer partners
 //	node -config node.json -match FILE      match FILE's indicators against every partner
 //	node -config node.json -verify-audit    verify the audit log
+//	node -config node.json -metrics ADDR    serve, and GET http://ADDR/metrics (Prometheus)
 //
 // Paths in the configuration file are relative to the file's directory;
 // -state DIR, which overrides its state_dir, is relative to the working
@@ -96,11 +97,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verify := fs.Bool("verify-audit", false, "verify the audit log and exit")
 	stateDir := fs.String("state", "", "override the configuration's state `directory` (a relative path is relative to the working directory; paths in the configuration file are relative to the file)")
 	listen := fs.String("listen", "", "override the configuration's listen `address`")
+	metricsAddr := fs.String("metrics", "", "while serving, serve GET /metrics (Prometheus text format, plain HTTP) on `address`, such as 127.0.0.1:9464")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *cfgPath == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: node -config FILE [-init | -match FILE | -verify-audit | -watch FILE] [-state DIR] [-listen ADDR]")
+		fmt.Fprintln(stderr, "usage: node -config FILE [-init | -match FILE | -verify-audit | -watch FILE] [-state DIR] [-listen ADDR] [-metrics ADDR]")
 		fmt.Fprintln(stderr, "paths in FILE are relative to FILE's directory, paths on the command line to the working directory")
 		return 2
 	}
@@ -143,7 +145,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if fc.Watchlist.Path != "" {
 				listPath = rel(dir, fc.Watchlist.Path)
 			}
-			err = serve(ctx, cfg, fc.Listen, listPath, log, w)
+			err = serve(ctx, cfg, fc.Listen, *metricsAddr, listPath, log, w)
 		}
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
@@ -336,7 +338,8 @@ func feedOptions(format, kind, region string) (*feed.Options, error) {
 // to the current epoch (Node.Add: only they are evaluated, partners get a
 // delta), any other change publishes the list afresh. With w, it keeps
 // w's indicators matched against every partner and prints each new hit.
-func serve(ctx context.Context, cfg *federation.Config, addr, listPath string, log *slog.Logger, w *watchSpec) error {
+// With metricsAddr, it serves the node's metrics there (metrics.go).
+func serve(ctx context.Context, cfg *federation.Config, addr, metricsAddr, listPath string, log *slog.Logger, w *watchSpec) error {
 	cfg.OnHit = func(h federation.HitNotice) {
 		refs := make([]string, 0, len(h.Entries))
 		for _, e := range h.Entries {
@@ -361,6 +364,11 @@ func serve(ctx context.Context, cfg *federation.Config, addr, listPath string, l
 	}()
 	if cfg.Watchlist != nil && listPath != "" {
 		go followWatchlist(ctx, n, cfg, listPath, log)
+	}
+	if metricsAddr != "" {
+		if err := serveMetrics(ctx, metricsAddr, n, log); err != nil {
+			return err
+		}
 	}
 	if w != nil {
 		if err := w.start(ctx, n.Matcher, log); err != nil {
