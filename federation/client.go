@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fedmatch/fedmatch/match"
@@ -79,8 +80,9 @@ type Matcher struct {
 	// store, if not nil (a Node's Matcher), keeps the standing matches;
 	// seen keeps the last filter accepted from each partner, on disk
 	// with a store.
-	store store
-	seen  *seenBook
+	store    store
+	seen     *seenBook
+	standing atomic.Bool // a standing match keeps its state in store
 }
 
 // NewMatcher returns a Matcher for the partners of c. c.StateDir,
@@ -378,15 +380,15 @@ func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Q
 	if f.Epoch() < c.epoch {
 		return nil, nil, fmt.Errorf("%w: partner %s sent epoch %d after %d", ErrFilterRollback, c.p.ID, f.Epoch(), c.epoch)
 	}
+	sameLine := c.querier != nil && newGen != "" && newGen == c.gen && f.KeyID() == c.querier.Filter().KeyID()
+	if cur := c.querier; cur != q && sameLine && f.Version() <= cur.Filter().Version() {
+		return cur, nil, nil // a concurrent refresh got as far or further
+	}
 	if sn, ok := c.m.seen.get(c.p.ID); ok {
 		// What this node accepted before, possibly before a restart.
 		if err := sn.rollback(f, newGen); err != nil {
 			return nil, nil, fmt.Errorf("%w: partner %s sent %v", ErrFilterRollback, c.p.ID, err)
 		}
-	}
-	sameLine := c.querier != nil && newGen != "" && newGen == c.gen && f.KeyID() == c.querier.Filter().KeyID()
-	if cur := c.querier; cur != q && sameLine && f.Version() <= cur.Filter().Version() {
-		return cur, nil, nil // a concurrent refresh got as far or further
 	}
 	if sameLine && f.Version() < c.querier.Filter().Version() {
 		// Versions within an epoch only add indicators (PROTOCOL.md 2.8).

@@ -149,7 +149,7 @@ func (b *seenBook) accept(id string, f *match.Filter, gen string) error {
 // outputs it held are evaluated again.
 func (ps *partnerStanding) restore() {
 	st := ps.s.m.store
-	if st == nil {
+	if !ps.s.persist {
 		return
 	}
 	payload, err := readState(st, standingPrefix+ps.c.p.ID, stateStanding)
@@ -166,6 +166,14 @@ func (ps *partnerStanding) restore() {
 			w, err = match.UnmarshalWatch(s, ps.c.p.querierOptions())
 		}
 	}
+	if err == nil {
+		// A watch that holds indicators no longer in the list would
+		// confirm (and report) them: it is not used.
+		list := ps.s.list()
+		if kept := len(list) - len(w.Missing(list)); kept != w.Len() {
+			err = fmt.Errorf("it holds %d indicators no longer watched", w.Len()-kept)
+		}
+	}
 	if err != nil {
 		if ps.s.opts.OnError != nil {
 			ps.s.opts.OnError(ps.c.p.ID, fmt.Errorf("standing state not restored (its indicators are evaluated again): %w", err))
@@ -179,7 +187,7 @@ func (ps *partnerStanding) restore() {
 // StandingSaveInterval unless now.
 func (ps *partnerStanding) save(now bool) {
 	st := ps.s.m.store
-	if st == nil || ps.w == nil || !ps.dirty {
+	if !ps.s.persist || ps.w == nil || !ps.dirty {
 		return
 	}
 	t := ps.s.m.cfg.Now()

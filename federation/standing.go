@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -52,7 +53,8 @@ type StandingOptions struct {
 //
 // At a partner's rotation every indicator is evaluated again under its
 // new key, spread evenly over half of what remains of the previous
-// filter's validity (the partner's grace period), in batches of at least
+// filter's validity (the partner's grace period), at most half this
+// node's own Config.Grace, in batches of at least
 // [SpreadBatch]: neither side's processors nor the partner's budget see
 // the whole list at once. Indicators added meanwhile are evaluated at
 // once. An indicator the partner adds during the spread is found as soon
@@ -61,10 +63,11 @@ type StandingOptions struct {
 // is missed.
 //
 // A Matcher of a Node keeps each partner's standing state in the node's
-// state directory, written at most every [StandingSaveInterval] and when
+// state directory (one standing match at a time: the first running), written at most every [StandingSaveInterval] and when
 // the standing match stops: after a restart, Stand tests the kept outputs
 // against the partner's current filter (one hash per indicator, no
-// evaluation) and evaluates only what it does not hold. What was
+// evaluation) and evaluates only what it does not hold; a state that
+// holds indicators no longer in the list is not used. What was
 // evaluated since the last write is evaluated again, and a hit confirmed
 // since then is reported again.
 type Standing struct {
@@ -75,6 +78,8 @@ type Standing struct {
 	inds   []indicator.Indicator
 	have   map[indicator.Indicator]bool
 	notify []chan struct{} // one per partner: the list grew
+
+	persist bool // the state of this standing match is kept (the Matcher's store)
 
 	wg sync.WaitGroup
 }
@@ -100,6 +105,8 @@ func (m *Matcher) Stand(ctx context.Context, inds []indicator.Indicator, opts St
 		return nil, fmt.Errorf("federation: standing wait %v not in [1s, %v] and below Config.RequestTimeout", opts.Wait, maxWait)
 	}
 	s := &Standing{m: m, opts: opts, have: map[indicator.Indicator]bool{}}
+	// One standing match at a time keeps its state in the directory.
+	s.persist = m.store != nil && m.standing.CompareAndSwap(false, true)
 	s.add(inds)
 	for i := range m.cfg.Partners {
 		ch := make(chan struct{}, 1)
@@ -108,6 +115,12 @@ func (m *Matcher) Stand(ctx context.Context, inds []indicator.Indicator, opts St
 		go func() {
 			defer s.wg.Done()
 			s.follow(ctx, &m.cfg.Partners[i], ch)
+		}()
+	}
+	if s.persist {
+		go func() {
+			s.wg.Wait()
+			m.standing.Store(false)
 		}()
 	}
 	return s, nil
@@ -188,7 +201,7 @@ func (sp *spread) due(now time.Time) int {
 // next returns when the next batch is due.
 func (sp *spread) next() time.Time {
 	n := min(sp.at+SpreadBatch, len(sp.list))
-	return sp.start.Add(time.Duration(float64(sp.window) * float64(n) / float64(len(sp.list))))
+	return sp.start.Add(time.Duration(math.Ceil(float64(sp.window) * float64(n) / float64(len(sp.list)))))
 }
 
 func (s *Standing) follow(ctx context.Context, p *Partner, grew chan struct{}) {
@@ -244,7 +257,10 @@ func (ps *partnerStanding) step(ctx context.Context, grew chan struct{}) error {
 		list := ps.s.list()
 		sp := &spread{list: list, start: ps.s.m.cfg.Now()}
 		if ps.w != nil && f.Epoch() > ps.w.Filter().Epoch() {
-			sp.window = ps.w.Filter().NotAfter().Sub(sp.start) / 2
+			// Half of what the old filter has left, and at most half of
+			// this node's own grace period: the old filter's validity is
+			// the partner's to sign, and the old outputs are dropped now.
+			sp.window = min(ps.w.Filter().NotAfter().Sub(sp.start), ps.s.m.cfg.Grace) / 2
 		}
 		ps.w, ps.spread, ps.dirty = match.NewWatch(q), sp, true
 	case gen != ps.gen:
@@ -254,11 +270,13 @@ func (ps *partnerStanding) step(ctx context.Context, grew chan struct{}) error {
 			ps.w = nil
 			return err
 		}
+		ps.dirty = true
 	case f.Version() > ps.w.Filter().Version():
 		if err := ps.w.Update(f); err != nil { // no delta at hand: one hash per indicator
 			ps.w = nil
 			return err
 		}
+		ps.dirty = true
 	}
 	ps.gen = gen
 	if err := ps.evaluateDue(ctx, q); err != nil {
@@ -274,19 +292,9 @@ func (ps *partnerStanding) step(ctx context.Context, grew chan struct{}) error {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if sp := ps.spread; sp != nil {
-		if d := sp.next().Sub(ps.s.m.cfg.Now()); d < wait {
-			wait = max(d, 0)
-			if wait < time.Second {
-				// Too soon for a long poll: wait for the batch, or the
-				// list to grow.
-				select {
-				case <-grew:
-				case <-ctx.Done():
-				case <-time.After(wait):
-				}
-				return nil
-			}
-		}
+		// At least a second: batches due sooner are evaluated together,
+		// and the partner's changes are never left unpolled.
+		wait = min(wait, max(sp.next().Sub(ps.s.m.cfg.Now()), time.Second))
 	}
 	go func() {
 		select {
@@ -303,6 +311,7 @@ func (ps *partnerStanding) step(ctx context.Context, grew chan struct{}) error {
 		return err
 	}
 	if d != nil && ps.w != nil && d.KeyID() == ps.w.Filter().KeyID() && d.From() == ps.w.Filter().Version() {
+		ps.dirty = true
 		return ps.w.Apply(d) // the change alone: no evaluation, no hash of the others
 	}
 	return nil
@@ -407,6 +416,7 @@ func (ps *partnerStanding) report(f *match.Filter, hits []match.Hit, withdrawn [
 		}
 	}
 	for _, ind := range withdrawn {
+		delete(ps.reported, ind) // listed again later, it is new
 		ps.s.m.cfg.Logger.Info("standing hit withdrawn", "partner", ps.c.p.ID, "kind", ind.Kind().Name(), "epoch", f.Epoch(), "version", f.Version())
 		ps.s.opts.OnHit(StandingHit{Partner: ps.c.p.ID, Epoch: f.Epoch(), Version: f.Version(),
 			Hit: match.Hit{Indicator: ind}, Withdrawn: true})

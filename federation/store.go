@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // A store holds everything a node keeps across restarts: the small state
@@ -71,10 +72,15 @@ type fsStore struct {
 	readOnly bool
 	lock     *os.File // nil when read-only, or where there is no flock
 
-	mu     sync.Mutex // serialises the log's appends and truncations
-	log    *os.File   // audit.log, nil when opened read-only
-	failed error      // a failed append could not be cut back: the log takes no more
+	mu     sync.Mutex  // serialises the log's appends and truncations
+	log    *os.File    // audit.log, nil when opened read-only
+	failed error       // a failed append could not be cut back: the log takes no more
+	closed atomic.Bool // the lock is released: no more writes
 }
+
+// errStoreClosed reports a write to the state directory after the node
+// closed it (and released its lock).
+var errStoreClosed = errors.New("federation: state directory closed (the node is closed)")
 
 // openFS opens the state directory dir for a node: it creates it if
 // needed (mode 0700), checks that it is the node's alone, locks it,
@@ -208,6 +214,9 @@ func (s *fsStore) read(name string) ([]byte, error) {
 func (s *fsStore) write(name string, data []byte) error {
 	if s.readOnly {
 		return errReadOnly
+	}
+	if s.closed.Load() {
+		return errStoreClosed
 	}
 	f, err := os.CreateTemp(s.dir, "."+name+".tmp-*")
 	if err != nil {
@@ -378,6 +387,7 @@ func (s *fsStore) truncateLog(size int64) error {
 
 // close closes the log and releases the lock.
 func (s *fsStore) close() error {
+	s.closed.Store(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var err error

@@ -47,7 +47,7 @@ func (d *Delta) KeyID() KeyID { return d.hdr.keyID }
 // Epoch returns the epoch of the filter it changes.
 func (d *Delta) Epoch() uint64 { return d.epoch }
 
-// deltaFixedLen is the length of a delta's encoding without its tags.
+// deltaFixedLen is the length of a delta's encoding without its seeds.
 const deltaFixedLen = msgHeaderLen + 8 + 8 + 8 + 8 + 1
 
 // Size returns the length of the delta's encoding.

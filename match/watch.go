@@ -131,7 +131,7 @@ func (w *Watch) Keep(qu *Query) error {
 
 // Apply applies a delta of the publisher's filter ([Filter.Apply], with
 // the watch's options) and makes candidates of the kept indicators it
-// adds: an exact lookup of each added tag, with no evaluation and no
+// adds: an exact lookup of each added seed, with no evaluation and no
 // false positive. A delta that does not start at the watch's version is
 // refused with ErrStaleDelta, and changes nothing.
 func (w *Watch) Apply(d *Delta) error {
