@@ -18,15 +18,27 @@ const minCapacity = 1024
 
 // Add adds entries to the current epoch's list without a new key or a
 // whole publication: the publisher evaluates only them (match.Publisher.Add),
-// the new version of the filter is signed and served at once, and partners
-// that fetch the filter get it (If-None-Match tells them it changed). It
+// the new version of the filter is signed and served, and partners that
+// fetch the filter get it (If-None-Match tells them it changed). It
 // returns once the new version and an audit record of the change are on
 // disk. It fails with match.ErrCapacity when the filter has no room left
 // (Config.Headroom): call Publish or Rotate. The entries are not added to
 // Config.Watchlist: the next Publish or Rotate reads the watchlist as it
 // is then, so a caller keeps the two in step (examples/node re-reads its
 // watchlist file).
+//
+// With Config.ChangeInterval the entries wait for the next tick, which
+// publishes every Add queued since in one version (with
+// Config.ChangePadding, in versions padded to a fixed size), and Add
+// returns once that version is on disk, with the number of indicators
+// new to the filter in the whole batch; if ctx is done first, the entries
+// are withdrawn unless the tick has taken them, and Close fails the Adds
+// still waiting. Config.Now must reach the tick and Node.Run (or
+// Node.Maintain) publish it.
 func (n *Node) Add(ctx context.Context, entries []match.Entry) (added int, err error) {
+	if n.cfg.ChangeInterval > 0 {
+		return n.addBatched(ctx, entries)
+	}
 	return n.change(ctx, "added", func(pub *match.Publisher) (int, error) { return pub.Add(entries) }, len(entries), 0)
 }
 
@@ -35,7 +47,10 @@ func (n *Node) Add(ctx context.Context, entries []match.Entry) (added int, err e
 // added them): they are never confirmed again. Their bits stay in the
 // filter until the next epoch; a partner that asks about one is answered
 // "withdrawn" (PROTOCOL.md section 2.8). It returns once the change and
-// an audit record are on disk.
+// an audit record are on disk. It is applied at once even with
+// Config.ChangeInterval: a removal makes no new version, so no filter or
+// delta shows when it happened; only a partner holding a removed
+// indicator learns of it, when it asks and is answered "withdrawn".
 func (n *Node) Remove(ctx context.Context, entries ...int) error {
 	_, err := n.change(ctx, "removed", func(pub *match.Publisher) (int, error) { return 0, pub.Remove(entries...) }, 0, len(entries))
 	return err
@@ -65,6 +80,28 @@ func (n *Node) change(ctx context.Context, verb string, fn func(*match.Publisher
 	if err != nil {
 		return 0, err // the publisher refused it and is unchanged
 	}
+	e, err := n.commit(cur, ref)
+	if err != nil {
+		return 0, err
+	}
+	version := e.pub.Filter().Version()
+	n.log.Info("list changed", "epoch", e.number, verb, max(added, removed), "version", version)
+	detail := fmt.Sprintf("version %d", version)
+	if version != before {
+		detail = fmt.Sprintf("version %d after %d", version, before)
+	}
+	if removed > 0 {
+		detail += fmt.Sprintf(", %d entries removed", removed)
+	}
+	return fresh, n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditChange, Epoch: e.number,
+		Count: uint64(added), Detail: detail})
+}
+
+// commit writes cur's publisher, which a change altered in memory, and
+// serves it as the next version of cur's line. If writing fails, the
+// epoch ref is reloaded from disk, so that what is served is what is on
+// disk. opMu is held.
+func (n *Node) commit(cur *epoch, ref epochRef) (*epoch, error) {
 	e, err := n.newEpoch(cur.number, cur.key, cur.pub)
 	if err == nil {
 		e.gen = cur.gen // the same line of versions
@@ -80,21 +117,11 @@ func (n *Node) change(ctx context.Context, verb string, fn func(*match.Publisher
 		} else {
 			err = errors.Join(err, fmt.Errorf("federation: reloading epoch %d: %w", cur.number, lerr))
 		}
-		return 0, err
+		return nil, err
 	}
 	n.mu.Lock()
 	n.current = e
 	n.bump()
 	n.mu.Unlock()
-	version := e.pub.Filter().Version()
-	n.log.Info("list changed", "epoch", e.number, verb, max(added, removed), "version", version)
-	detail := fmt.Sprintf("version %d", version)
-	if version != before {
-		detail = fmt.Sprintf("version %d after %d", version, before)
-	}
-	if removed > 0 {
-		detail += fmt.Sprintf(", %d entries removed", removed)
-	}
-	return fresh, n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditChange, Epoch: e.number,
-		Count: uint64(added), Detail: detail})
+	return e, nil
 }

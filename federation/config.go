@@ -64,6 +64,34 @@ type Config struct {
 	// evaluations after a rotation, so that queries in flight finish;
 	// zero means one hour. A filter is valid for EpochLength + Grace.
 	EpochLength, Grace time.Duration
+	// ChangeInterval, if not zero, batches Node.Add: entries are queued
+	// and published together at fixed ticks, the epoch's start +
+	// k·ChangeInterval, and each Add returns once the version holding its
+	// entries is on disk. Zero publishes each Add at once. Node.Run (or
+	// Node.Maintain) publishes the ticks. It must be at least a second
+	// and at most half of EpochLength. Node.Remove is applied at once
+	// either way: a removal makes no version, so its timing shows in no
+	// filter or delta (PROTOCOL.md 2.8).
+	ChangeInterval time.Duration
+	// ChangePadding, if not zero, pads every tick of ChangeInterval, so
+	// that a partner following the filter's versions sees the same
+	// whether or not anything was added: each tick publishes a version
+	// that grows by exactly ChangePadding insertions, the new indicators
+	// queued and random padding (match.Publisher.AddPadded), and a tick
+	// with more new indicators publishes several such versions. It needs
+	// ChangeInterval. The cost: a filter sized for ChangePadding more
+	// insertions per tick of the epoch, ⌈EpochLength/ChangeInterval⌉ ×
+	// ChangePadding beyond Headroom, about 5.4 bytes of filter each at the
+	// default rate (16 a minute over 24 hours: 23,040 insertions, 124 KB),
+	// and, to each partner following the filter, a signed delta of
+	// 156 + len(ID) + 16·ChangePadding bytes per tick, plus HTTP framing
+	// (420 bytes for 16 and an 8-byte ID, measured by
+	// TestChangePaddingCost). Up to ChangePadding new indicators a tick
+	// take no room beyond the padding's; more come from Headroom, and an
+	// Add that would take the padding of the epoch's later ticks fails
+	// with match.ErrCapacity. Partners must accept the filter's size at
+	// the end of the epoch (Partner.MaxFilterEntries, 2^22 by default).
+	ChangePadding int
 	// MaxBatch is the largest evaluation request accepted, and the size of
 	// the batches this node sends; zero means 65536.
 	MaxBatch int
@@ -173,13 +201,16 @@ func (c *Config) check(needState bool) (*Config, error) {
 		return nil, errors.New("federation: Identity is not an Ed25519 private key")
 	case needState && cfg.StateDir == "":
 		return nil, errors.New("federation: StateDir is not set")
-	case cfg.EpochLength < 0 || cfg.Grace < 0 || cfg.MaxBatch < 0 || cfg.RequestTimeout < 0:
-		return nil, errors.New("federation: negative duration or batch size")
+	case cfg.EpochLength < 0 || cfg.Grace < 0 || cfg.MaxBatch < 0 || cfg.RequestTimeout < 0 || cfg.ChangeInterval < 0 || cfg.ChangePadding < 0:
+		return nil, errors.New("federation: negative duration, batch size or padding")
 	case cfg.MaxBatch > match.MaxBatch:
 		return nil, fmt.Errorf("federation: MaxBatch above %d", match.MaxBatch)
 	}
 	if cfg.EpochLength == 0 {
 		cfg.EpochLength = defaultEpochLength
+	}
+	if err := cfg.checkChanges(); err != nil {
+		return nil, err
 	}
 	switch {
 	case cfg.Headroom == 0:

@@ -43,8 +43,11 @@
 // [Node.Add] and [Node.Remove] change the current epoch's list of a
 // running node: only the new entries are evaluated, and the new version of
 // the filter is signed, written, audited and served at once. Filters keep
-// room for additions (Config.Headroom). A partner that holds a version gets
-// the change as a signed delta (PROTOCOL.md 5.2), and
+// room for additions (Config.Headroom). A node that must not show its
+// partners when and how many indicators it adds publishes them at fixed
+// ticks (Config.ChangeInterval), each a version of the same size, padded
+// (Config.ChangePadding; PROTOCOL.md 2.8). A partner that holds a version
+// gets the change as a signed delta (PROTOCOL.md 5.2), and
 // [Matcher.WaitForFilter] long-polls for the next one. [Matcher.Stand]
 // keeps a set of indicators matched against every partner: each is
 // evaluated once per partner key, each new version is tested without

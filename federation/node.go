@@ -48,6 +48,8 @@ type Node struct {
 
 	waitMu  sync.Mutex
 	waiting map[string]int // long polls waiting, by partner
+
+	changes changeQueue // Node.Add's entries waiting for a tick (Config.ChangeInterval)
 }
 
 // bump tells long polls that the current filter changed. n.mu is held.
@@ -137,6 +139,7 @@ func newNode(cfg *Config, s store) (_ *Node, err error) {
 	if err := n.recordStart(sum, rec); err != nil {
 		return nil, err
 	}
+	n.changes.start(n.sched.current, cfg.Now(), cfg.ChangeInterval)
 	// Counters of epochs that ended while the node was stopped would
 	// still allow confirmations.
 	if err := n.keepLive(n.sched); err != nil {
@@ -194,6 +197,7 @@ func (n *Node) Close() error {
 	if n.closed.Swap(true) {
 		return nil
 	}
+	n.changes.close() // Adds waiting for a tick fail
 	n.mu.Lock()
 	n.bump() // long polls answer now
 	n.mu.Unlock()

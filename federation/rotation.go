@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -85,6 +86,7 @@ func (n *Node) build(ctx context.Context, key *match.PrivateKey, ref epochRef) (
 		FalsePositiveRate: n.cfg.FalsePositiveRate,
 		Capacity:          room.Capacity,
 		Headroom:          room.Headroom,
+		Padding:           n.cfg.epochPadding(), // Config.ChangePadding at every tick
 		Epoch:             ref.number,
 		NotBefore:         ref.start,
 		NotAfter:          ref.start.Add(n.cfg.EpochLength + n.cfg.Grace),
@@ -194,7 +196,8 @@ func (n *Node) dropPrevious() error {
 
 // Maintain does what is due at Config.Now: it records the refusals
 // counted so far, destroys the previous key once its grace period is
-// over, and rotates when the current epoch has lasted Config.EpochLength.
+// over, rotates when the current epoch has lasted Config.EpochLength,
+// and publishes a tick of Config.ChangeInterval when one is due.
 // [Node.Run] calls it on schedule.
 func (n *Node) Maintain(ctx context.Context) error {
 	n.opMu.Lock()
@@ -215,10 +218,11 @@ func (n *Node) Maintain(ctx context.Context) error {
 	if due.rotate {
 		return n.rotate(ctx)
 	}
+	err := n.publishChanges(now) // a tick of Config.ChangeInterval, if due
 	if n.cfg.TLSCertificate == nil && now.After(n.certificate().Leaf.NotAfter.Add(-30*24*time.Hour)) {
-		return n.renewCertificate()
+		err = errors.Join(err, n.renewCertificate())
 	}
-	return nil
+	return err
 }
 
 // Run calls Maintain when something is due, until ctx is cancelled. It
@@ -235,7 +239,7 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 		now := n.cfg.Now()
 		n.mu.RLock()
-		next := n.sched.due(now, n.cfg.EpochLength).next
+		next := earliest(n.sched.due(now, n.cfg.EpochLength).next, nextTick(n.sched.current.start, now, n.cfg.ChangeInterval))
 		n.mu.RUnlock()
 		wait := max(next.Sub(now), time.Second)
 		wait = min(wait, time.Hour) // re-check the certificate now and then

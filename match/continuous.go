@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 
 	"github.com/bits-and-blooms/bloom/v3"
 
@@ -30,13 +31,14 @@ var ErrNoDelta = errors.New("match: no delta from that version")
 var ErrWithdrawn = errors.New("match: indicator withdrawn in this epoch")
 
 // Versions. A filter's version within its epoch is its number of distinct
-// indicators, [Filter.Len]: additions only ever add indicators to the
-// filter (a removal changes only the answers to confirmations), so the
-// number grows with every version and names it. A querier holding a filter
-// of n indicators asks for the delta from n.
+// indicators and padding seeds, [Filter.Len]: additions only ever add
+// indicators or padding to the filter (a removal changes only the answers
+// to confirmations), so the number grows with every version and names it.
+// A querier holding a filter of n insertions asks for the delta from n.
 
 // Version returns the filter's version within its key's epoch: the number
-// of distinct indicators it holds, which every new version increases.
+// of distinct indicators (and padding seeds) it holds, which every new
+// version increases.
 func (f *Filter) Version() uint64 { return f.n }
 
 // clone returns a copy of the filter that shares nothing that changes.
@@ -76,6 +78,11 @@ func (p *Publisher) Add(entries []Entry) (int, error) {
 	if len(entries) == 0 {
 		return 0, nil
 	}
+	return p.add(entries, nil)
+}
+
+// add is Add, and AddPadded when pad is not nil.
+func (p *Publisher) add(entries []Entry, pad *padding) (int, error) {
 	st := p.st
 	st.addMu.Lock() // one Add at a time; Confirm and Filter go on meanwhile
 	defer st.addMu.Unlock()
@@ -149,10 +156,13 @@ func (p *Publisher) Add(entries []Entry) (int, error) {
 		i = j
 	}
 	f := st.filter
-	if int(f.n)+len(fresh) > st.capacity {
+	if pad != nil {
+		if err := st.addPadded(fresh, pad); err != nil {
+			return 0, err
+		}
+	} else if int(f.n)+len(fresh) > st.capacity {
 		return 0, fmt.Errorf("%w (%d indicators held, %d new, capacity %d)", ErrCapacity, f.n, len(fresh), st.capacity)
-	}
-	if len(fresh) > 0 {
+	} else if len(fresh) > 0 {
 		g := f.clone()
 		pos := newPositioner()
 		for _, t := range fresh {
@@ -162,6 +172,7 @@ func (p *Publisher) Add(entries []Entry) (int, error) {
 		st.filter = g
 		st.added = append(st.added, fresh...)
 		st.ends = append(st.ends, len(st.added))
+		st.padEnds = append(st.padEnds, len(st.pad))
 	}
 	st.index = mergeIndex(st.index, tags)
 	for i, e := range entries {
@@ -257,8 +268,9 @@ func (p *Publisher) Removed() int {
 	return len(p.st.removed)
 }
 
-// Capacity returns the number of distinct indicators the filter is sized
-// for ([PublishOptions.Capacity]).
+// Capacity returns the number of distinct indicators and padding seeds
+// the filter is sized for ([PublishOptions.Capacity], Headroom and
+// Padding).
 func (p *Publisher) Capacity() int {
 	p.st.mu.RLock()
 	defer p.st.mu.RUnlock()
@@ -266,32 +278,40 @@ func (p *Publisher) Capacity() int {
 }
 
 // Delta returns the change of the filter from its version from (a
-// [Filter.Version] it had) to its current version: the tags of the
-// indicators added since, from which a querier sets their bits
-// ([Filter.Apply]). Its encoding takes 16 bytes per added indicator
+// [Filter.Version] it had) to its current version: the seeds of the
+// indicators added since, and of the padding added since
+// ([Publisher.AddPadded]), sorted, from which a querier sets their bits
+// ([Filter.Apply]). Its encoding takes 16 bytes per insertion
 // (PROTOCOL.md section 2.8). It returns [ErrNoDelta] if the filter never
 // had that version, has no newer one, or has more than [MaxDeltaLen]
-// indicators added since: send the whole filter then.
+// insertions since: send the whole filter then.
 func (p *Publisher) Delta(from uint64) (*Delta, error) {
 	st := p.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	f := st.filter
-	first := f.n - uint64(len(st.added)) // the version Publish made
+	first := f.n - uint64(len(st.added)+len(st.pad)) // the version Publish made
 	if from >= f.n || from < first {
 		return nil, fmt.Errorf("%w %d (versions %d to %d)", ErrNoDelta, from, first, f.n)
 	}
 	if f.n-from > MaxDeltaLen {
-		return nil, fmt.Errorf("%w %d: %d indicators added since, more than a delta carries (%d)", ErrNoDelta, from, f.n-from, MaxDeltaLen)
+		return nil, fmt.Errorf("%w %d: %d insertions since, more than a delta carries (%d)", ErrNoDelta, from, f.n-from, MaxDeltaLen)
 	}
+	// The insertions up to each version, ends[i]+padEnds[i], increase.
 	at := int(from - first)
-	if _, ok := slices.BinarySearch(st.ends, at); !ok && at != 0 {
-		return nil, fmt.Errorf("%w %d: not a version of this filter", ErrNoDelta, from)
+	a, q := 0, 0 // the tags and padding seeds that version held
+	if at != 0 {
+		i := sort.Search(len(st.ends), func(i int) bool { return st.ends[i]+st.padEnds[i] >= at })
+		if i == len(st.ends) || st.ends[i]+st.padEnds[i] != at {
+			return nil, fmt.Errorf("%w %d: not a version of this filter", ErrNoDelta, from)
+		}
+		a, q = st.ends[i], st.padEnds[i]
 	}
-	seeds := make([]seed, 0, len(st.added)-at)
-	for _, t := range st.added[at:] {
+	seeds := make([]seed, 0, len(st.added)-a+len(st.pad)-q)
+	for _, t := range st.added[a:] {
 		seeds = append(seeds, deriveSeed(t))
 	}
+	seeds = append(seeds, st.pad[q:]...)
 	slices.SortFunc(seeds, compareSeeds)
 	return &Delta{hdr: f.hdr, epoch: f.epoch, from: from, m: uint64(f.bf.Cap()), k: uint8(f.bf.K()), seeds: seeds}, nil
 }

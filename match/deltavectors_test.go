@@ -31,6 +31,14 @@ type deltaVector struct {
 	ConfirmRQ string      `json:"confirmRequest"`
 	ConfirmRS string      `json:"confirmResponse"`
 	State     string      `json:"publisherState"`
+	// Then a padded version of 4 (2.8): one entry and three padding
+	// seeds (fixed here; crypto/rand in use), its delta, the filter it
+	// makes and the 0x0F publisher state.
+	PaddedAdded wireEntry `json:"paddedAdded"`
+	Padding     []string  `json:"paddingSeeds"`
+	PaddedDelta string    `json:"paddedDelta"`
+	PaddedTo    string    `json:"paddedFilterTo"`
+	PaddedState string    `json:"paddedPublisherState"`
 }
 
 func makeDeltaVector(t *testing.T) deltaVector {
@@ -62,7 +70,7 @@ func makeDeltaVector(t *testing.T) deltaVector {
 	v.Delta = hex.EncodeToString(mustMarshal(t, d))
 	v.To = hex.EncodeToString(mustMarshal(t, p.Filter()))
 	m, k := uint64(p.Filter().Bits()), p.Filter().Hashes()
-	for _, e := range added {
+	wireEntryOf := func(e Entry) wireEntry {
 		name := e.Indicator.Kind().Name()
 		in := appendInput(nil, e.Indicator)
 		ev, _ := newEvaluator(key, ModePOPRF, kindInfo(name))
@@ -71,8 +79,11 @@ func makeDeltaVector(t *testing.T) deltaVector {
 		sd := deriveSeed(tg)
 		var ps []uint64
 		ps = append(ps, newPositioner().positions(tg, m, k)...)
-		v.Added = append(v.Added, wireEntry{Kind: name, Value: e.Indicator.Value(), Label: e.Label, Input: hex.EncodeToString(in),
-			Info: hex.EncodeToString(kindInfo(name)), Output: hex.EncodeToString(y), Tag: hex.EncodeToString(tg[:]), Seed: hex.EncodeToString(sd[:]), Positions: ps})
+		return wireEntry{Kind: name, Value: e.Indicator.Value(), Label: e.Label, Input: hex.EncodeToString(in),
+			Info: hex.EncodeToString(kindInfo(name)), Output: hex.EncodeToString(y), Tag: hex.EncodeToString(tg[:]), Seed: hex.EncodeToString(sd[:]), Positions: ps}
+	}
+	for _, e := range added {
+		v.Added = append(v.Added, wireEntryOf(e))
 	}
 	// Entry 2 (bad.example) removed: a confirmation of its tag and of
 	// bob's answers "withdrawn" and "case 4".
@@ -92,7 +103,34 @@ func makeDeltaVector(t *testing.T) deltaVector {
 	v.ConfirmRQ = hex.EncodeToString(mustMarshal(t, req))
 	v.ConfirmRS = hex.EncodeToString(mustMarshal(t, resp))
 	v.State = hex.EncodeToString(mustMarshal(t, p))
+	carol := Entry{Indicator: indicator.MustNew(indicator.Email, "carol@example.org"), Label: "case 5"}
+	if _, err := p.addPadded([]Entry{carol}, 4, 1, padReader("fedmatch padding vector")); err != nil {
+		t.Fatal(err)
+	}
+	v.PaddedAdded = wireEntryOf(carol)
+	for _, sd := range p.st.pad {
+		v.Padding = append(v.Padding, hex.EncodeToString(sd[:]))
+	}
+	pd, err := p.Delta(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.PaddedDelta = hex.EncodeToString(mustMarshal(t, pd))
+	v.PaddedTo = hex.EncodeToString(mustMarshal(t, p.Filter()))
+	v.PaddedState = hex.EncodeToString(mustMarshal(t, p))
 	return v
+}
+
+// setSeedBits sets, in the little-endian words of a filter's bits, the
+// positions of each seed (PROTOCOL.md 1.4), written from the definition.
+func setSeedBits(words []byte, seeds [][]byte, m uint64, k int) {
+	for _, sd := range seeds {
+		xof := sha3.SumSHAKE128(append([]byte("fedmatch-v1 filter bits"), sd...), 8*k)
+		for i := range k {
+			p := binary.BigEndian.Uint64(xof[8*i:]) % m
+			words[8*(p/64)+(p%64)/8] |= 1 << (p % 8)
+		}
+	}
 }
 
 func TestDeltaVectors(t *testing.T) {
@@ -128,13 +166,7 @@ func TestDeltaVectors(t *testing.T) {
 	}
 	bitsAt := len(from) - int((m+63)/64)*8
 	words := bytes.Clone(from[bitsAt:])
-	for _, tg := range tags {
-		xof := sha3.SumSHAKE128(append([]byte("fedmatch-v1 filter bits"), tg...), 8*k)
-		for i := range k {
-			p := binary.BigEndian.Uint64(xof[8*i:]) % m
-			words[8*(p/64)+(p%64)/8] |= 1 << (p % 8)
-		}
-	}
+	setSeedBits(words, tags, m, k)
 	nAt := bitsAt - 8 - 1 - 8
 	if !bytes.Equal(words, to[bitsAt:]) || binary.BigEndian.Uint64(to[nAt:]) != 4 || !bytes.Equal(from[:nAt], to[:nAt]) {
 		t.Error("the older filter with the delta's bits set is not the newer filter")
@@ -152,5 +184,48 @@ func TestDeltaVectors(t *testing.T) {
 	r, err := RestorePublisher(key, st, nil)
 	if err != nil || r.Removed() != 1 || r.Capacity() != v.Capacity || r.Filter().Version() != 4 {
 		t.Errorf("frozen state: %v", err)
+	}
+
+	// The padded version: a delta from 4 to 8 of carol's seed and the
+	// three padding seeds, sorted, which set on version 4 make version 8;
+	// the 0x0F state ends with the padding (3, the seeds in order) and
+	// each version's padding end (0, then 3).
+	pd, _ := hex.DecodeString(v.PaddedDelta)
+	pto, _ := hex.DecodeString(v.PaddedTo)
+	ctag, _ := hex.DecodeString(v.PaddedAdded.Tag)
+	csd := sha256.Sum256(append([]byte("fedmatch-v1 filter seed"), ctag...))
+	seeds := [][]byte{csd[:16]}
+	for _, h := range v.Padding {
+		sd, _ := hex.DecodeString(h)
+		seeds = append(seeds, sd)
+	}
+	padding := bytes.Join(seeds[1:], nil)
+	slices.SortFunc(seeds, bytes.Compare)
+	if len(v.Padding) != 3 || !bytes.Equal(pd[:o+8], d[:o+8]) || binary.BigEndian.Uint64(pd[o+8:]) != 4 || binary.BigEndian.Uint64(pd[o+16:]) != 8 ||
+		!bytes.Equal(pd[o+24:o+33], d[o+24:o+33]) || !bytes.Equal(pd[o+33:], bytes.Join(seeds, nil)) {
+		t.Errorf("padded delta %x does not follow section 2.8", pd)
+	}
+	if bytes.Contains(pd, ctag) {
+		t.Error("the padded delta carries carol's tag")
+	}
+	words = bytes.Clone(to[bitsAt:])
+	setSeedBits(words, seeds, m, k)
+	if !bytes.Equal(words, pto[bitsAt:]) || binary.BigEndian.Uint64(pto[nAt:]) != 8 || !bytes.Equal(to[:nAt], pto[:nAt]) {
+		t.Error("version 4 with the padded delta's bits set is not version 8")
+	}
+	pst, _ := hex.DecodeString(v.PaddedState)
+	trailer := append(append(be32b(3), padding...), append(be32b(0), be32b(3)...)...)
+	if pst[5] != 0x0F || !bytes.HasSuffix(pst, trailer) {
+		t.Errorf("padded state of type 0x%02x does not end with its padding (section 2.7)", pst[5])
+	}
+	r, err = RestorePublisher(key, pst, nil)
+	if err != nil || r.Filter().Version() != 8 || !bytes.Equal(mustMarshal(t, r.Filter()), pto) {
+		t.Errorf("frozen padded state: %v", err)
+	}
+	// Carol is a hit; the padding seeds, sent as confirm tags, are not.
+	req := &ConfirmRequest{hdr: r.hdr, tags: slices.Concat(ctag, padding)}
+	resp, _, err := r.Confirm(req)
+	if err != nil || !resp.results[0].hit || slices.ContainsFunc(resp.results[1:], func(c confirmResult) bool { return c.hit || c.withdrawn }) {
+		t.Errorf("confirming carol and the padding: %+v, %v", resp, err)
 	}
 }

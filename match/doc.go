@@ -63,8 +63,8 @@
 // entries to its epoch's list with [Publisher.Add], which evaluates only
 // them and makes a new version of the filter: a filter's version is its
 // number of distinct indicators, which every version increases.
-// [Publisher.Delta] gives a querier at an older version the tags added
-// since (16 bytes per indicator), and [Filter.Apply] checks and applies
+// [Publisher.Delta] gives a querier at an older version the filter seeds
+// added since (16 bytes per indicator), and [Filter.Apply] checks and applies
 // them. [Publisher.Remove] stops confirming entries; their bits stay until
 // the next epoch, and a querier holding one is answered "withdrawn"
 // ([Query.Withdrawn]). On the querier's side a [Watch] keeps the outputs of
@@ -72,7 +72,10 @@
 // or whole, costs no evaluation, and [Watch.Missing] gives the indicators
 // that still need one. PROTOCOL.md section 2.8 specifies versions and
 // deltas. The versions show partners when and how many indicators were
-// added.
+// added; [Publisher.AddPadded] hides it from a publisher that adds at
+// fixed times: each version grows by a fixed number of insertions, the new
+// indicators and random padding seeds, which a querier cannot tell apart
+// and nobody can confirm ([PublishOptions.Padding] keeps room for them).
 //
 // # Security considerations
 //

@@ -67,7 +67,9 @@ func (f *Filter) ValidAt(t time.Time) bool {
 	return f.notAfter == 0 || t.Unix() <= f.notAfter
 }
 
-// Len returns n, the number of distinct entries.
+// Len returns n, the number of distinct entries, and of the padding seeds
+// a publisher added ([Publisher.AddPadded]), which a querier cannot tell
+// apart.
 func (f *Filter) Len() int { return int(f.n) }
 
 // Bits returns m, the size of the filter in bits.
@@ -125,12 +127,6 @@ func (p *positioner) seedPositions(s seed, m uint64, k int) []uint64 {
 		p.locs = append(p.locs, binary.BigEndian.Uint64(p.buf[8*i:])%m)
 	}
 	return p.locs
-}
-
-func (f *Filter) add(p *positioner, t tag) {
-	for _, l := range p.positions(t, uint64(f.bf.Cap()), int(f.bf.K())) {
-		f.bf.BitSet().Set(uint(l))
-	}
 }
 
 func (f *Filter) contains(p *positioner, t tag) bool {

@@ -56,6 +56,12 @@ type PublishOptions struct {
 	// indicators, and at least Capacity. Zero means none; it must not be
 	// negative or above 1000.
 	Headroom float64
+	// Padding is room for the padding of [Publisher.AddPadded], in
+	// insertions, beyond Capacity and Headroom: the capacity is
+	// max(Capacity, n + ⌈Headroom·n⌉) + Padding. It must not be negative,
+	// and a capacity above MaxEntries with Padding is refused rather than
+	// cut (the padding would not fit).
+	Padding int
 	// Workers is the number of goroutines evaluating entries; zero means
 	// GOMAXPROCS.
 	Workers int
@@ -97,6 +103,8 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 		return nil, fmt.Errorf("match: capacity %d not in [0, %d]", opts.Capacity, uint64(MaxEntries))
 	case !(opts.Headroom >= 0 && opts.Headroom <= 1000):
 		return nil, fmt.Errorf("match: headroom %v not in [0, 1000]", opts.Headroom)
+	case opts.Padding < 0 || opts.Padding > MaxEntries:
+		return nil, fmt.Errorf("match: padding %d not in [0, %d]", opts.Padding, uint64(MaxEntries))
 	}
 	p := &Publisher{
 		key:     key,
@@ -111,7 +119,12 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 		return nil, err
 	}
 	n := distinctTags(p.st.index)
-	p.st.capacity = min(max(opts.Capacity, n+int(math.Ceil(opts.Headroom*float64(n)))), MaxEntries)
+	room := min(max(opts.Capacity, n+int(math.Ceil(opts.Headroom*float64(n)))), MaxEntries)
+	if opts.Padding > MaxEntries-room {
+		return nil, fmt.Errorf("match: capacity for %d indicators and room for %d, plus padding %d, is above %d",
+			n, room-n, opts.Padding, uint64(MaxEntries))
+	}
+	p.st.capacity = room + opts.Padding
 	f, err := buildFilter(p.st.index, fpr, p.st.capacity)
 	if err != nil {
 		return nil, err
@@ -441,17 +454,38 @@ func buildFilter(idx []indexEntry, fpr float64, capacity int) (*Filter, error) {
 	if m > MaxFilterBits || k > MaxFilterHashes {
 		return nil, fmt.Errorf("match: %d indicators at false-positive rate %v need a filter of %d bits and %d hashes, above the limits", n, fpr, m, k)
 	}
-	return filterOf(idx, m, k), nil
+	return filterOf(idx, nil, m, k)
 }
 
-// filterOf builds the filter of m bits and k hashes over the sorted index.
-func filterOf(idx []indexEntry, m, k uint) *Filter {
+// filterOf builds the filter of m bits and k hashes over the sorted index
+// and the padding seeds pad, which must all differ. It refuses a padding
+// seed that is a tag's seed: a delta would list it twice.
+func filterOf(idx []indexEntry, pad []seed, m, k uint) (*Filter, error) {
 	f := &Filter{bf: bloom.New(m, k)}
 	pos := newPositioner()
-	for i := 0; i < len(idx); i = endOfTag(idx, i) {
-		f.add(pos, idx[i].tag)
+	var padded map[seed]bool
+	if len(pad) > 0 {
+		padded = make(map[seed]bool, len(pad))
+		for _, s := range pad {
+			padded[s] = true
+		}
+	}
+	set := func(s seed) {
+		for _, l := range pos.seedPositions(s, uint64(m), int(k)) {
+			f.bf.BitSet().Set(uint(l))
+		}
 		f.n++
 	}
+	for i := 0; i < len(idx); i = endOfTag(idx, i) {
+		s := deriveSeed(idx[i].tag)
+		if padded[s] {
+			return nil, malformed("a padding seed is the seed of a tag in the index")
+		}
+		set(s)
+	}
+	for _, s := range pad {
+		set(s)
+	}
 	f.setBits = uint64(f.bf.BitSet().Count())
-	return f
+	return f, nil
 }

@@ -39,9 +39,13 @@ type pubState struct {
 	capacity int
 	// added holds the tags new to the filter since version 0, in order,
 	// and ends[v-1] the length of added at version v: the tags of a
-	// delta.
-	added []tag
-	ends  []int
+	// delta. pad holds the padding seeds ([Publisher.AddPadded]), in
+	// order, and padEnds[v-1] the length of pad at version v; len(padEnds)
+	// is len(ends), and ends[i]+padEnds[i] increases with i.
+	added   []tag
+	ends    []int
+	pad     []seed
+	padEnds []int
 	// removed holds the entries removed ([Publisher.Remove]).
 	removed map[uint32]bool
 }

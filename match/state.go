@@ -34,14 +34,27 @@ import (
 //	added:u32 × tag[16]                   the tags added by Add, in order
 //	versions:u32 × end:u32                added tags at each version: increasing, the last = added
 //	removed:u32 × entry:u32               increasing
+//
+// For a publisher with padding ([Publisher.AddPadded]), and only then, the
+// type is 0x0F, a version may add no tag (its end repeats the previous
+// one's), and the fields are followed by
+//
+//	padding:u32 × seed[16]                the padding seeds, in order; ≥ 1,
+//	                                      each once, none a tag's seed
+//	versions × padEnd:u32                 padding seeds at each version:
+//	                                      not decreasing, the last = padding;
+//	                                      end + padEnd increasing
 func (p *Publisher) MarshalBinary() ([]byte, error) {
 	p.st.mu.RLock()
 	defer p.st.mu.RUnlock()
 	f := p.st.filter
 	st := p.st
-	versioned := st.capacity != int(f.n) || len(st.added) > 0 || len(st.removed) > 0
+	versioned := st.capacity != int(f.n) || len(st.added) > 0 || len(st.removed) > 0 || len(st.pad) > 0
 	typ := wire.TypePublisherState
-	if versioned {
+	switch {
+	case len(st.pad) > 0:
+		typ = wire.TypePublisherStatePadded
+	case versioned:
 		typ = wire.TypePublisherStateV
 	}
 	b := p.hdr.append(nil, typ)
@@ -81,14 +94,24 @@ func (p *Publisher) MarshalBinary() ([]byte, error) {
 	for _, e := range removed {
 		b = binary.BigEndian.AppendUint32(b, e)
 	}
+	if len(st.pad) == 0 {
+		return b, nil
+	}
+	b = binary.BigEndian.AppendUint32(b, uint32(len(st.pad)))
+	for _, sd := range st.pad {
+		b = append(b, sd[:]...)
+	}
+	for _, e := range st.padEnds {
+		b = binary.BigEndian.AppendUint32(b, uint32(e))
+	}
 	return b, nil
 }
 
 // readVersions reads the trailer of a publisher state (see
-// [Publisher.MarshalBinary]) into p, whose index and filter are read.
-func readVersions(s *cryptobyte.String, p *Publisher) error {
+// [Publisher.MarshalBinary]) into p, whose index is read and holds n
+// distinct tags; padded says the state is of type 0x0F.
+func readVersions(s *cryptobyte.String, p *Publisher, n int, padded bool) error {
 	st := p.st
-	n := int(st.filter.n)
 	var capacity uint64
 	if !s.ReadUint64(&capacity) {
 		return fmt.Errorf("%w: publisher state capacity", ErrTruncated)
@@ -113,7 +136,13 @@ func readVersions(s *cryptobyte.String, p *Publisher) error {
 		}
 		seen[st.added[i]] = true
 	}
-	versions, err := readCount(s, "versions", count)
+	// Each version adds a tag, or, in a state with padding, a tag or a
+	// padding seed (checked with the padding).
+	limit := count
+	if padded {
+		limit += st.capacity - n // at most the padding's room more
+	}
+	versions, err := readCount(s, "versions", limit)
 	if err != nil {
 		return err
 	}
@@ -124,12 +153,16 @@ func readVersions(s *cryptobyte.String, p *Publisher) error {
 	for i := range st.ends {
 		var e uint32
 		s.ReadUint32(&e)
-		if e == 0 || (i > 0 && int(e) <= st.ends[i-1]) {
+		prev := 0
+		if i > 0 {
+			prev = st.ends[i-1]
+		}
+		if int(e) < prev || int(e) > count || !padded && int(e) == prev {
 			return malformed("version %d ends at %d, not after the previous", i+1, e)
 		}
 		st.ends[i] = int(e)
 	}
-	if (versions == 0) != (count == 0) || (versions > 0 && st.ends[versions-1] != count) {
+	if versions > 0 && st.ends[versions-1] != count || versions == 0 && (count > 0 || padded) {
 		return malformed("versions do not end at the %d added indicators", count)
 	}
 	removed, err := readCount(s, "removed entries", st.entries)
@@ -152,8 +185,54 @@ func readVersions(s *cryptobyte.String, p *Publisher) error {
 		}
 		st.removed[e] = true
 	}
+	if padded {
+		return readPadding(s, st, n)
+	}
+	st.padEnds = make([]int, versions)
 	if st.capacity == n && count == 0 && removed == 0 {
 		return malformed("publisher state of type 0x0C with nothing in its trailer") // it has one encoding: 0x08
+	}
+	return nil
+}
+
+// readPadding reads the padding of a publisher state of type 0x0F into
+// st, whose versions are read, for an index of n distinct tags. It
+// refuses a padding seed held twice; [filterOf] refuses one that is a
+// tag's seed.
+func readPadding(s *cryptobyte.String, st *pubState, n int) error {
+	count, err := readCount(s, "padding seeds", st.capacity-n)
+	if err != nil {
+		return err
+	}
+	if count == 0 {
+		return malformed("publisher state of type 0x0F without padding") // it has one encoding: 0x0C
+	}
+	if len(*s) < count*tagSize+4*len(st.ends) {
+		return fmt.Errorf("%w: %d padding seeds", ErrTruncated, count)
+	}
+	st.pad = make([]seed, count)
+	seen := make(map[seed]bool, count)
+	for i := range st.pad {
+		s.CopyBytes(st.pad[i][:])
+		if seen[st.pad[i]] {
+			return malformed("padding seed %d repeated", i)
+		}
+		seen[st.pad[i]] = true
+	}
+	st.padEnds = make([]int, len(st.ends))
+	for i := range st.padEnds {
+		var e uint32
+		s.ReadUint32(&e)
+		st.padEnds[i] = int(e)
+		switch {
+		case int(e) > count || i > 0 && int(e) < st.padEnds[i-1]:
+			return malformed("version %d ends its padding at %d, before the previous or beyond %d", i+1, e, count)
+		case i == 0 && st.ends[0]+int(e) == 0, i > 0 && st.ends[i]+int(e) == st.ends[i-1]+st.padEnds[i-1]:
+			return malformed("version %d adds nothing", i+1)
+		}
+	}
+	if st.padEnds[len(st.padEnds)-1] != count {
+		return malformed("versions do not end at the %d padding seeds", count)
 	}
 	return nil
 }
@@ -175,12 +254,9 @@ func RestorePublisher(key *PrivateKey, data []byte, opts *PublishOptions) (*Publ
 	}
 	s := cryptobyte.String(data)
 	var h msgHeader
-	versioned := true
-	if s0 := s; h.read(&s, wire.TypePublisherStateV) != nil {
-		s, versioned = s0, false
-		if err := h.read(&s, wire.TypePublisherState); err != nil {
-			return nil, err
-		}
+	typ, err := readStateHeader(&s, &h)
+	if err != nil {
+		return nil, err
 	}
 	if err := h.check(&msgHeader{suite: key.suite, mode: opts.Mode, keyID: key.KeyID()}); err != nil {
 		return nil, err
@@ -225,19 +301,38 @@ func RestorePublisher(key *PrivateKey, data []byte, opts *PublishOptions) (*Publ
 			return nil, err
 		}
 	}
-	f := filterOf(idx, uint(m), uint(k))
-	f.hdr, f.pub, f.epoch, f.notBefore, f.notAfter = h, key.pub, epoch, int64(nb), int64(na)
-	p.st.filter = f
-	p.st.capacity = int(f.n)
-	if versioned {
-		if err := readVersions(&s, p); err != nil {
+	distinct := distinctTags(idx)
+	p.st.capacity = distinct
+	if typ != wire.TypePublisherState {
+		if err := readVersions(&s, p, distinct, typ == wire.TypePublisherStatePadded); err != nil {
 			return nil, err
 		}
 	}
 	if err := checkEmpty(s, "publisher state"); err != nil {
 		return nil, err
 	}
+	// The filter is rebuilt last, once everything else is checked: it
+	// costs a hash per indicator.
+	f, err := filterOf(idx, p.st.pad, uint(m), uint(k))
+	if err != nil {
+		return nil, err
+	}
+	f.hdr, f.pub, f.epoch, f.notBefore, f.notAfter = h, key.pub, epoch, int64(nb), int64(na)
+	p.st.filter = f
 	return p, nil
+}
+
+// readStateHeader reads the header of a publisher state, of type 0x08,
+// 0x0C or 0x0F, into h and returns the type.
+func readStateHeader(s *cryptobyte.String, h *msgHeader) (wire.Type, error) {
+	t := wire.TypePublisherState // the type the errors name, unless another is given
+	if len(*s) >= wire.HeaderLen {
+		switch v := wire.Type((*s)[wire.HeaderLen-1]); v {
+		case wire.TypePublisherStateV, wire.TypePublisherStatePadded:
+			t = v
+		}
+	}
+	return t, h.read(s, t)
 }
 
 func readStrings(s *cryptobyte.String, ss *sparseStrings, entries uint64) error {

@@ -158,6 +158,12 @@ func FuzzPublisherState(f *testing.F) {
 	v.Remove(1)
 	vb, _ := v.MarshalBinary()
 	f.Add(vb)
+	// A 0x0F state: padding, a version of padding alone, a removal.
+	_, pb := paddedState(f, key)
+	f.Add(pb)
+	if _, err := RestorePublisher(key, pb, nil); err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		q, err := RestorePublisher(key, data, &PublishOptions{Workers: 1})
 		if err != nil {

@@ -43,6 +43,9 @@ const (
 	TypePublisherStateV Type = 0x0C
 	TypeWatch           Type = 0x0D
 	TypeSignedDelta     Type = 0x0E
+	// TypePublisherStatePadded is a publisher state with padding:
+	// TypePublisherStateV's fields and the padding seeds.
+	TypePublisherStatePadded Type = 0x0F
 )
 
 func (t Type) String() string {
@@ -75,6 +78,8 @@ func (t Type) String() string {
 		return "querier watch"
 	case TypeSignedDelta:
 		return "signed filter delta"
+	case TypePublisherStatePadded:
+		return "publisher state with padding"
 	}
 	return fmt.Sprintf("type 0x%02x", uint8(t))
 }
