@@ -179,7 +179,7 @@ func TestRotationLoad(t *testing.T) {
 	// The end of agency-0's epoch: the old filter has the grace period
 	// left when agency-0 rotates.
 	oldNotAfter := pub.Filter().NotAfter()
-	clk.off.Store(int64(oldNotAfter.Add(-grace).Sub(time.Now())))
+	clk.off.Store(int64(time.Until(oldNotAfter.Add(-grace))))
 	rotStart, cpu0 := time.Now(), cpuTime()
 	if err := pub.Rotate(ctx); err != nil {
 		t.Fatal(err)
