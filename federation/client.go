@@ -96,7 +96,7 @@ func NewMatcher(c *Config) (*Matcher, error) {
 }
 
 func newMatcher(cfg *Config) (*Matcher, error) {
-	m := &Matcher{cfg: cfg, clients: map[string]*partnerClient{}, seen: &seenBook{seen: map[string]seen{}, written: map[string]seen{}}}
+	m := &Matcher{cfg: cfg, clients: map[string]*partnerClient{}, seen: &seenBook{seen: map[string]seen{}}}
 	if cfg.TLSCertificate != nil {
 		m.cert = cfg.TLSCertificate
 	} else if err := m.renewCertificate(); err != nil {

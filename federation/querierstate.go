@@ -3,6 +3,7 @@ package federation
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"sync"
@@ -53,13 +54,12 @@ func (s seen) rollback(f *match.Filter, gen string) error {
 type seenBook struct {
 	st store // nil: in memory only
 
-	mu      sync.Mutex
-	seen    map[string]seen
-	written map[string]seen
+	mu   sync.Mutex
+	seen map[string]seen // as on disk, with a store
 }
 
 func loadSeen(st store) (*seenBook, error) {
-	b := &seenBook{st: st, seen: map[string]seen{}, written: map[string]seen{}}
+	b := &seenBook{st: st, seen: map[string]seen{}}
 	if st == nil {
 		return b, nil
 	}
@@ -90,7 +90,7 @@ func loadSeen(st store) (*seenBook, error) {
 		prev = string(id)
 		copy(sn.key[:], kid)
 		sn.gen = string(gen)
-		b.seen[prev], b.written[prev] = sn, sn
+		b.seen[prev] = sn
 	}
 	if !s.Empty() {
 		return nil, fmt.Errorf("%s: %w: %d trailing bytes", partnersFile, ErrCorruptState, len(s))
@@ -105,25 +105,26 @@ func (b *seenBook) get(id string) (seen, bool) {
 	return sn, ok
 }
 
-// accept records f, of line gen, as partner id's last accepted filter and
-// writes the book if it changed.
+// accept records f, of line gen, as partner id's last accepted filter,
+// on disk first if the book has a store.
 func (b *seenBook) accept(id string, f *match.Filter, gen string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	sn := seen{epoch: f.Epoch(), key: f.KeyID(), gen: gen, version: f.Version()}
-	b.seen[id] = sn
-	if b.st == nil || b.written[id] == sn {
+	if old, ok := b.seen[id]; ok && old == sn {
 		return nil
 	}
-	ids := make([]string, 0, len(b.seen))
-	for id := range b.seen {
-		ids = append(ids, id)
+	if b.st == nil {
+		b.seen[id] = sn
+		return nil
 	}
-	slices.Sort(ids)
+	next := maps.Clone(b.seen)
+	next[id] = sn
+	ids := slices.Sorted(maps.Keys(next))
 	var out cryptobyte.Builder
 	out.AddUint16(uint16(len(ids)))
 	for _, id := range ids {
-		sn := b.seen[id]
+		sn := next[id]
 		out.AddUint8LengthPrefixed(func(c *cryptobyte.Builder) { c.AddBytes([]byte(id)) })
 		out.AddUint64(sn.epoch)
 		out.AddBytes(sn.key[:])
@@ -137,10 +138,7 @@ func (b *seenBook) accept(id string, f *match.Filter, gen string) error {
 	if err := writeState(b.st, partnersFile, statePartners, payload); err != nil {
 		return err
 	}
-	b.written = make(map[string]seen, len(b.seen))
-	for id, sn := range b.seen {
-		b.written[id] = sn
-	}
+	b.seen = next
 	return nil
 }
 

@@ -153,10 +153,13 @@ func (s *Standing) add(inds []indicator.Indicator) bool {
 	return grew
 }
 
+// list returns the indicators so far. The list only grows, and its
+// elements never change, so the slice (capped at its length) is shared,
+// not copied.
 func (s *Standing) list() []indicator.Indicator {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.inds)
+	return s.inds[:len(s.inds):len(s.inds)]
 }
 
 // Wait waits until the standing match has stopped (its ctx is done).
@@ -171,6 +174,7 @@ type partnerStanding struct {
 	refused  map[*indicator.Kind]bool       // kinds the partner does not take from us
 	gen      string                         // the partner's line of versions w follows
 	spread   *spread                        // the re-evaluation of a rotation, while it lasts
+	done     int                            // the list's first done indicators were given to w (or its spread)
 
 	dirty bool      // w holds outputs or answers not yet written
 	saved time.Time // when w was last written
@@ -262,7 +266,7 @@ func (ps *partnerStanding) step(ctx context.Context, grew chan struct{}) error {
 			// the partner's to sign, and the old outputs are dropped now.
 			sp.window = min(ps.w.Filter().NotAfter().Sub(sp.start), ps.s.m.cfg.Grace) / 2
 		}
-		ps.w, ps.spread, ps.dirty = match.NewWatch(q), sp, true
+		ps.w, ps.spread, ps.done, ps.dirty = match.NewWatch(q), sp, len(list), true
 	case gen != ps.gen:
 		// Published afresh under the same key: the outputs stand, the
 		// filter is not a later version.
@@ -317,17 +321,19 @@ func (ps *partnerStanding) step(ctx context.Context, grew chan struct{}) error {
 	return nil
 }
 
-// evaluateDue evaluates what is due: the indicators the watch does not
-// keep, except those of a spread not due yet.
+// evaluateDue evaluates what is due: the indicators of the list not yet
+// given to the watch, at once (all of them after a restore, then only
+// those added since: no pass over the whole list per step), and the
+// spread's batches that are due.
 func (ps *partnerStanding) evaluateDue(ctx context.Context, q *match.Querier) error {
 	list := ps.s.list()
+	if err := ps.evaluate(ctx, q, list[ps.done:]); err != nil {
+		return err
+	}
+	ps.done = len(list)
 	sp := ps.spread
 	if sp == nil {
-		return ps.evaluate(ctx, q, list)
-	}
-	// Those added since the rotation, at once.
-	if err := ps.evaluate(ctx, q, list[len(sp.list):]); err != nil {
-		return err
+		return nil
 	}
 	due := sp.due(ps.s.m.cfg.Now())
 	if due < len(sp.list) && due-sp.at < SpreadBatch {
