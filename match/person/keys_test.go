@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
@@ -260,6 +262,14 @@ func joins(part string) bool {
 	}
 	forms, _ := normalizeName(part)
 	forms = append(forms, strings.FieldsFunc(strings.ToLower(part), func(r rune) bool { return !unicode.IsLetter(r) }))
+	// Every spelling of every word: a particle may be one only once
+	// transliterated ("λα" is "la").
+	raw, _ := splitWords(norm.NFKC.String(part))
+	mode := cyrillicMode(raw)
+	for _, w := range raw {
+		t := transliterate(w, mode)
+		forms = append(forms, t[:])
+	}
 	for _, f := range forms {
 		for _, w := range f {
 			if particles[w] || glueNext[w] || articles[w] || honorifics[w] || w == "o" || w == "mc" || w == "mac" || strings.HasPrefix(w, "abd") || strings.HasPrefix(w, "abu") {
