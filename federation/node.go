@@ -387,7 +387,7 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 		return nil, fmt.Errorf("federation: epoch %d: %w", ref.number, err)
 	}
 	// The line of versions, if the file records it (a file of an earlier
-	// release does not: the restart then starts a new line).
+	// release does not, and is retired below).
 	typ, pb, err := decodeStateOf(data, statePublisherLine, statePublisher)
 	if err != nil {
 		return nil, fmt.Errorf("federation: epoch %d: %s: %w", ref.number, pubFile(ref.number), err)
@@ -408,6 +408,13 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorruptState, pubFile(ref.number), err)
+	}
+	if typ == statePublisher {
+		// Written by a release before filter seeds (PROTOCOL.md 1.3),
+		// whose deltas carried confirm tags: a partner may hold tags of
+		// indicators it never had, which confirm under this key. The key
+		// is retired rather than served on.
+		return nil, &configChangedError{key.KeyID(), "its state is of a release whose deltas carried confirm tags (before filter seeds, PROTOCOL.md 1.3): its key is not served on"}
 	}
 	if pub.Filter().Epoch() != ref.number {
 		return nil, fmt.Errorf("%w: %s holds epoch %d", ErrCorruptState, pubFile(ref.number), pub.Filter().Epoch())

@@ -328,13 +328,12 @@ func TestUncheckedLabelsRetireEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	state = state[1+state[0]:] // the file of an earlier release, without its line
 	i := bytes.Index(state, []byte("L 3"))
 	if i < 0 {
 		t.Fatal("no label in the state")
 	}
 	state[i+1] = '\n' // "L\n3", as an older version could have published
-	if err := writeState(s, pubFile(1), statePublisher, state); err != nil {
+	if err := writeState(s, pubFile(1), statePublisherLine, state); err != nil {
 		t.Fatal(err)
 	}
 	s.close()
@@ -355,6 +354,53 @@ func TestUncheckedLabelsRetireEpoch(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r := partner.Match(ctx, emails(t, "x", 3, 1))[0]; r.Err != nil || len(r.Hits) != 1 || r.Hits[0].Labels[0] != "L 3" || r.Epoch != 2 {
+		t.Fatalf("after the new publication: %+v", r)
+	}
+}
+
+// An epoch whose publisher state is of the release before filter seeds
+// (type 3, without its line of versions) is retired at start: its deltas
+// carried confirm tags, which a partner may still hold and which would
+// confirm under its key. Regression: it was restored and served on.
+func TestPreSeedEpochRetired(t *testing.T) {
+	ctx := context.Background()
+	tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, 5), "L"), nil}, nil)
+	tn.publishAll()
+	pub, partner := tn.nodes[0], tn.nodes[1]
+	old := pub.Filter().KeyID()
+	pub.Node.Close()
+	s, err := openFS(pub.cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := readState(s, pubFile(1), statePublisherLine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeState(s, pubFile(1), statePublisher, state[1+state[0]:]); err != nil {
+		t.Fatal(err)
+	}
+	s.close()
+	tn.restart(0)
+	if pub.Epoch() != 0 || pub.Filter() != nil {
+		t.Fatalf("the node serves epoch %d", pub.Epoch())
+	}
+	recs, err := ReadAudit(pub.cfg.StateDir, pub.cfg.ID, pub.cfg.Identity.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(recs, func(r AuditRecord) bool {
+		return r.Type == AuditDestruction && r.Epoch == 1 && strings.Contains(r.Detail, "retired at start") && strings.Contains(r.Detail, "filter seeds")
+	}) {
+		t.Errorf("no record of epoch 1's retirement in %+v", recs)
+	}
+	if err := pub.Publish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if pub.Filter().KeyID() == old {
+		t.Error("the retired key serves again")
+	}
+	if r := partner.Match(ctx, emails(t, "x", 3, 1))[0]; r.Err != nil || len(r.Hits) != 1 || r.Epoch != 2 {
 		t.Fatalf("after the new publication: %+v", r)
 	}
 }
