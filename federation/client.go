@@ -134,7 +134,6 @@ type partnerClient struct {
 	etag    string
 	querier *match.Querier
 	gen     string // the line of versions querier's filter belongs to
-	epoch   uint64 // highest epoch accepted from this partner
 	blocked *block // set when the partner misbehaved (misbehaviour.go)
 
 	stats clientStats // for Node.Metrics (metrics.go)
@@ -377,25 +376,24 @@ func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Q
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if f.Epoch() < c.epoch {
-		return nil, nil, fmt.Errorf("%w: partner %s sent epoch %d after %d", ErrFilterRollback, c.p.ID, f.Epoch(), c.epoch)
-	}
 	sameLine := c.querier != nil && newGen != "" && newGen == c.gen && f.KeyID() == c.querier.Filter().KeyID()
 	if cur := c.querier; cur != q && sameLine && f.Version() <= cur.Filter().Version() {
 		return cur, nil, nil // a concurrent refresh got as far or further
 	}
-	if sn, ok := c.m.seen.get(c.p.ID); ok {
+	sn, ok := c.m.seen.get(c.p.ID)
+	if ok {
 		// What this node accepted before, possibly before a restart.
 		if err := sn.rollback(f, newGen); err != nil {
 			return nil, nil, fmt.Errorf("%w: partner %s sent %v", ErrFilterRollback, c.p.ID, err)
 		}
 	}
+	renumbered := ok && (f.Epoch() < sn.epoch || f.Epoch() == sn.epoch && f.KeyID() != sn.key)
 	if sameLine && f.Version() < c.querier.Filter().Version() {
 		// Versions within an epoch only add indicators (PROTOCOL.md 2.8).
 		return nil, nil, fmt.Errorf("%w: partner %s sent version %d of epoch %d after version %d", ErrFilterRollback,
 			c.p.ID, f.Version(), f.Epoch(), c.querier.Filter().Version())
 	}
-	if err := c.blockedEpoch(f.Epoch()); err != nil {
+	if err := c.blockedEpoch(f); err != nil {
 		return nil, nil, err
 	}
 	q, err = match.NewQuerier(f, c.p.querierOptions())
@@ -405,7 +403,11 @@ func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Q
 	if err := c.m.seen.accept(c.p.ID, f, newGen); err != nil {
 		return nil, nil, fmt.Errorf("partner %s: recording its filter: %w", c.p.ID, err)
 	}
-	c.etag, c.querier, c.gen, c.epoch, c.blocked = newETag, q, newGen, f.Epoch(), nil
+	if renumbered {
+		c.m.cfg.Logger.Warn("partner numbers its epochs afresh: it started again without its state", "partner", c.p.ID,
+			"epoch", f.Epoch(), "after", sn.epoch)
+	}
+	c.etag, c.querier, c.gen, c.blocked = newETag, q, newGen, nil
 	c.accept(f, d != nil) // counts and logs it
 	return q, d, nil
 }

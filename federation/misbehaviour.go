@@ -42,10 +42,12 @@ func (c *partnerClient) blockedNow() error {
 	return nil
 }
 
-// blockedEpoch returns an error if the partner is blocked in epoch, a
-// filter's; c.mu is held.
-func (c *partnerClient) blockedEpoch(epoch uint64) error {
-	if b := c.blocked; b != nil && epoch <= b.epoch {
+// blockedEpoch returns an error if the partner is blocked in filter f's
+// epoch: one not after the epoch it misbehaved in, unless f is valid only
+// from after the block ends (the partner numbers its epochs afresh);
+// c.mu is held.
+func (c *partnerClient) blockedEpoch(f *match.Filter) error {
+	if b := c.blocked; b != nil && f.Epoch() <= b.epoch && !f.NotBefore().After(b.until) {
 		return fmt.Errorf("%w: %w", ErrPartnerBlocked, b.err)
 	}
 	return nil

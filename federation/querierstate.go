@@ -17,9 +17,12 @@ import (
 // a restart neither accepts a partner's older filter nor pays again for
 // evaluations:
 //
-//	partners.state   (statePartners) for each partner, the last filter
-//	                 accepted: count:u16, count × (idLen:u8 id epoch:u64
-//	                 keyID[16] genLen:u8 gen version:u64), sorted by id
+//	partners.state   (statePartnersFrom) for each partner, the last
+//	                 filter accepted: count:u16, count × (idLen:u8 id
+//	                 epoch:u64 keyID[16] genLen:u8 gen version:u64
+//	                 notBefore:i64), sorted by id; notBefore is the
+//	                 filter's, Unix seconds. A file of type statePartners
+//	                 (an earlier release) has no notBefore.
 //	standing-ID      (stateStanding) partner ID's standing match: genLen:u8
 //	                 gen, then the match.Watch encoding (type 0x0D)
 const (
@@ -31,22 +34,36 @@ const (
 // an older epoch, or of an older version of the same line, is a rollback
 // (ErrFilterRollback), across restarts too.
 type seen struct {
-	epoch   uint64
-	key     match.KeyID
-	gen     string
-	version uint64
+	epoch     uint64
+	key       match.KeyID
+	gen       string
+	version   uint64
+	notBefore int64 // the filter's, Unix seconds; 0: not known
 }
 
 // rollback reports whether f, of line gen, is older than what s says was
 // accepted.
 func (s seen) rollback(f *match.Filter, gen string) error {
 	switch {
-	case f.Epoch() < s.epoch:
+	case f.Epoch() < s.epoch && !s.renumbered(f):
 		return fmt.Errorf("epoch %d after %d", f.Epoch(), s.epoch)
+	case f.Epoch() == s.epoch && f.KeyID() != s.key && !s.renumbered(f):
+		// Epochs are never numbered twice but by a fresh start.
+		return fmt.Errorf("epoch %d under another key, valid from no later than the one accepted", f.Epoch())
 	case f.Epoch() == s.epoch && f.KeyID() == s.key && gen != "" && gen == s.gen && f.Version() < s.version:
 		return fmt.Errorf("version %d of epoch %d after version %d", f.Version(), f.Epoch(), s.version)
 	}
 	return nil
+}
+
+// renumbered reports whether f, of an epoch not above s's, is a partner's
+// fresh start (a node that lost its state numbers its epochs from 1
+// again) rather than an older filter: it is under another key and valid
+// only from after the time the filter s records was valid from. An older
+// filter, or a copy of one restored from a backup, is valid from before:
+// it was signed then.
+func (s seen) renumbered(f *match.Filter) bool {
+	return s.notBefore != 0 && f.KeyID() != s.key && f.NotBefore().Unix() > s.notBefore
 }
 
 // seenBook keeps the seen of every partner of a Matcher, on disk if it has
@@ -63,12 +80,16 @@ func loadSeen(st store) (*seenBook, error) {
 	if st == nil {
 		return b, nil
 	}
-	payload, err := readState(st, partnersFile, statePartners)
+	data, err := st.read(partnersFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return b, nil
 	}
 	if err != nil {
 		return nil, err
+	}
+	typ, payload, err := decodeStateOf(data, statePartnersFrom, statePartners)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", partnersFile, err)
 	}
 	s := cryptobyte.String(payload)
 	var count uint16
@@ -80,10 +101,13 @@ func loadSeen(st store) (*seenBook, error) {
 		var id, gen cryptobyte.String
 		var kid []byte
 		var sn seen
+		var from uint64
 		if !s.ReadUint8LengthPrefixed(&id) || !s.ReadUint64(&sn.epoch) || !s.ReadBytes(&kid, match.KeyIDSize) ||
-			!s.ReadUint8LengthPrefixed(&gen) || !s.ReadUint64(&sn.version) {
+			!s.ReadUint8LengthPrefixed(&gen) || !s.ReadUint64(&sn.version) ||
+			typ == statePartnersFrom && !s.ReadUint64(&from) {
 			return nil, fmt.Errorf("%s: %w: partner %d truncated", partnersFile, ErrCorruptState, i)
 		}
+		sn.notBefore = int64(from)
 		if i > 0 && string(id) <= prev {
 			return nil, fmt.Errorf("%s: %w: partners out of order", partnersFile, ErrCorruptState)
 		}
@@ -110,7 +134,7 @@ func (b *seenBook) get(id string) (seen, bool) {
 func (b *seenBook) accept(id string, f *match.Filter, gen string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	sn := seen{epoch: f.Epoch(), key: f.KeyID(), gen: gen, version: f.Version()}
+	sn := seen{epoch: f.Epoch(), key: f.KeyID(), gen: gen, version: f.Version(), notBefore: max(f.NotBefore().Unix(), 0)}
 	if old, ok := b.seen[id]; ok && old == sn {
 		return nil
 	}
@@ -130,12 +154,13 @@ func (b *seenBook) accept(id string, f *match.Filter, gen string) error {
 		out.AddBytes(sn.key[:])
 		out.AddUint8LengthPrefixed(func(c *cryptobyte.Builder) { c.AddBytes([]byte(sn.gen)) })
 		out.AddUint64(sn.version)
+		out.AddUint64(uint64(sn.notBefore))
 	}
 	payload, err := out.Bytes()
 	if err != nil {
 		return err
 	}
-	if err := writeState(b.st, partnersFile, statePartners, payload); err != nil {
+	if err := writeState(b.st, partnersFile, statePartnersFrom, payload); err != nil {
 		return err
 	}
 	b.seen = next

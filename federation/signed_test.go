@@ -138,8 +138,13 @@ func TestFilterVerification(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.mu.Lock()
-	c.epoch, c.etag, c.querier = 2, "", nil
+	c.etag, c.querier = "", nil
 	c.mu.Unlock()
+	q.seen.mu.Lock()
+	sn := q.seen.seen[p.ID]
+	sn.epoch = 2
+	q.seen.seen[p.ID] = sn
+	q.seen.mu.Unlock()
 	if _, err := c.refresh(context.Background()); !errors.Is(err, ErrFilterRollback) {
 		t.Errorf("rollback: %v", err)
 	}

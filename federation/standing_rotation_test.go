@@ -10,6 +10,8 @@ import (
 
 	"github.com/fedmatch/fedmatch/match"
 	"github.com/fedmatch/fedmatch/match/indicator"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // hitsOf counts the hits partner reported about ind.
@@ -256,5 +258,127 @@ func TestPartnersStateCorrupt(t *testing.T) {
 		if _, err := New(a.cfg); !errors.Is(err, ErrCorruptState) {
 			t.Errorf("partners.state cut by %d: %v, want ErrCorruptState", cut, err)
 		}
+	}
+}
+
+// A partner that lost its state numbers its epochs from 1 again: its
+// fresh filter, under a new key and valid only from after the last one
+// accepted, is taken (across the querier's restart too), while a copy of
+// an older filter restored from a backup is still a rollback. Regression:
+// the fresh start was refused until its epochs passed the old ones.
+func TestPartnerRenumbered(t *testing.T) {
+	ctx := context.Background()
+	tn := newTestNet(t, [][]match.Entry{nil, entries(emails(t, "b", 0, 5), "B")}, nil)
+	tn.publishAll()
+	a, b := tn.nodes[0], tn.nodes[1]
+	b.Close()
+	backup := t.TempDir() // agency-1 at epoch 1
+	copyDir(t, b.cfg.StateDir, backup)
+	tn.restart(1)
+	b = tn.nodes[1]
+	tn.clock.Advance(time.Hour)
+	if err := b.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := a.Match(ctx, emails(t, "b", 0, 1))[0]; r.Err != nil || r.Epoch != 2 || len(r.Hits) != 1 {
+		t.Fatalf("epoch 2: %+v", r)
+	}
+	tn.restart(0)
+
+	// Restored from the backup: epoch 1, valid from before epoch 2.
+	b.Close()
+	if err := os.RemoveAll(b.cfg.StateDir); err != nil {
+		t.Fatal(err)
+	}
+	copyDir(t, backup, b.cfg.StateDir)
+	tn.restart(1)
+	if r := a.Match(ctx, emails(t, "b", 0, 1))[0]; !errors.Is(r.Err, ErrFilterRollback) {
+		t.Fatalf("epoch 1 from a backup: %v, want ErrFilterRollback", r.Err)
+	}
+
+	// Started again without state: epoch 1, under a new key, valid from
+	// now.
+	b.Close()
+	if err := os.RemoveAll(b.cfg.StateDir); err != nil {
+		t.Fatal(err)
+	}
+	tn.clock.Advance(time.Minute)
+	tn.restart(1)
+	if err := b.Publish(ctx); err != nil || b.Epoch() != 1 {
+		t.Fatalf("fresh start: epoch %d, %v", b.Epoch(), err)
+	}
+	if r := a.Match(ctx, emails(t, "b", 1, 1))[0]; r.Err != nil || r.Epoch != 1 || len(r.Hits) != 1 {
+		t.Fatalf("after the partner's fresh start: %+v", r)
+	}
+	tn.restart(0)
+	if r := a.Match(ctx, emails(t, "b", 2, 1))[0]; r.Err != nil || r.Epoch != 1 || len(r.Hits) != 1 {
+		t.Fatalf("after the querier's restart: %+v", r)
+	}
+	// The old backup is older still.
+	b.Close()
+	if err := os.RemoveAll(b.cfg.StateDir); err != nil {
+		t.Fatal(err)
+	}
+	copyDir(t, backup, b.cfg.StateDir)
+	tn.restart(1)
+	if r := a.Match(ctx, emails(t, "b", 0, 1))[0]; !errors.Is(r.Err, ErrFilterRollback) {
+		t.Fatalf("epoch 1 of the backup after the fresh start: %v, want ErrFilterRollback", r.Err)
+	}
+}
+
+// partners.state of an earlier release (type 7: no notBefore) still
+// loads; without a notBefore, a lower epoch stays a rollback.
+func TestPartnersStateEarlierRelease(t *testing.T) {
+	var out cryptobyte.Builder
+	out.AddUint16(1)
+	out.AddUint8LengthPrefixed(func(c *cryptobyte.Builder) { c.AddBytes([]byte("agency-1")) })
+	out.AddUint64(3)
+	out.AddBytes(make([]byte, match.KeyIDSize))
+	out.AddUint8LengthPrefixed(func(c *cryptobyte.Builder) { c.AddBytes([]byte("ab")) })
+	out.AddUint64(7)
+	dir := t.TempDir()
+	st, err := openFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	if err := writeState(st, partnersFile, statePartners, out.BytesOrPanic()); err != nil {
+		t.Fatal(err)
+	}
+	b, err := loadSeen(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := seen{epoch: 3, gen: "ab", version: 7}
+	if got := b.seen["agency-1"]; got != want {
+		t.Fatalf("loaded %+v, want %+v", got, want)
+	}
+	tn := newTestNet(t, [][]match.Entry{nil, entries(emails(t, "b", 0, 5), "B")}, nil)
+	tn.publishAll()
+	if want.rollback(tn.nodes[1].Filter(), "") == nil { // epoch 1, another key, valid from later
+		t.Error("a lower epoch taken without a known notBefore")
+	}
+}
+
+// A partner blocked for misbehaving in an epoch stays blocked for every
+// filter of an epoch not above it, unless the filter is valid only from
+// after the block ends: a fresh start does not lift a block early, nor
+// keep it for ever.
+func TestBlockedEpochRenumbered(t *testing.T) {
+	tn := newTestNet(t, [][]match.Entry{nil, entries(emails(t, "b", 0, 5), "B")}, nil)
+	tn.publishAll()
+	f := tn.nodes[1].Filter() // epoch 1
+	c := tn.nodes[0].client(partnerOf(tn.nodes[0].Node, "agency-1"))
+	c.blocked = &block{epoch: 4, until: f.NotBefore(), err: errors.New("misbehaved")}
+	if err := c.blockedEpoch(f); !errors.Is(err, ErrPartnerBlocked) {
+		t.Errorf("epoch 1 valid from the block's end: %v, want ErrPartnerBlocked", err)
+	}
+	c.blocked.until = f.NotBefore().Add(-time.Second)
+	if err := c.blockedEpoch(f); err != nil {
+		t.Errorf("epoch 1 valid from after the block's end: %v", err)
+	}
+	c.blocked = &block{epoch: 0, until: f.NotAfter()}
+	if err := c.blockedEpoch(f); err != nil {
+		t.Errorf("a later epoch: %v", err)
 	}
 }

@@ -28,15 +28,17 @@ const (
 type stateType uint8
 
 const (
-	stateNode            stateType = 1 // node.state: epochs
-	stateKey             stateType = 2 // epoch-N.key: an OPRF private key
-	statePublisher       stateType = 3 // epoch-N.pub: a publisher's state
-	stateBudgets         stateType = 4 // budgets
-	stateAuditHead       stateType = 5 // audit.head of earlier versions: read, never written (audit.go)
-	stateAuditCheckpoint stateType = 6 // audit.head: the signed head of the audit log, a checkpoint
-	statePartners        stateType = 7 // partners.state: the last filter accepted from each partner
-	stateStanding        stateType = 8 // standing-ID: a partner's standing match (a match.Watch)
-	statePublisherLine   stateType = 9 // epoch-N.pub: genLen:u8 gen, then a publisher's state
+	stateNode            stateType = 1  // node.state: epochs
+	stateKey             stateType = 2  // epoch-N.key: an OPRF private key
+	statePublisher       stateType = 3  // epoch-N.pub: a publisher's state
+	stateBudgets         stateType = 4  // budgets
+	stateAuditHead       stateType = 5  // audit.head of earlier versions: read, never written (audit.go)
+	stateAuditCheckpoint stateType = 6  // audit.head: the signed head of the audit log, a checkpoint
+	statePartners        stateType = 7  // partners.state: the last filter accepted from each partner
+	stateStanding        stateType = 8  // standing-ID: a partner's standing match (a match.Watch)
+	statePublisherLine   stateType = 9  // epoch-N.pub: genLen:u8 gen, then a publisher's state
+	statePartnersFrom    stateType = 12 // partners.state: as statePartners, with each filter's notBefore
+	stateStandingMarks   stateType = 13 // standing-ID: a standing match with its reported hits and spread
 )
 
 func (t stateType) String() string {
@@ -53,9 +55,9 @@ func (t stateType) String() string {
 		return "audit head"
 	case stateAuditCheckpoint:
 		return "audit checkpoint"
-	case statePartners:
+	case statePartners, statePartnersFrom:
 		return "partners' filters"
-	case stateStanding:
+	case stateStanding, stateStandingMarks:
 		return "standing match"
 	case statePublisherLine:
 		return "publisher state and line"
