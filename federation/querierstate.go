@@ -6,11 +6,14 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/cryptobyte"
 
 	"github.com/fedmatch/fedmatch/match"
+	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
 // What the querying half of a Node keeps in its state directory, so that
@@ -23,8 +26,13 @@ import (
 //	                 notBefore:i64), sorted by id; notBefore is the
 //	                 filter's, Unix seconds. A file of type statePartners
 //	                 (an earlier release) has no notBefore.
-//	standing-ID      (stateStanding) partner ID's standing match: genLen:u8
-//	                 gen, then the match.Watch encoding (type 0x0D)
+//	standing-ID      (stateStandingMarks) partner ID's standing match:
+//	                 genLen:u8 gen, spreadEnd:i64 (Unix nanoseconds, 0: no
+//	                 spread), count:u32 × (kindLen:u8 kind valueLen:u16
+//	                 value epoch:u64) the hits reported and the epoch of
+//	                 each, then the match.Watch encoding (type 0x0D). A
+//	                 file of type stateStanding (an earlier release) holds
+//	                 only gen and the watch.
 const (
 	partnersFile   = "partners.state"
 	standingPrefix = "standing-"
@@ -175,26 +183,24 @@ func (ps *partnerStanding) restore() {
 	if !ps.s.persist {
 		return
 	}
-	payload, err := readState(st, standingPrefix+ps.c.p.ID, stateStanding)
+	data, err := st.read(standingPrefix + ps.c.p.ID)
 	if errors.Is(err, os.ErrNotExist) {
 		return
 	}
-	var w *match.Watch
-	var gen cryptobyte.String
+	var ss standingState
 	if err == nil {
-		s := cryptobyte.String(payload)
-		if !s.ReadUint8LengthPrefixed(&gen) {
-			err = fmt.Errorf("%w: truncated", ErrCorruptState)
-		} else {
-			w, err = match.UnmarshalWatch(s, ps.c.p.querierOptions())
+		var typ stateType
+		var payload []byte
+		if typ, payload, err = decodeStateOf(data, stateStandingMarks, stateStanding); err == nil {
+			ss, err = decodeStanding(payload, typ == stateStandingMarks, ps.c.p.querierOptions())
 		}
 	}
 	if err == nil {
 		// A watch that holds indicators no longer in the list would
 		// confirm (and report) them: it is not used.
 		list := ps.s.list()
-		if kept := len(list) - len(w.Missing(list)); kept != w.Len() {
-			err = fmt.Errorf("it holds %d indicators no longer watched", w.Len()-kept)
+		if kept := len(list) - len(ss.w.Missing(list)); kept != ss.w.Len() {
+			err = fmt.Errorf("it holds %d indicators no longer watched", ss.w.Len()-kept)
 		}
 	}
 	if err != nil {
@@ -203,7 +209,97 @@ func (ps *partnerStanding) restore() {
 		}
 		return
 	}
-	ps.w, ps.gen, ps.saved = w, string(gen), ps.s.m.cfg.Now()
+	ps.w, ps.gen, ps.resume, ps.saved = ss.w, ss.gen, ss.spreadEnd, ps.s.m.cfg.Now()
+	maps.Copy(ps.reported, ss.reported)
+}
+
+// A standingState is what a standing-ID file holds.
+type standingState struct {
+	gen       string
+	spreadEnd time.Time                      // zero: no spread
+	reported  map[indicator.Indicator]uint64 // nil in a file of an earlier release
+	w         *match.Watch
+}
+
+// minReported is the size of the shortest reported hit's encoding.
+const minReported = 1 + 1 + 2 + 1 + 8
+
+// decodeStanding decodes a standing-ID file's payload; marks says whether
+// it has the spread's end and the reported hits (stateStandingMarks).
+func decodeStanding(payload []byte, marks bool, opts *match.QuerierOptions) (standingState, error) {
+	var ss standingState
+	s := cryptobyte.String(payload)
+	var gen cryptobyte.String
+	if !s.ReadUint8LengthPrefixed(&gen) {
+		return ss, fmt.Errorf("%w: truncated", ErrCorruptState)
+	}
+	ss.gen = string(gen)
+	if marks {
+		var end uint64
+		var count uint32
+		if !s.ReadUint64(&end) || !s.ReadUint32(&count) {
+			return ss, fmt.Errorf("%w: truncated", ErrCorruptState)
+		}
+		if end != 0 {
+			ss.spreadEnd = time.Unix(0, int64(end))
+		}
+		if uint64(count)*minReported > uint64(len(s)) {
+			return ss, fmt.Errorf("%w: %d reported hits in %d bytes", ErrCorruptState, count, len(s))
+		}
+		ss.reported = make(map[indicator.Indicator]uint64, count)
+		for i := range count {
+			var kind, value cryptobyte.String
+			var epoch uint64
+			if !s.ReadUint8LengthPrefixed(&kind) || !s.ReadUint16LengthPrefixed(&value) || !s.ReadUint64(&epoch) {
+				return ss, fmt.Errorf("%w: reported hit %d truncated", ErrCorruptState, i)
+			}
+			k, err := indicator.Lookup(string(kind))
+			if err != nil {
+				return ss, fmt.Errorf("%w: reported hit %d: kind not known", ErrCorruptState, i)
+			}
+			ind, err := indicator.New(k, string(value))
+			if err != nil || ind.Value() != string(value) {
+				return ss, fmt.Errorf("%w: reported hit %d: not a canonical %s", ErrCorruptState, i, k.Name())
+			}
+			ss.reported[ind] = epoch
+		}
+	}
+	w, err := match.UnmarshalWatch(s, opts)
+	if err != nil {
+		return ss, err
+	}
+	ss.w = w
+	return ss, nil
+}
+
+// encodeStanding is the payload of a standing-ID file (stateStandingMarks).
+func encodeStanding(ss standingState) ([]byte, error) {
+	wb, err := ss.w.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	var b cryptobyte.Builder
+	b.AddUint8LengthPrefixed(func(c *cryptobyte.Builder) { c.AddBytes([]byte(ss.gen)) })
+	var end uint64
+	if !ss.spreadEnd.IsZero() {
+		end = uint64(ss.spreadEnd.UnixNano())
+	}
+	b.AddUint64(end)
+	b.AddUint32(uint32(len(ss.reported)))
+	for _, ind := range slices.SortedFunc(maps.Keys(ss.reported), compareIndicators) {
+		b.AddUint8LengthPrefixed(func(c *cryptobyte.Builder) { c.AddBytes([]byte(ind.Kind().Name())) })
+		b.AddUint16LengthPrefixed(func(c *cryptobyte.Builder) { c.AddBytes([]byte(ind.Value())) })
+		b.AddUint64(ss.reported[ind])
+	}
+	b.AddBytes(wb)
+	return b.Bytes()
+}
+
+func compareIndicators(a, b indicator.Indicator) int {
+	if c := strings.Compare(a.Kind().Name(), b.Kind().Name()); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Value(), b.Value())
 }
 
 // save writes the partner's standing state if it changed, at most every
@@ -217,10 +313,13 @@ func (ps *partnerStanding) save(now bool) {
 	if !now && t.Sub(ps.saved) < StandingSaveInterval {
 		return
 	}
-	wb, err := ps.w.MarshalBinary()
+	ss := standingState{gen: ps.gen, reported: ps.reported, w: ps.w}
+	if sp := ps.spread; sp != nil {
+		ss.spreadEnd = sp.start.Add(sp.window)
+	}
+	payload, err := encodeStanding(ss)
 	if err == nil {
-		b := append([]byte{byte(len(ps.gen))}, ps.gen...)
-		err = writeState(st, standingPrefix+ps.c.p.ID, stateStanding, append(b, wb...))
+		err = writeState(st, standingPrefix+ps.c.p.ID, stateStandingMarks, payload)
 	}
 	if err != nil {
 		if ps.s.opts.OnError != nil {

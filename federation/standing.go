@@ -63,13 +63,22 @@ type StandingOptions struct {
 // is missed.
 //
 // A Matcher of a Node keeps each partner's standing state in the node's
-// state directory (one standing match at a time: the first running), written at most every [StandingSaveInterval] and when
-// the standing match stops: after a restart, Stand tests the kept outputs
-// against the partner's current filter (one hash per indicator, no
-// evaluation) and evaluates only what it does not hold; a state that
-// holds indicators no longer in the list is not used. What was
-// evaluated since the last write is evaluated again, and a hit confirmed
-// since then is reported again.
+// state directory (one standing match at a time: the first running):
+// the outputs, the hits reported and the end of a spread under way,
+// written at most every [StandingSaveInterval] and when the standing
+// match stops. After a restart, Stand tests the kept outputs against the
+// partner's current filter (one hash per indicator, no evaluation) and
+// evaluates only what it does not hold: at once, or, if it stopped in
+// the middle of a spread, spread over what is left of it (an indicator
+// added to the list while the node was stopped then waits its turn in
+// the spread too). A state that holds indicators no longer in the list
+// is not used. What was evaluated since the last write is evaluated
+// again, and a hit confirmed since then is reported again.
+//
+// A partner that starts again without its state numbers its epochs from
+// 1: its new filter is taken (see PROTOCOL.md 5.2), evaluated at once
+// rather than spread (the filter it replaces is no longer served), and
+// its hits are reported again.
 type Standing struct {
 	m    *Matcher
 	opts StandingOptions
@@ -175,6 +184,7 @@ type partnerStanding struct {
 	gen      string                         // the partner's line of versions w follows
 	spread   *spread                        // the re-evaluation of a rotation, while it lasts
 	done     int                            // the list's first done indicators were given to w (or its spread)
+	resume   time.Time                      // the end of a spread restored with w, until the first step
 
 	dirty bool      // w holds outputs or answers not yet written
 	saved time.Time // when w was last written
@@ -327,11 +337,22 @@ func (ps *partnerStanding) step(ctx context.Context, grew chan struct{}) error {
 // spread's batches that are due.
 func (ps *partnerStanding) evaluateDue(ctx context.Context, q *match.Querier) error {
 	list := ps.s.list()
+	if end, now := ps.resume, ps.s.m.cfg.Now(); ps.spread == nil && end.After(now) {
+		// Restored in the middle of a spread: what the watch lacks is
+		// spread over what is left of it. (An indicator added to the
+		// list while the node was stopped is among them.)
+		ps.spread = &spread{list: ps.w.Missing(list[ps.done:]), start: now, window: end.Sub(now)}
+		ps.done = len(list)
+	}
+	ps.resume = time.Time{}
 	if err := ps.evaluate(ctx, q, list[ps.done:]); err != nil {
 		return err
 	}
 	ps.done = len(list)
 	sp := ps.spread
+	if sp != nil && len(sp.list) == 0 {
+		ps.spread, sp = nil, nil
+	}
 	if sp == nil {
 		return nil
 	}
@@ -413,6 +434,7 @@ func (ps *partnerStanding) confirm(ctx context.Context) error {
 // hit under the epoch before too, under that one (a hit that stays a hit
 // across a rotation is not new).
 func (ps *partnerStanding) report(f *match.Filter, hits []match.Hit, withdrawn []indicator.Indicator) {
+	ps.dirty = ps.dirty || len(hits) > 0 || len(withdrawn) > 0
 	for _, h := range hits {
 		e, ok := ps.reported[h.Indicator]
 		ps.reported[h.Indicator] = f.Epoch()

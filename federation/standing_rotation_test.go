@@ -1,8 +1,11 @@
 package federation
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -381,4 +384,162 @@ func TestBlockedEpochRenumbered(t *testing.T) {
 	if err := c.blockedEpoch(f); err != nil {
 		t.Errorf("a later epoch: %v", err)
 	}
+}
+
+// A restart in the middle of a partner's rotation spread goes on
+// spreading what is left over what is left of the window, and remembers
+// which hits it reported: a hit that stays a hit under the new key is not
+// reported again though it is evaluated only after the restart.
+// Regression: after a restart the rest was evaluated at once, and the
+// hits reported before were reported again.
+func TestStandingRestartMidSpread(t *testing.T) {
+	if raceEnabled {
+		t.Skip("too slow under the race detector; runs in go test ./...")
+	}
+	const n = 4100
+	mine := append(emails(t, "x", 0, n-2), emails(t, "b", 0, 2)...) // the hits are due last
+	tn := newTestNet(t, [][]match.Entry{nil, entries(emails(t, "b", 0, 50), "B")}, func(i int, cfg *Config) {
+		cfg.RequestTimeout = 10 * time.Second
+		cfg.Grace = time.Hour
+		for j := range cfg.Partners {
+			cfg.Partners[j].Budget = n + 8
+		}
+	})
+	tn.publishAll()
+	a, b := tn.nodes[0], tn.nodes[1]
+	log := &hitLog{}
+	stand := func() (context.CancelFunc, *Standing) {
+		ctx, cancel := context.WithCancel(context.Background())
+		st, err := a.Stand(ctx, mine, StandingOptions{OnHit: log.onHit, OnError: log.onError, Wait: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cancel, st
+	}
+	cancel, st := stand()
+	defer func() { cancel() }()
+	hit := mine[n-1]
+	waitLong(t, func() bool { return log.has("agency-1", hit, false) })
+	waitLong(t, func() bool { return b.BudgetUsed("agency-0", 1) == n })
+
+	tn.clock.Advance(24 * time.Hour)
+	if err := b.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The window is 30 minutes; after 10 a third is evaluated.
+	waitLong(t, func() bool { return seenEpoch(a.Node, "agency-1") == 2 })
+	tn.clock.Advance(10 * time.Minute)
+	third := n / 3
+	waitLong(t, func() bool { return b.BudgetUsed("agency-0", 2) >= third })
+	time.Sleep(1500 * time.Millisecond) // the querier keeps the outputs
+	cancel()
+	st.Wait()
+	done := b.BudgetUsed("agency-0", 2)
+	if done < third || done > third+1 {
+		t.Fatalf("%d evaluated before the restart, want %d", done, third)
+	}
+
+	if len(log.errs) != 0 {
+		t.Fatalf("errors before the restart: %v", log.errs)
+	}
+	tn.restart(0)
+	a = tn.nodes[0]
+	cancel, st = stand()
+	time.Sleep(1500 * time.Millisecond) // a step or two
+	if u := b.BudgetUsed("agency-0", 2); u != done {
+		t.Fatalf("the restart evaluated %d at once, want 0", u-done)
+	}
+	// Half of the 20 minutes left: half of the rest.
+	tn.clock.Advance(10 * time.Minute)
+	half := done + (n-done)/2
+	waitLong(t, func() bool { return b.BudgetUsed("agency-0", 2) >= half })
+	time.Sleep(1500 * time.Millisecond)
+	if u := b.BudgetUsed("agency-0", 2); u < half || u > half+1 {
+		t.Fatalf("half way through the rest of the spread %d evaluations, want %d", u, half)
+	}
+	tn.clock.Advance(11 * time.Minute)
+	waitLong(t, func() bool { return b.BudgetUsed("agency-0", 2) == n })
+	time.Sleep(1500 * time.Millisecond) // the last confirmation
+	cancel()
+	st.Wait()
+	for _, ind := range mine[n-2:] {
+		if c := log.hitsOf("agency-1", ind); c != 1 {
+			t.Errorf("%v reported %d times, want once", ind, c)
+		}
+	}
+	if len(log.errs) != 0 {
+		t.Errorf("errors: %v", log.errs)
+	}
+}
+
+// The standing state's encoding round-trips, and every cut of it is an
+// error, not a panic.
+func TestStandingStateEncoding(t *testing.T) {
+	tn := newTestNet(t, [][]match.Entry{nil, entries(emails(t, "b", 0, 5), "B")}, nil)
+	tn.publishAll()
+	q, err := tn.nodes[0].client(partnerOf(tn.nodes[0].Node, "agency-1")).refresh(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := standingState{gen: "0a1b", spreadEnd: time.Unix(0, 1_790_000_000_123_456_789), w: match.NewWatch(q),
+		reported: map[indicator.Indicator]uint64{emails(t, "b", 0, 1)[0]: 3, indicator.MustNew(indicator.IPv4, "192.0.2.1"): 4}}
+	payload, err := encodeStanding(ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeStanding(payload, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.gen != ss.gen || !got.spreadEnd.Equal(ss.spreadEnd) || !maps.Equal(got.reported, ss.reported) || got.w.Filter().KeyID() != q.Filter().KeyID() {
+		t.Fatalf("decoded %+v, want %+v", got, ss)
+	}
+	for cut := range len(payload) {
+		if _, err := decodeStanding(payload[:cut], true, nil); err == nil {
+			t.Fatalf("cut at %d of %d: no error", cut, len(payload))
+		}
+	}
+	// A file of an earlier release: the line and the watch only.
+	wb, err := ss.w.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := decodeStanding(append([]byte{4, '0', 'a', '1', 'b'}, wb...), false, nil)
+	if err != nil || old.gen != ss.gen || old.reported != nil || !old.spreadEnd.IsZero() || old.w.Filter().KeyID() != q.Filter().KeyID() {
+		t.Fatalf("a standing state of an earlier release: %+v, %v", old, err)
+	}
+	// A count beyond the bytes is refused before allocating.
+	big := bytes.Clone(payload)
+	binary.BigEndian.PutUint32(big[1+len(ss.gen)+8:], 1<<31)
+	if _, err := decodeStanding(big, true, nil); !errors.Is(err, ErrCorruptState) {
+		t.Errorf("count 2^31: %v, want ErrCorruptState", err)
+	}
+}
+
+func FuzzStandingState(f *testing.F) {
+	tn := newTestNet(f, [][]match.Entry{nil, entries(emails(f, "b", 0, 3), "B")}, nil)
+	tn.publishAll()
+	q, err := tn.nodes[0].client(partnerOf(tn.nodes[0].Node, "agency-1")).refresh(context.Background())
+	if err != nil {
+		f.Fatal(err)
+	}
+	payload, err := encodeStanding(standingState{gen: "ab", w: match.NewWatch(q),
+		reported: map[indicator.Indicator]uint64{emails(f, "b", 0, 1)[0]: 1}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(payload)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ss, err := decodeStanding(data, true, nil)
+		if err != nil {
+			return
+		}
+		again, err := encodeStanding(ss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := decodeStanding(again, true, nil); err != nil {
+			t.Fatalf("re-encoded state does not decode: %v", err)
+		}
+	})
 }
