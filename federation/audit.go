@@ -88,7 +88,7 @@ const (
 	AuditConfirmation AuditType = 6 // a partner's confirm; Epoch: of the key its tags use, Count: tags, Hits: tags confirmed, Detail: the entries hit, if more
 	AuditRefusal      AuditType = 7 // a partner's refusals in one period (a minute); Count: refusals, Detail: how many of each error code, and the period
 	AuditMisbehaviour AuditType = 8 // a partner's confirm answers hid hits (match.ErrMisbehaviour): it is not queried again in its epoch; Epoch: the partner's, Count: indicators queried, Hits: hits confirmed, Detail: candidates, "not an entry" answers, bound
-	AuditChange       AuditType = 9 // entries added to or removed from the current epoch's list (Node.Add, Node.Remove); Count: entries added, Detail: the filter version, entries removed
+	AuditChange       AuditType = 9 // entries added to or removed from the current epoch's list (Node.Add, Node.Remove, Node.RemoveEntries); Count: entries added, Detail: the filter version, entries removed
 )
 
 func (t AuditType) String() string {

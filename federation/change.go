@@ -56,6 +56,33 @@ func (n *Node) Remove(ctx context.Context, entries ...int) error {
 	return err
 }
 
+// RemoveEntries removes entries of the current epoch's list by what they
+// hold rather than by number (match.Publisher.RemoveEntries): for each of
+// entries, one listed entry with the same indicator, label and reference,
+// the oldest first. A caller that keeps its own list, such as a watchlist
+// file, removes what left it without knowing how the node numbered its
+// entries, which changes with every publication and rotation. It
+// evaluates each distinct indicator of entries once, under the current
+// key; no partner's budget pays for it. It removes all of entries or
+// none: an entry not listed fails with match.ErrNotListed, named by its
+// position in entries. The lookup and the removal happen in one step
+// that no publication or rotation can come between, so the entries
+// removed are those of the epoch served when it returns.
+//
+// A removal is what [Node.Remove] does, and is applied at once even with
+// Config.ChangeInterval; the entries of an Add still waiting for its tick
+// are not listed yet. It returns the number of entries removed, once the
+// change and an audit record are on disk.
+func (n *Node) RemoveEntries(ctx context.Context, entries []match.Entry) (removed int, err error) {
+	if len(entries) == 0 {
+		return 0, ctx.Err()
+	}
+	return n.change(ctx, "removed", func(pub *match.Publisher) (int, error) {
+		r, err := pub.RemoveEntries(entries)
+		return len(r), err
+	}, 0, len(entries))
+}
+
 // change applies fn to the current publisher, then writes it, serves the
 // new filter version and audits the change. If writing fails, the
 // publisher is restored from disk, so that what is served is what is on

@@ -356,3 +356,119 @@ func TestRepublishWithinEpoch(t *testing.T) {
 		}
 	}
 }
+
+// RemoveEntries removes entries by what they hold: a partner's next Match
+// loses the hit, or is answered "withdrawn" once no entry holds the
+// indicator; the node evaluates the removed indicators itself, without
+// the partner's budget; the change is audited by counts, without values,
+// survives a restart, and is refused whole when an entry is not listed.
+// It is applied at once with ChangeInterval.
+func TestNodeRemoveEntries(t *testing.T) {
+	list := entries(emails(t, "x", 0, 10), "L")
+	list = append(list, match.Entry{Indicator: list[3].Indicator, Label: "second case", Ref: "ref-s"}) // entry 10
+	tn := newTestNet(t, [][]match.Entry{list, nil}, func(i int, cfg *Config) {
+		cfg.ChangeInterval = time.Hour // a removal does not wait for the tick
+	})
+	tn.publishAll()
+	ctx := context.Background()
+	pub, querier := tn.nodes[0], tn.nodes[1]
+	mine := emails(t, "x", 0, 5)
+	if r := querier.Match(ctx, mine)[0]; r.Err != nil || len(r.Hits) != 5 {
+		t.Fatalf("before: %d hits, %v", len(r.Hits), r.Err)
+	}
+	v0, partner := pub.Filter().Version(), querier.cfg.ID
+	used := pub.BudgetUsed(partner, pub.Epoch())
+	evals := pub.Metrics().Partners[0].Evaluations["email"]
+	if used == 0 || evals == 0 {
+		t.Fatalf("the Match was not counted: budget used %d, evaluations %d", used, evals)
+	}
+
+	// x1 goes; x3 loses one of its two entries.
+	removed, err := pub.RemoveEntries(ctx, []match.Entry{list[1], list[3]})
+	if err != nil || removed != 2 {
+		t.Fatalf("RemoveEntries: %d, %v", removed, err)
+	}
+	if v := pub.Filter().Version(); v != v0 {
+		t.Errorf("a removal made version %d from %d", v, v0)
+	}
+	if u, e := pub.BudgetUsed(partner, pub.Epoch()), pub.Metrics().Partners[0].Evaluations["email"]; u != used || e != evals {
+		t.Errorf("the removal was counted to the partner: budget used %d -> %d, evaluations %d -> %d", used, u, evals, e)
+	}
+	check := func(when string) {
+		t.Helper()
+		r := querier.Match(ctx, mine)[0]
+		hits := hitSet(r.Hits)
+		if r.Err != nil || len(r.Hits) != 4 || len(r.Withdrawn) != 1 || r.Withdrawn[0] != mine[1] {
+			t.Fatalf("%s: hits %v, withdrawn %v, %v", when, hits, r.Withdrawn, r.Err)
+		}
+		if got := hits[mine[3].String()]; got != "second case" {
+			t.Errorf("%s: x3 released %q, want only the entry left", when, got)
+		}
+	}
+	check("after RemoveEntries")
+	var changes []AuditRecord
+	for _, rec := range readAudit(t, pub) {
+		if rec.Type == AuditChange {
+			changes = append(changes, rec)
+		}
+	}
+	if len(changes) != 1 || changes[0].Count != 0 || changes[0].Epoch != pub.Epoch() || !strings.Contains(changes[0].Detail, "2 entries removed") {
+		t.Errorf("change records %+v", changes)
+	}
+	for _, rec := range changes {
+		if strings.Contains(rec.Detail, "x1") || strings.Contains(rec.Detail, "L 1") || strings.Contains(rec.Detail, "ref-") {
+			t.Errorf("the audit record shows an entry: %q", rec.Detail)
+		}
+	}
+
+	// Refused whole: x1 is removed already.
+	_, err = pub.RemoveEntries(ctx, []match.Entry{list[4], list[1]})
+	if !errors.Is(err, match.ErrNotListed) || !strings.Contains(err.Error(), "entry 1 ") || strings.Contains(err.Error(), "x1") {
+		t.Errorf("removing a removed entry: %v", err)
+	}
+	tn.restart(0)
+	check("after the refusal and a restart")
+	if n := len(readAudit(t, pub)); n == 0 {
+		t.Fatal("no audit records")
+	}
+}
+
+// RemoveEntries holds the node's operation lock from the lookup to the
+// removal: run beside rotations, each removal lands in one epoch whole,
+// and the epoch served after it lacks the entry (run with -race).
+func TestNodeRemoveEntriesRotation(t *testing.T) {
+	list := entries(emails(t, "x", 0, 20), "L")
+	tn := newTestNet(t, [][]match.Entry{list, nil}, nil)
+	tn.publishAll()
+	ctx := context.Background()
+	pub := tn.nodes[0]
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 3 {
+			if err := pub.Rotate(ctx); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	removedIn := map[uint64]int{} // removals known to have landed in an epoch; -1: unknown
+	for i := range 10 {
+		e := pub.Epoch()
+		if _, err := pub.RemoveEntries(ctx, list[i:i+1]); err != nil {
+			t.Fatalf("entry %d: %v", i, err) // listed in every epoch until removed from it
+		}
+		m := pub.Metrics()
+		if m.Epoch != e { // a rotation came before or after it
+			removedIn[m.Epoch] = -1
+			continue
+		}
+		if removedIn[e] >= 0 {
+			removedIn[e]++
+			if m.Entries != len(list)-removedIn[e] {
+				t.Fatalf("epoch %d holds %d entries after %d removals", e, m.Entries, removedIn[e])
+			}
+		}
+	}
+	<-done
+}

@@ -69,8 +69,8 @@ type Config struct {
 	// k·ChangeInterval, and each Add returns once the version holding its
 	// entries is on disk. Zero publishes each Add at once. Node.Run (or
 	// Node.Maintain) publishes the ticks. It must be at least a second
-	// and at most half of EpochLength. Node.Remove is applied at once
-	// either way: a removal makes no version, so its timing shows in no
+	// and at most half of EpochLength. Node.Remove and Node.RemoveEntries
+	// are applied at once either way: a removal makes no version, so its timing shows in no
 	// filter or delta (PROTOCOL.md 2.8).
 	ChangeInterval time.Duration
 	// ChangePadding, if not zero, pads every tick of ChangeInterval, so

@@ -40,9 +40,10 @@
 //
 // # Continuous matching
 //
-// [Node.Add] and [Node.Remove] change the current epoch's list of a
-// running node: only the new entries are evaluated, and the new version of
-// the filter is signed, written, audited and served at once. Filters keep
+// [Node.Add], [Node.Remove] and [Node.RemoveEntries] (by indicator,
+// label and reference) change the current epoch's list of a running
+// node: only the new entries are evaluated, and the new version of the
+// filter is signed, written, audited and served at once. Filters keep
 // room for additions (Config.Headroom). A node that must not show its
 // partners when and how many indicators it adds publishes them at fixed
 // ticks (Config.ChangeInterval), each a version of the same size, padded

@@ -30,6 +30,12 @@ var ErrNoDelta = errors.New("match: no delta from that version")
 // it is listed again. List it again from the next epoch.
 var ErrWithdrawn = errors.New("match: indicator withdrawn in this epoch")
 
+// ErrNotListed is returned by [Publisher.RemoveEntries] for an entry to
+// remove that the current list does not hold: no entry with its
+// indicator, label and reference, or fewer such entries than given, or
+// only entries removed already. Nothing is removed.
+var ErrNotListed = errors.New("match: entry to remove is not listed")
+
 // Versions. A filter's version within its epoch is its number of distinct
 // indicators and padding seeds, [Filter.Len]: additions only ever add
 // indicators or padding to the filter (a removal changes only the answers
@@ -98,31 +104,14 @@ func (p *Publisher) add(entries []Entry, pad *padding) (int, error) {
 			return 0, err
 		}
 	}
-	// Evaluate, in parallel chunks, each with its own evaluators.
-	tags := make([]indexEntry, len(entries))
-	const chunk = 64
-	sp := p.key.suite.params()
-	err := parallel(p.workers, numChunks(len(entries), chunk), func(c int) error {
-		sc, own := newScratch(sp), map[string]*evaluator{}
-		var input []byte
-		for i := c * chunk; i < min((c+1)*chunk, len(entries)); i++ {
-			name := entries[i].Indicator.Kind().Name()
-			ev := own[name]
-			if ev == nil {
-				ev = evs[name].clone()
-				own[name] = ev
-			}
-			input = appendInput(input[:0], entries[i].Indicator)
-			y, err := ev.evaluate(sc, input)
-			if err != nil {
-				return fmt.Errorf("entry %d: %w", base+i, err)
-			}
-			tags[i] = indexEntry{tag: deriveTag(y), entry: uint32(base + i)}
-		}
-		return nil
-	})
+	ts, err := p.evaluateTags(len(entries), func(i int) indicator.Indicator { return entries[i].Indicator },
+		func(i int) int { return base + i }, evs)
 	if err != nil {
 		return 0, err
+	}
+	tags := make([]indexEntry, len(entries))
+	for i, t := range ts {
+		tags[i] = indexEntry{tag: t, entry: uint32(base + i)}
 	}
 	slices.SortFunc(tags, compareIndex)
 
@@ -181,6 +170,40 @@ func (p *Publisher) add(entries []Entry, pad *padding) (int, error) {
 	}
 	st.entries += len(entries)
 	return len(fresh), nil
+}
+
+// evaluateTags returns the confirm tags of n indicators, ind(i) for i
+// below n, evaluated with the publisher's key in parallel chunks, each
+// with its own clones of evs, which holds an evaluator for every kind.
+// An error names the indicator as entry number(i).
+func (p *Publisher) evaluateTags(n int, ind func(i int) indicator.Indicator, number func(i int) int, evs map[string]*evaluator) ([]tag, error) {
+	tags := make([]tag, n)
+	const chunk = 64
+	sp := p.key.suite.params()
+	err := parallel(p.workers, numChunks(n, chunk), func(c int) error {
+		sc, own := newScratch(sp), map[string]*evaluator{}
+		var input []byte
+		for i := c * chunk; i < min((c+1)*chunk, n); i++ {
+			x := ind(i)
+			name := x.Kind().Name()
+			ev := own[name]
+			if ev == nil {
+				ev = evs[name].clone()
+				own[name] = ev
+			}
+			input = appendInput(input[:0], x)
+			y, err := ev.evaluate(sc, input)
+			if err != nil {
+				return fmt.Errorf("entry %d: %w", number(i), err)
+			}
+			tags[i] = deriveTag(y)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return tags, nil
 }
 
 // checkEntry validates entry number n (an indicator, a label and a
@@ -261,7 +284,93 @@ func (p *Publisher) Remove(entries ...int) error {
 	return nil
 }
 
-// Removed returns the number of entries removed ([Publisher.Remove]).
+// RemoveEntries removes entries of the current list by what they hold,
+// not by their numbers: for each of entries, one listed entry, not yet
+// removed, with the same indicator, label and reference, the oldest
+// first (the lowest number), so that entries given twice remove two
+// listed entries. A caller that keeps its own list, such as a watchlist
+// file, removes what left it without knowing how the publisher numbered
+// it. The removal is that of [Publisher.Remove]: the removed entries are
+// never confirmed again, their indicators' bits stay in the filter until
+// the next epoch, and an indicator whose every entry is removed is
+// answered "withdrawn" and cannot be added again in the epoch
+// ([ErrWithdrawn]). The filter does not change.
+//
+// It evaluates each distinct indicator of entries once, as
+// [Publisher.Add] does, to find its confirm tag in the index. It removes
+// all of entries or none: if one is not listed ([ErrNotListed]) or is
+// not a valid entry, nothing is removed and the error names its position
+// in entries, never what it holds. It returns the numbers of the entries
+// removed, removed[i] for entries[i]. It may be called concurrently with
+// the other methods: evaluation happens outside the lock that Confirm
+// takes, and no Add runs between the lookup and the removal.
+func (p *Publisher) RemoveEntries(entries []Entry) (removed []int, err error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	st := p.st
+	st.addMu.Lock() // no Add between the lookup and the removal
+	defer st.addMu.Unlock()
+	evs := map[string]*evaluator{}
+	at := map[indicator.Indicator]int{} // an indicator's index in first
+	var first []int                     // the position in entries of each distinct indicator's first entry
+	which := make([]int, len(entries))  // entries[i]'s index in first
+	for i, e := range entries {
+		if err := p.checkEntry(e, i, evs); err != nil {
+			return nil, err
+		}
+		j, ok := at[e.Indicator]
+		if !ok {
+			j = len(first)
+			at[e.Indicator] = j
+			first = append(first, i)
+		}
+		which[i] = j
+	}
+	tags, err := p.evaluateTags(len(first), func(j int) indicator.Indicator { return entries[first[j]].Indicator },
+		func(j int) int { return first[j] }, evs)
+	if err != nil {
+		return nil, err
+	}
+
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	removed = make([]int, len(entries))
+	taken := make(map[uint32]bool, len(entries))
+	for i, e := range entries {
+		n, ok := st.listed(tags[which[i]], e.Label, e.Ref, taken)
+		if !ok {
+			return nil, fmt.Errorf("%w: entry %d given (none left listed with its indicator, label and reference)", ErrNotListed, i)
+		}
+		taken[n] = true
+		removed[i] = int(n)
+	}
+	if st.removed == nil {
+		st.removed = make(map[uint32]bool, len(taken))
+	}
+	for n := range taken {
+		st.removed[n] = true
+	}
+	return removed, nil
+}
+
+// listed returns the oldest entry holding the indicator of tag t, with
+// label and ref, that is neither removed nor in taken. st.mu is held.
+func (st *pubState) listed(t tag, label, ref string, taken map[uint32]bool) (uint32, bool) {
+	lo, found := st.find(t)
+	if !found {
+		return 0, false
+	}
+	for _, e := range st.index[lo:endOfTag(st.index, lo)] { // by entry number
+		if !st.removed[e.entry] && !taken[e.entry] && st.labels.get(int(e.entry)) == label && st.refs.get(int(e.entry)) == ref {
+			return e.entry, true
+		}
+	}
+	return 0, false
+}
+
+// Removed returns the number of entries removed ([Publisher.Remove],
+// [Publisher.RemoveEntries]).
 func (p *Publisher) Removed() int {
 	p.st.mu.RLock()
 	defer p.st.mu.RUnlock()

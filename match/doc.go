@@ -65,8 +65,10 @@
 // number of distinct indicators, which every version increases.
 // [Publisher.Delta] gives a querier at an older version the filter seeds
 // added since (16 bytes per indicator), and [Filter.Apply] checks and applies
-// them. [Publisher.Remove] stops confirming entries; their bits stay until
-// the next epoch, and a querier holding one is answered "withdrawn"
+// them. [Publisher.Remove] stops confirming entries, given by number, and
+// [Publisher.RemoveEntries] those holding given indicators, labels and
+// references; their bits stay until the next epoch, and a querier holding
+// an indicator with no entry left is answered "withdrawn"
 // ([Query.Withdrawn]). On the querier's side a [Watch] keeps the outputs of
 // the indicators evaluated under a key, so that a new version, as a delta
 // or whole, costs no evaluation, and [Watch.Missing] gives the indicators

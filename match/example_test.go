@@ -178,3 +178,53 @@ func ExampleWatch() {
 	// at version 2 new hit: broker@example.net [case 4712]
 	// indicators still to evaluate: 0
 }
+
+// A publisher that keeps its own watchlist removes what left it by what
+// the entries hold, without knowing how it numbered them. A querier
+// asking about an indicator with no entry left is told it was withdrawn.
+func ExamplePublisher_RemoveEntries() {
+	key, err := match.GenerateKey(match.SuiteRistretto255)
+	if err != nil {
+		log.Fatal(err)
+	}
+	email := func(s string) indicator.Indicator { return indicator.MustNew(indicator.Email, s) }
+	watchlist := []match.Entry{
+		{Indicator: email("courier@example.org"), Label: "case 4711"},
+		{Indicator: email("broker@example.net"), Label: "case 4712"},
+		{Indicator: email("broker@example.net"), Label: "case 4790"},
+	}
+	pub, err := match.Publish(key, slices.Values(watchlist), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// Case 4711 is closed, and the broker left case 4712.
+	removed, err := pub.RemoveEntries([]match.Entry{watchlist[0], watchlist[1]})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("removed entries", removed)
+
+	q, err := match.NewQuerier(pub.Filter(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	query, evalReq, _ := q.Blind([]indicator.Indicator{email("courier@example.org"), email("broker@example.net")})
+	evalResp, _ := pub.Evaluate(evalReq)
+	confirmReq, _ := query.Finalize(evalResp)
+	confirmResp, _, _ := pub.Confirm(confirmReq)
+	hits, err := query.Hits(confirmResp)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, h := range hits {
+		fmt.Println("hit:", h.Indicator.Value(), h.Labels)
+	}
+	for _, ind := range query.Withdrawn() {
+		fmt.Println("withdrawn:", ind.Value())
+	}
+	// Output:
+	// removed entries [0 1]
+	// hit: broker@example.net [case 4790]
+	// withdrawn: courier@example.org
+}

@@ -64,7 +64,13 @@ type fileConfig struct {
 	Grace             string  `json:"grace"`        // default "1h"
 	FalsePositiveRate float64 `json:"false_positive_rate"`
 	MaxBatch          int     `json:"max_batch"`
-	Partners          []struct {
+	// ChangeInterval, a Go duration, publishes additions at fixed ticks
+	// (federation.Config.ChangeInterval); default: at once.
+	ChangeInterval string `json:"change_interval"`
+	// ChangePadding pads each tick to that many insertions
+	// (federation.Config.ChangePadding); needs change_interval.
+	ChangePadding int `json:"change_padding"`
+	Partners      []struct {
 		ID            string   `json:"id"`
 		URL           string   `json:"url"`
 		SPKI          string   `json:"spki"`     // hex SHA-256 of the partner's certificate public key
@@ -256,13 +262,24 @@ func buildConfig(fc *fileConfig, dir string, log *slog.Logger) (*federation.Conf
 	for name, d := range map[string]struct {
 		s   string
 		dst *time.Duration
-	}{"epoch_length": {fc.EpochLength, &cfg.EpochLength}, "grace": {fc.Grace, &cfg.Grace}} {
+	}{"epoch_length": {fc.EpochLength, &cfg.EpochLength}, "grace": {fc.Grace, &cfg.Grace}, "change_interval": {fc.ChangeInterval, &cfg.ChangeInterval}} {
 		if d.s != "" {
 			if *d.dst, err = time.ParseDuration(d.s); err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
 		}
 	}
+	// The federation package checks the rest (a second at least, half
+	// the epoch at most, the padding's size) when the node starts.
+	switch {
+	case cfg.ChangeInterval < 0:
+		return nil, fmt.Errorf("change_interval %s is negative", fc.ChangeInterval)
+	case fc.ChangePadding < 0:
+		return nil, fmt.Errorf("change_padding %d is negative", fc.ChangePadding)
+	case fc.ChangePadding > 0 && cfg.ChangeInterval == 0:
+		return nil, errors.New("change_padding needs change_interval: padding hides additions only at fixed ticks")
+	}
+	cfg.ChangePadding = fc.ChangePadding
 	for _, p := range fc.Partners {
 		spki, err := hex.DecodeString(p.SPKI)
 		if err != nil || len(spki) != 32 {
@@ -331,14 +348,15 @@ func feedOptions(format, kind, region string) (*feed.Options, error) {
 	return o, nil
 }
 
-// serve runs the node until a signal: it publishes, rotates on schedule
-// and answers its partners.
-// serve runs the node until ctx is done. It re-reads the node's
-// watchlist file when it changes: entries appended at its end are added
-// to the current epoch (Node.Add: only they are evaluated, partners get a
-// delta), any other change publishes the list afresh. With w, it keeps
-// w's indicators matched against every partner and prints each new hit.
-// With metricsAddr, it serves the node's metrics there (metrics.go).
+// serve runs the node until ctx is done: it publishes, rotates on
+// schedule and answers its partners. It re-reads the node's watchlist
+// file when it changes and applies the difference to the current epoch:
+// entries new to the file with Node.Add (only they are evaluated,
+// partners get a delta), entries gone from it with Node.RemoveEntries;
+// a change of more than half the list, or one that cannot be applied,
+// publishes the list afresh (follow.go). With w, it keeps w's indicators
+// matched against every partner and prints each new hit. With
+// metricsAddr, it serves the node's metrics there (metrics.go).
 func serve(ctx context.Context, cfg *federation.Config, addr, metricsAddr, listPath string, log *slog.Logger, w *watchSpec) error {
 	cfg.OnHit = func(h federation.HitNotice) {
 		refs := make([]string, 0, len(h.Entries))
@@ -346,6 +364,10 @@ func serve(ctx context.Context, cfg *federation.Config, addr, metricsAddr, listP
 			refs = append(refs, e.Ref)
 		}
 		log.Info("partner confirmed hits on our watchlist", "partner", h.Partner, "epoch", h.Epoch, "entries", len(h.Entries), "refs", strings.Join(refs, ","))
+	}
+	raw, reads := cfg.Watchlist, &readLog{}
+	if raw != nil {
+		cfg.Watchlist = reads.wrap(raw) // what each publication and rotation read
 	}
 	n, err := federation.New(cfg)
 	if err != nil {
@@ -362,8 +384,8 @@ func serve(ctx context.Context, cfg *federation.Config, addr, metricsAddr, listP
 			log.Error("maintenance stopped", "err", err)
 		}
 	}()
-	if cfg.Watchlist != nil && listPath != "" {
-		go followWatchlist(ctx, n, cfg, listPath, log)
+	if raw != nil && listPath != "" {
+		go followWatchlist(ctx, n, func() ([]match.Entry, error) { return readList(raw) }, reads, listPath, log)
 	}
 	if metricsAddr != "" {
 		if err := serveMetrics(ctx, metricsAddr, n, log); err != nil {

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -306,16 +308,311 @@ func TestNodesWatch(t *testing.T) {
 	if n := strings.Count(outB.String(), "email:broker@example.net"); n != 1 {
 		t.Errorf("a hit printed %d times", n)
 	}
-	// Any other change publishes the list afresh.
+	// A removed line is removed, without a publication.
 	list := filepath.Join(dir, "cert-a-watchlist.csv")
 	data, _ := os.ReadFile(list)
 	os.WriteFile(list, []byte(strings.Replace(string(data), "email,Broker@Example.NET,case-2304,TLP:GREEN ransomware negotiator\n", "", 1)), 0o600)
-	waitOut("cert-a's republication", func() bool { return strings.Contains(logA.String(), "watchlist published afresh") })
-	if !strings.Contains(logA.String(), "watchlist entries added") || strings.Contains(logA.String(), "nobody@") {
+	waitOut("cert-a's removal", func() bool { return strings.Contains(logA.String(), "watchlist entries removed") })
+	if !strings.Contains(logA.String(), "watchlist entries added") || strings.Contains(logA.String(), "watchlist published afresh") || strings.Contains(logA.String(), "nobody@") {
 		t.Errorf("cert-a's log:\n%s", logA.String())
 	}
 	cancel()
 	if a, b := <-doneA, <-doneB; a != 0 || b != 0 {
 		t.Errorf("exit codes %d, %d", a, b)
+	}
+}
+
+// editList replaces old by new in the file at path (a line added if old
+// is empty).
+func editList(t *testing.T, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old == "" {
+		data = append(data, new...)
+	} else if !bytes.Contains(data, []byte(old)) {
+		t.Fatalf("%s does not hold %q", path, old)
+	} else {
+		data = bytes.Replace(data, []byte(old), []byte(new), 1)
+	}
+	// Through a new file, so that the change is whole when seen.
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The watchlist file's changes reach the node's current epoch as
+// additions and removals, not publications: a removed line is a hit no
+// more (withdrawn, as no entry holds its indicator), a changed label is
+// released at once (the indicator is never withdrawn on the way); a line
+// removed and added back in one epoch, which no removal or addition can
+// express, and a change of most of the list are published afresh. The
+// audit log tells which happened.
+func TestWatchlistFollowed(t *testing.T) {
+	old := pollEvery.Load()
+	pollEvery.Store(int64(100 * time.Millisecond))
+	defer pollEvery.Store(old)
+	cfgA, cfgB := setup(t)
+	dir := filepath.Dir(cfgA)
+	list := filepath.Join(dir, "cert-a-watchlist.csv")
+	query := filepath.Join(dir, "fiu-b-query.csv")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logA syncBuffer
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"-config", cfgA}, &bytes.Buffer{}, &logA) }()
+
+	match := func() (hits, errs string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		deadline := time.Now().Add(20 * time.Second)
+		for run(context.Background(), []string{"-config", cfgB, "-match", query}, &out, &errb) != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("matching never succeeded: %s", errb.String())
+			}
+			out.Reset()
+			errb.Reset()
+			time.Sleep(100 * time.Millisecond)
+		}
+		return out.String(), errb.String()
+	}
+	waitLog := func(what string, n int) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for strings.Count(logA.String(), what) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%q not logged %d times within 20 s:\n%s", what, n, logA.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	const broker = "email,Broker@Example.NET,case-2304,TLP:GREEN ransomware negotiator\n"
+	if hits, _ := match(); !strings.Contains(hits, "cert-a\temail:broker@example.net\tTLP:GREEN ransomware negotiator\n") {
+		t.Fatalf("before: hits\n%s", hits)
+	}
+
+	editList(t, list, broker, "")
+	waitLog("watchlist entries removed", 1)
+	hits, errs := match()
+	if strings.Contains(hits, "broker@") || !strings.Contains(errs, "cert-a: withdrawn: email:broker@example.net\n") ||
+		!strings.Contains(hits, "cert-a\temail:courier@example.org\t\n") {
+		t.Errorf("after the removal: hits\n%s\nstderr\n%s", hits, errs)
+	}
+
+	editList(t, list, "case-2291,TLP:AMBER phishing kit operator", "case-2291,TLP:GREEN phishing kit operator")
+	waitLog("watchlist entries removed", 2)
+	hits, errs = match()
+	if !strings.Contains(hits, "cert-a\temail:courier@example.org\tTLP:GREEN phishing kit operator\n") || strings.Contains(errs, "withdrawn: email:courier") {
+		t.Errorf("after the change of label: hits\n%s\nstderr\n%s", hits, errs)
+	}
+	if strings.Contains(logA.String(), "published afresh") {
+		t.Fatalf("a removal or a change of label published afresh:\n%s", logA.String())
+	}
+
+	editList(t, list, "", broker) // withdrawn in this epoch: only a publication lists it again
+	waitLog("watchlist published afresh", 1)
+	if hits, _ := match(); !strings.Contains(hits, "cert-a\temail:broker@example.net\tTLP:GREEN ransomware negotiator\n") {
+		t.Errorf("after the line came back: hits\n%s", hits)
+	}
+	if !strings.Contains(logA.String(), "an indicator removed earlier in the epoch is back") {
+		t.Errorf("the publication does not say why:\n%s", logA.String())
+	}
+
+	// Three lines of five change: more than half.
+	editList(t, list, "case-2320,TLP:GREEN C2\n", "case-2320,TLP:GREEN C2 domain\n")
+	editList(t, list, "case-2325,TLP:RED informant", "case-2325,TLP:RED source")
+	editList(t, list, "", "email,nobody@example.com,case-9999,TLP:GREEN new case\n")
+	waitLog("watchlist published afresh", 2)
+	if !strings.Contains(logA.String(), "more than half of the list changed") {
+		t.Errorf("the second publication does not say why:\n%s", logA.String())
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d", code)
+	}
+
+	// One publication at start and one per fallback; the removals and the
+	// change of label in epoch 1, at the version of the start.
+	fc, base, err := readConfig(cfgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := buildConfig(fc, base, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := federation.ReadAudit(cfg.StateDir, cfg.ID, cfg.Identity.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, r := range recs {
+		switch r.Type {
+		case federation.AuditPublication, federation.AuditRotation:
+			kinds = append(kinds, r.Type.String())
+		case federation.AuditChange:
+			kinds = append(kinds, r.Type.String()+": "+r.Detail)
+			if r.Epoch != 1 {
+				t.Errorf("a change in epoch %d", r.Epoch)
+			}
+		}
+	}
+	want := []string{"rotation", "change: version 5, 1 entries removed", "change: version 5", "change: version 5, 1 entries removed", "publication", "publication"}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("audit records\n%q\nwant\n%q", kinds, want)
+	}
+	if strings.Contains(logA.String(), "example.") || strings.Contains(logA.String(), "phishing") {
+		t.Errorf("cert-a's log shows a value or a label:\n%s", logA.String())
+	}
+}
+
+// A difference of lists is one of multisets of entries: repeated entries
+// count, order does not, and a changed label is an entry gone and one
+// added.
+func TestDifference(t *testing.T) {
+	e := func(v, label string) match.Entry {
+		return match.Entry{Indicator: indicator.MustNew(indicator.Email, v+"@example.org"), Label: label}
+	}
+	a, b, c, a2 := e("a", "L"), e("b", "L"), e("c", "L"), e("a", "M")
+	for _, tc := range []struct {
+		prev, next, added, gone []match.Entry
+	}{
+		{nil, []match.Entry{a, b}, []match.Entry{a, b}, nil},
+		{[]match.Entry{a, b, c}, []match.Entry{c, a, b}, nil, nil},
+		{[]match.Entry{a, b, a}, []match.Entry{b, a}, nil, []match.Entry{a}},
+		{[]match.Entry{a, b}, []match.Entry{a, b, a, a}, []match.Entry{a, a}, nil},
+		{[]match.Entry{a, b}, []match.Entry{a2, b}, []match.Entry{a2}, []match.Entry{a}},
+		{[]match.Entry{a, b, c}, nil, nil, []match.Entry{a, b, c}},
+	} {
+		added, gone := difference(tc.prev, tc.next)
+		if !slices.Equal(added, tc.added) || !slices.Equal(gone, tc.gone) {
+			t.Errorf("difference(%d entries, %d entries): %d added, %d gone; want %d, %d",
+				len(tc.prev), len(tc.next), len(added), len(gone), len(tc.added), len(tc.gone))
+		}
+	}
+}
+
+// change_interval and change_padding reach federation.Config; values
+// that are wrong are refused with the field's name, and those the
+// federation package refuses stop the node at start.
+func TestChangeConfig(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "id"), []byte(strings.Repeat("ab", 32)), 0o600)
+	config := func(extra string) string {
+		path := filepath.Join(dir, "a.json")
+		os.WriteFile(path, []byte(`{"id": "a", "state_dir": "state", "identity_file": "id"`+extra+`}`), 0o600)
+		return path
+	}
+	build := func(extra string) (*federation.Config, error) {
+		fc, base, err := readConfig(config(extra))
+		if err != nil {
+			return nil, err
+		}
+		return buildConfig(fc, base, slog.New(slog.DiscardHandler))
+	}
+	cfg, err := build(`, "change_interval": "1m30s", "change_padding": 16`)
+	if err != nil || cfg.ChangeInterval != 90*time.Second || cfg.ChangePadding != 16 {
+		t.Fatalf("valid: %v", err)
+	}
+	if cfg, err := build(""); err != nil || cfg.ChangeInterval != 0 || cfg.ChangePadding != 0 {
+		t.Fatalf("unset: %v", err)
+	}
+	for extra, want := range map[string]string{
+		`, "change_interval": "soon"`:                      "change_interval: time: invalid duration",
+		`, "change_interval": "-1m"`:                       "change_interval -1m is negative",
+		`, "change_interval": "1m", "change_padding": -1`:  "change_padding -1 is negative",
+		`, "change_padding": 16`:                           "change_padding needs change_interval",
+		`, "change_interval": 60`:                          "change_interval",
+		`, "change_interval": "1m", "change_padding": "x"`: "change_padding",
+	} {
+		if _, err := build(extra); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error with %q", extra, err, want)
+		}
+	}
+	var out, errb bytes.Buffer
+	config(`, "change_interval": "500ms"`)
+	if code := run(context.Background(), []string{"-config", filepath.Join(dir, "a.json")}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "ChangeInterval 500ms below a second") {
+		t.Errorf("change_interval of 500ms: exit %d, %s", code, errb.String())
+	}
+}
+
+// A rotation made by the node's schedule re-reads the file: the program
+// takes what it read as the node's list, so that a line the rotation
+// already published is not added twice, and one it left out is not
+// removed again; a restart takes the file as the node's list when both
+// have as many entries, and publishes afresh when not.
+func TestWatchlistFollowRotation(t *testing.T) {
+	cfgA, _ := setup(t)
+	list := filepath.Join(filepath.Dir(cfgA), "cert-a-watchlist.csv")
+	var logA syncBuffer
+	log := slog.New(slog.NewTextHandler(&logA, nil))
+	open := func() (*federation.Node, *follower) {
+		t.Helper()
+		fc, base, err := readConfig(cfgA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := buildConfig(fc, base, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, reads := cfg.Watchlist, &readLog{}
+		cfg.Watchlist = reads.wrap(raw)
+		n, err := federation.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, &follower{n: n, read: func() ([]match.Entry, error) { return readList(raw) }, reads: reads, log: log}
+	}
+	ctx := context.Background()
+	n, f := open()
+	if err := n.Publish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.start(ctx)
+	entries := func() int { return n.Metrics().Entries }
+	if !f.known || len(f.given) != 5 || entries() != 5 {
+		t.Fatalf("at start: known %v, %d given, %d entries", f.known, len(f.given), entries())
+	}
+
+	// The file changes, the node rotates before the program looks.
+	editList(t, list, "", "email,nobody@example.com,case-9999,TLP:GREEN new case\n")
+	editList(t, list, "email,Broker@Example.NET,case-2304,TLP:GREEN ransomware negotiator\n", "")
+	if err := n.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.change(ctx)
+	if m := n.Metrics(); m.Epoch != 2 || m.Entries != 5 || f.epoch != 2 {
+		t.Errorf("after the rotation: epoch %d, %d entries, follower at epoch %d", m.Epoch, m.Entries, f.epoch)
+	}
+	editList(t, list, "", "ipv4,198.51.100.7,case-9998,TLP:GREEN\n")
+	f.change(ctx)
+	if m := n.Metrics(); m.Entries != 6 || m.Version != 6 {
+		t.Errorf("an addition after the rotation: %d entries, version %d", m.Entries, m.Version)
+	}
+	if strings.Contains(logA.String(), "afresh") || strings.Contains(logA.String(), "entries removed") {
+		t.Errorf("the rotation's changes were applied again:\n%s", logA.String())
+	}
+
+	// A restart: the file as it is, then changed while the node was down.
+	n.Close()
+	n, f = open()
+	f.start(ctx)
+	if !f.known || len(f.given) != 6 || strings.Contains(logA.String(), "afresh") {
+		t.Errorf("after a restart: known %v, %d given", f.known, len(f.given))
+	}
+	n.Close()
+	editList(t, list, "ipv4,198.51.100.7,case-9998,TLP:GREEN\n", "")
+	n, f = open()
+	defer n.Close()
+	f.start(ctx)
+	if !f.known || len(f.given) != 5 || n.Metrics().Entries != 5 || !strings.Contains(logA.String(), "watchlist published afresh") {
+		t.Errorf("after a restart with a line fewer: known %v, %d given, %d entries", f.known, len(f.given), n.Metrics().Entries)
 	}
 }

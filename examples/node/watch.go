@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,61 +43,16 @@ func onChange(ctx context.Context, path string, fn func()) {
 	}
 }
 
-// readList reads the node's watchlist as configured.
-func readList(cfg *federation.Config) ([]match.Entry, error) {
+// readList reads a watchlist whole.
+func readList(src func() iter.Seq2[match.Entry, error]) ([]match.Entry, error) {
 	var list []match.Entry
-	for e, err := range cfg.Watchlist() {
+	for e, err := range src() {
 		if err != nil {
 			return nil, err
 		}
 		list = append(list, e)
 	}
 	return list, nil
-}
-
-// appended returns the entries of next after those of prev, if next is
-// prev with entries appended; ok is false for any other change.
-func appended(prev, next []match.Entry) (added []match.Entry, ok bool) {
-	if len(next) < len(prev) || !slices.Equal(prev, next[:len(prev)]) {
-		return nil, false
-	}
-	return next[len(prev):], true
-}
-
-// followWatchlist applies changes of the node's watchlist file until ctx
-// is done: appended entries with Node.Add, other changes by publishing
-// afresh. The list as this process last published or added it is the
-// reference; one read at start.
-func followWatchlist(ctx context.Context, n *federation.Node, cfg *federation.Config, path string, log *slog.Logger) {
-	prev, err := readList(cfg)
-	if err != nil {
-		log.Warn("watchlist not read", "err", err)
-	}
-	onChange(ctx, path, func() {
-		next, err := readList(cfg)
-		if err != nil {
-			log.Warn("watchlist changed but not read; the node serves its previous list", "err", err)
-			return
-		}
-		if added, ok := appended(prev, next); ok {
-			if len(added) == 0 {
-				return
-			}
-			if fresh, err := n.Add(ctx, added); err != nil {
-				log.Warn("watchlist entries not added; publishing the list afresh", "entries", len(added), "err", err)
-			} else {
-				log.Info("watchlist entries added", "entries", len(added), "indicators", fresh, "version", n.Filter().Version())
-				prev = next
-				return
-			}
-		}
-		if err := n.Publish(ctx); err != nil {
-			log.Warn("watchlist changed; publication failed, the node serves its previous list", "err", err)
-			return
-		}
-		log.Info("watchlist published afresh", "entries", len(next), "version", n.Filter().Version())
-		prev = next
-	})
 }
 
 // watchSpec is -watch: a file of indicators kept matched.
