@@ -66,8 +66,9 @@ func (n *Node) Remove(ctx context.Context, entries ...int) error {
 // key; no partner's budget pays for it. It removes all of entries or
 // none: an entry not listed fails with match.ErrNotListed, named by its
 // position in entries. The lookup and the removal happen in one step
-// that no publication or rotation can come between, so the entries
-// removed are those of the epoch served when it returns.
+// that no publication or rotation can come between: the entries are
+// found and removed in the same epoch, the one current when the step
+// began (a rotation after it publishes Config.Watchlist afresh).
 //
 // A removal is what [Node.Remove] does, and is applied at once even with
 // Config.ChangeInterval; the entries of an Add still waiting for its tick
