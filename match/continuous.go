@@ -252,11 +252,8 @@ func (p *Publisher) Remove(entries ...int) error {
 			return fmt.Errorf("match: no entry %d to remove (%d entries)", e, st.entries)
 		}
 	}
-	if st.removed == nil {
-		st.removed = map[uint32]bool{}
-	}
 	for _, e := range entries {
-		st.removed[uint32(e)] = true
+		st.markRemoved(uint32(e))
 	}
 	return nil
 }
