@@ -324,11 +324,11 @@ func TestUncheckedLabelsRetireEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	state, err := readState(s, pubFile(1), statePublisherLine)
+	state, err := readState(s, pubFile(1), statePublisherJournal)
 	if err != nil {
 		t.Fatal(err)
 	}
-	state = state[1+state[0]:] // the file of an earlier release, without its line
+	state = state[1+state[0]+8:] // the file of an earlier release, without its line or journal
 	i := bytes.Index(state, []byte("L 3"))
 	if i < 0 {
 		t.Fatal("no label in the state")

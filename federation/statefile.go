@@ -36,7 +36,10 @@ const (
 	stateAuditCheckpoint stateType = 6 // audit.head: the signed head of the audit log, a checkpoint
 	statePartners        stateType = 7 // partners.state: the last filter accepted from each partner
 	stateStanding        stateType = 8 // standing-ID: a partner's standing match (a match.Watch)
-	statePublisherLine   stateType = 9 // epoch-N.pub: genLen:u8 gen, then a publisher's state
+	statePublisherLine   stateType = 9 // epoch-N.pub of earlier releases: genLen:u8 gen, then a publisher's state
+	// epoch-N.pub: genLen:u8 gen applied:u64, then a publisher's state
+	// that includes the changes of epoch-N.chg up to applied (journal.go)
+	statePublisherJournal stateType = 10
 )
 
 func (t stateType) String() string {
@@ -59,6 +62,8 @@ func (t stateType) String() string {
 		return "standing match"
 	case statePublisherLine:
 		return "publisher state and line"
+	case statePublisherJournal:
+		return "publisher state with a journal"
 	}
 	return fmt.Sprintf("state type %d", uint8(t))
 }
