@@ -296,7 +296,7 @@ func (n *Node) publishChanges(now time.Time) error {
 	if len(pubs) == 0 {
 		return padErr
 	}
-	e, err := n.commit(cur, ref)
+	e, err := n.commit(cur, ref, n.tickRecords(cur.number, tick, pubs))
 	if err != nil {
 		for i := range results {
 			if results[i].err == nil {
@@ -310,7 +310,7 @@ func (n *Node) publishChanges(now time.Time) error {
 		entries += p.entries
 	}
 	n.log.Info("list changed", "epoch", e.number, "added", entries, "version", version, "tick", tick)
-	if err := n.auditTick(e.number, tick, pubs); err != nil {
+	if err := n.auditChange(e); err != nil {
 		for i := range results {
 			if results[i].err == nil {
 				results[i].err = err
@@ -355,17 +355,17 @@ func (n *Node) addAtTick(pub *match.Publisher, entries []match.Entry, tick uint6
 	return fresh, err
 }
 
-// auditTick records each version a tick published: its insertions, how
-// many are new indicators and how many padding; and entries that made no
-// version (their indicators were held). Counts only.
-func (n *Node) auditTick(epoch, tick uint64, pubs []published) error {
+// tickRecords are the audit records of the versions a tick published:
+// for each, its insertions, how many are new indicators and how many
+// padding; and for entries that made no version (their indicators were
+// held), one. Counts only.
+func (n *Node) tickRecords(epoch, tick uint64, pubs []published) []AuditRecord {
+	var recs []AuditRecord
 	size := uint64(n.cfg.ChangePadding)
 	for _, p := range pubs {
 		if p.to == p.from {
-			if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditChange, Epoch: epoch,
-				Count: uint64(p.entries), Detail: fmt.Sprintf("version %d, tick %d", p.to, tick)}); err != nil {
-				return err
-			}
+			recs = append(recs, AuditRecord{Type: AuditChange, Epoch: epoch,
+				Count: uint64(p.entries), Detail: fmt.Sprintf("version %d, tick %d", p.to, tick)})
 			continue
 		}
 		fresh := uint64(p.fresh)
@@ -384,13 +384,10 @@ func (n *Node) auditTick(epoch, tick uint64, pubs []published) error {
 			if size > 0 {
 				detail += fmt.Sprintf(", padded: %d new indicators, %d padding", real, step-real)
 			}
-			if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditChange, Epoch: epoch,
-				Count: uint64(count), Detail: detail}); err != nil {
-				return err
-			}
+			recs = append(recs, AuditRecord{Type: AuditChange, Epoch: epoch, Count: uint64(count), Detail: detail})
 		}
 	}
-	return nil
+	return recs
 }
 
 // earliest returns the earlier of two times, a zero one being none.

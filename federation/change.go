@@ -108,12 +108,7 @@ func (n *Node) change(ctx context.Context, verb string, fn func(*match.Publisher
 	if err != nil {
 		return 0, err // the publisher refused it and is unchanged
 	}
-	e, err := n.commit(cur, ref)
-	if err != nil {
-		return 0, err
-	}
-	version := e.pub.Filter().Version()
-	n.log.Info("list changed", "epoch", e.number, verb, max(added, removed), "version", version)
+	version := cur.pub.Filter().Version()
 	detail := fmt.Sprintf("version %d", version)
 	if version != before {
 		detail = fmt.Sprintf("version %d after %d", version, before)
@@ -121,35 +116,46 @@ func (n *Node) change(ctx context.Context, verb string, fn func(*match.Publisher
 	if removed > 0 {
 		detail += fmt.Sprintf(", %d entries removed", removed)
 	}
-	return fresh, n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditChange, Epoch: e.number,
-		Count: uint64(added), Detail: detail})
+	e, err := n.commit(cur, ref, []AuditRecord{{Type: AuditChange, Epoch: cur.number, Count: uint64(added), Detail: detail}})
+	if err != nil {
+		return 0, err
+	}
+	n.log.Info("list changed", "epoch", e.number, verb, max(added, removed), "version", version)
+	return fresh, n.auditChange(e)
 }
 
-// commit writes cur's publisher, which a change altered in memory, and
+// commit journals the change a change made to cur's publisher in memory,
+// with the audit records that auditChange then appends (journal.go), and
 // serves it as the next version of cur's line. If writing fails, the
 // epoch ref is reloaded from disk, so that what is served is what is on
 // disk. opMu is held.
-func (n *Node) commit(cur *epoch, ref epochRef) (*epoch, error) {
+func (n *Node) commit(cur *epoch, ref epochRef, recs []AuditRecord) (*epoch, error) {
 	e, err := n.newEpoch(cur.number, cur.key, cur.pub)
 	if err == nil {
-		e.gen = cur.gen // the same line of versions
-		err = n.savePublisher(e)
+		e.gen, e.jr = cur.gen, cur.jr // the same line of versions, and its journal
+		err = n.journalChange(e, recs)
 	}
 	if err != nil {
-		// The publisher changed in memory but not on disk: reload it.
-		if old, lerr := n.loadEpoch(ref); lerr == nil {
-			n.mu.Lock()
-			n.current = old
-			n.bump()
-			n.mu.Unlock()
-		} else {
-			err = errors.Join(err, fmt.Errorf("federation: reloading epoch %d: %w", cur.number, lerr))
-		}
-		return nil, err
+		return nil, n.reload(cur, ref, err)
 	}
 	n.mu.Lock()
 	n.current = e
 	n.bump()
 	n.mu.Unlock()
 	return e, nil
+}
+
+// reload serves the current epoch ref as it is on disk, after err, a
+// failure to write cur's publisher, which changed in memory; it returns
+// err, and the failure to reload, if any. opMu is held.
+func (n *Node) reload(cur *epoch, ref epochRef, err error) error {
+	old, lerr := n.loadEpoch(ref)
+	if lerr != nil {
+		return errors.Join(err, fmt.Errorf("federation: reloading epoch %d: %w", cur.number, lerr))
+	}
+	n.mu.Lock()
+	n.current = old
+	n.bump()
+	n.mu.Unlock()
+	return err
 }

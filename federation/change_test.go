@@ -16,7 +16,8 @@ import (
 	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
-// failingWrites fails every write of a state file while fail is set.
+// failingWrites fails every write of a state file, and every append to
+// one, while fail is set.
 type failingWrites struct {
 	store
 	fail atomic.Bool
@@ -27,6 +28,13 @@ func (f *failingWrites) write(name string, data []byte) error {
 		return errors.New("injected write failure")
 	}
 	return f.store.write(name, data)
+}
+
+func (f *failingWrites) appendFile(name string, data []byte) error {
+	if f.fail.Load() {
+		return errors.New("injected append failure")
+	}
+	return f.store.appendFile(name, data)
 }
 
 // An entry added to a running node is a hit for a partner's next Match,

@@ -38,19 +38,22 @@ const (
 
 // crashPoints are where the child exits (as if killed) in the runs that
 // aim, one after the other, at each step of a rotation, a destruction, a
-// budget reservation and an audit append. Each names a store operation,
-// "before" or "after" it or "during" it (an append cut in the middle,
-// leaving a torn record), and the files it concerns.
+// budget reservation, an audit append and a change's journal append. Each
+// names a store operation, "before" or "after" it or "during" it (an
+// append cut in the middle, leaving a torn record), and the files it
+// concerns.
 var crashPoints = []string{
-	"after write epoch-*.key",   // a new key, no publisher yet
-	"after write epoch-*.pub",   // a new publisher, not committed
-	"after write node.state",    // a rotation committed, not audited
-	"after write budgets",       // a reservation on disk, not acknowledged
-	"after destroy epoch-*.key", // an old key gone, its publisher not yet
-	"after append",              // a group of records in the log, the head not rewritten
-	"during append",             // a torn group of records
-	"after truncate #1",         // at start, a torn record cut (tornLog makes one first)
-	"before write audit.head",   // as after append, by another route
+	"after write epoch-*.key",    // a new key, no publisher yet
+	"after write epoch-*.pub",    // a new publisher, not committed
+	"after write node.state",     // a rotation committed, not audited
+	"after write budgets",        // a reservation on disk, not acknowledged
+	"after destroy epoch-*.key",  // an old key gone, its publisher not yet
+	"after append",               // a group of records in the log, the head not rewritten
+	"during append",              // a torn group of records
+	"after truncate #1",          // at start, a torn record cut (tornLog makes one first)
+	"before write audit.head",    // as after append, by another route
+	"after journal epoch-*.chg",  // a change journaled, not audited (or audited, not marked so)
+	"during journal epoch-*.chg", // a torn journal record
 }
 
 // crashingStore is the child's store: it exits the process, as a kill
@@ -129,6 +132,19 @@ func (c *crashingStore) appendLog(data []byte) error {
 	return nil
 }
 
+func (c *crashingStore) appendFile(name string, data []byte) error {
+	if c.hit("during", "journal", name) {
+		c.store.appendFile(name, data[:len(data)/2+1]) // a torn record
+		os.Exit(7)
+	}
+	c.at("before", "journal", name)
+	if err := c.store.appendFile(name, data); err != nil {
+		return err
+	}
+	c.at("after", "journal", name)
+	return nil
+}
+
 func (c *crashingStore) truncateLog(size int64) error {
 	c.at("before", "truncate", "")
 	if err := c.store.truncateLog(size); err != nil {
@@ -192,6 +208,12 @@ func TestCrashChild(t *testing.T) {
 			err = n.Rotate(ctx)
 		}
 		if err != nil {
+			fmt.Println("fail", err)
+			os.Exit(3)
+		}
+		// A change of the list, journaled and audited; removing entry 0
+		// again changes nothing but the journal and the log.
+		if err := n.Remove(ctx, 0); err != nil {
 			fmt.Println("fail", err)
 			os.Exit(3)
 		}

@@ -149,8 +149,15 @@
 // audit.head to a store the node cannot rewrite.
 //
 // State files are written atomically (temporary file, fsync, rename,
-// directory fsync) with mode 0600 in a 0700 directory locked by one node;
-// a file that is foreign, truncated, corrupted or missing while the audit
+// directory fsync) with mode 0600 in a 0700 directory locked by one node.
+// A change of the list within an epoch ([Node.Add], [Node.Remove]) is
+// appended to the epoch's journal, checksummed and fsynced, in bytes
+// proportional to the change rather than to the list, and its audit
+// record follows; the journal is folded into the epoch's publisher state
+// once it outgrows a quarter of it. A restart replays the journal, and
+// audits a journaled change whose audit record a stop kept out of the
+// log, once, saying so; a last journal record that a crash cut short was
+// never acknowledged, and is dropped. A file that is foreign, truncated, corrupted or missing while the audit
 // log says it should exist is an error at start, never a silent reset.
 // The directory must be the node's alone: New refuses one that is a
 // symbolic link, belongs to another user or that others can write, and

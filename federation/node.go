@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,6 +70,9 @@ type epoch struct {
 	// n) may repeat or go below the last one's.
 	gen  string
 	made time.Time // when this version was made or loaded (Metrics)
+	// jr is the journal of the epoch's changes (journal.go), shared by
+	// its versions.
+	jr *journal
 }
 
 // New opens the node's state directory, creating it if needed, and loads
@@ -133,10 +137,18 @@ func newNode(cfg *Config, s store) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
+	notes, err := n.repairJournals()
+	if err != nil {
+		return nil, err
+	}
+	rec.notes = append(rec.notes, notes...)
 	if cur, prev := n.sched.current.number, n.sched.previous.number; budgetsMissing && (sum.evaluated[cur] || prev != 0 && sum.evaluated[prev]) {
 		return nil, fmt.Errorf("%w: budgets is missing, but the audit log records evaluations in epoch %d (budgets would be refunded)", ErrCorruptState, cur)
 	}
 	if err := n.recordStart(sum, rec); err != nil {
+		return nil, err
+	}
+	if err := n.auditJournals(); err != nil {
 		return nil, err
 	}
 	n.changes.start(n.sched.current, cfg.Now(), cfg.ChangeInterval)
@@ -302,7 +314,7 @@ func (n *Node) retire(s, next schedule, sum auditSummary, why *configChangedErro
 		if e.number == 0 || next.live(e.number) {
 			continue
 		}
-		for _, name := range []string{keyFile(e.number), pubFile(e.number)} {
+		for _, name := range epochFiles(e.number) {
 			if err := n.store.destroy(name); err != nil {
 				return next, err
 			}
@@ -356,7 +368,7 @@ func (n *Node) removeLeftovers(expired uint64) (notes []string, removed []uint64
 		}
 		var e uint64
 		_, scanErr := fmt.Sscanf(name, "epoch-%d.", &e)
-		if scanErr == nil && n.sched.live(e) && (name == keyFile(e) || name == pubFile(e)) {
+		if scanErr == nil && n.sched.live(e) && slices.Contains(epochFiles(e), name) {
 			continue
 		}
 		if err := n.store.destroy(name); err != nil {
@@ -387,17 +399,15 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 		return nil, fmt.Errorf("federation: epoch %d: %w", ref.number, err)
 	}
 	// The line of versions, if the file records it (a file of an earlier
-	// release does not, and is retired below).
-	typ, pb, err := decodeStateOf(data, statePublisherLine, statePublisher)
+	// release may not, and is retired below), and the changes of the
+	// journal it includes.
+	typ, pb, err := decodeStateOf(data, statePublisherJournal, statePublisherLine, statePublisher)
 	if err != nil {
 		return nil, fmt.Errorf("federation: epoch %d: %s: %w", ref.number, pubFile(ref.number), err)
 	}
-	gen := ""
-	if typ == statePublisherLine {
-		if len(pb) == 0 || int(pb[0]) >= len(pb) || !validGeneration(string(pb[1:1+pb[0]])) {
-			return nil, fmt.Errorf("%w: %s: line of versions", ErrCorruptState, pubFile(ref.number))
-		}
-		gen, pb = string(pb[1:1+pb[0]]), pb[1+pb[0]:]
+	gen, applied, pb, ok := decodePublisherFile(typ, pb)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s: line of versions", ErrCorruptState, pubFile(ref.number))
 	}
 	pub, err := match.RestorePublisher(key, pb, &match.PublishOptions{Mode: n.cfg.Mode})
 	if errors.Is(err, match.ErrWrongMode) {
@@ -419,12 +429,27 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 	if pub.Filter().Epoch() != ref.number {
 		return nil, fmt.Errorf("%w: %s holds epoch %d", ErrCorruptState, pubFile(ref.number), pub.Filter().Epoch())
 	}
-	e, err := n.newEpoch(ref.number, key, pub)
-	if err == nil && gen != "" {
+	jr := &journal{legacy: true, gen: gen}
+	if typ == statePublisherJournal {
+		if jr, err = n.replayJournal(ref.number, pub, gen, applied); err != nil {
+			return nil, err
+		}
+		jr.base = int64(len(data))
+	}
+	e, err := n.newEpoch(ref.number, key, pub) // signs the version the journal brought it to
+	if err != nil {
+		return nil, err
+	}
+	if gen != "" {
 		e.gen = gen
 	}
-	return e, err
+	jr.gen, e.jr = e.gen, jr
+	return e, nil
 }
+
+// epochFiles are the files of an epoch: its key, its publisher and the
+// publisher's journal.
+func epochFiles(n uint64) []string { return []string{keyFile(n), pubFile(n), chgFile(n)} }
 
 func (n *Node) newEpoch(number uint64, key *match.PrivateKey, pub *match.Publisher) (*epoch, error) {
 	signed, err := newSignedFilter(n.cfg.ID, n.cfg.Identity, pub.Filter())

@@ -324,7 +324,7 @@ func TestUncheckedLabelsRetireEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	state, err := readState(s, pubFile(1), statePublisherLine)
+	state, err := readState(s, pubFile(1), statePublisherJournal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func TestUncheckedLabelsRetireEpoch(t *testing.T) {
 		t.Fatal("no label in the state")
 	}
 	state[i+1] = '\n' // "L\n3", as an older version could have published
-	if err := writeState(s, pubFile(1), statePublisherLine, state); err != nil {
+	if err := writeState(s, pubFile(1), statePublisherJournal, state); err != nil {
 		t.Fatal(err)
 	}
 	s.close()
@@ -373,11 +373,13 @@ func TestPreSeedEpochRetired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	state, err := readState(s, pubFile(1), statePublisherLine)
+	state, err := readState(s, pubFile(1), statePublisherJournal)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeState(s, pubFile(1), statePublisher, state[1+state[0]:]); err != nil {
+	// Without its line and journal position: the file of the release
+	// before filter seeds.
+	if err := writeState(s, pubFile(1), statePublisher, state[1+state[0]+8:]); err != nil {
 		t.Fatal(err)
 	}
 	s.close()

@@ -34,8 +34,9 @@ func (n *Node) Publish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := n.savePublisher(e); err != nil {
-		return err
+	if err := n.savePublisher(e, 0); err != nil {
+		// epoch-N.pub may be the new publication's: serve what is on disk.
+		return n.reload(cur, ref, err)
 	}
 	n.mu.Lock()
 	n.current = e
@@ -98,14 +99,37 @@ func (n *Node) build(ctx context.Context, key *match.PrivateKey, ref epochRef) (
 	return pub, err
 }
 
-func (n *Node) savePublisher(e *epoch) error {
+// savePublisher writes e's publisher whole as epoch-N.pub, including the
+// changes up to applied, then starts its journal afresh after them
+// (journal.go): at a publication or a rotation (a new line, applied 0),
+// and to fold the journal in.
+func (n *Node) savePublisher(e *epoch, applied uint64) error {
 	b, err := e.pub.MarshalBinary()
 	if err != nil {
 		return err
 	}
+	mark := e.pub.Mark() // opMu is held: nothing changes the publisher meanwhile
 	// With its line of versions, so that a restart continues the line
 	// (and a partner refuses an older version of it, PROTOCOL.md 5.3).
-	return writeState(n.store, pubFile(e.number), statePublisherLine, append(append([]byte{byte(len(e.gen))}, e.gen...), b...))
+	file := encodeState(statePublisherJournal, encodePublisherFile(e.gen, applied, b))
+	if err := n.store.write(pubFile(e.number), file); err != nil {
+		return err
+	}
+	jr := e.jr
+	if jr == nil || jr.gen != e.gen || applied == 0 {
+		jr = &journal{gen: e.gen, sum: chgHeaderSum(e.number, e.gen, 0), mark: mark}
+		e.jr = jr
+	}
+	jr.applied, jr.base, jr.legacy = applied, int64(len(file)), false
+	// If this fails, the journal is the previous one: of another line,
+	// ignored at load, or of this one, whose changes up to applied the
+	// state now includes.
+	hdr := chgHeader(e.number, e.gen, applied)
+	if err := n.store.write(chgFile(e.number), hdr); err != nil {
+		return err
+	}
+	jr.from, jr.seq, jr.size, jr.sum, jr.mark, jr.ok, jr.unaudited = applied, applied, int64(len(hdr)), chgHeaderSum(e.number, e.gen, applied), mark, true, nil
+	return nil
 }
 
 // rotate starts the next epoch. The order makes a crash at any point
@@ -139,7 +163,7 @@ func (n *Node) rotate(ctx context.Context) error {
 	if err := writeState(n.store, keyFile(number), stateKey, kb); err != nil {
 		return err
 	}
-	if err := n.savePublisher(e); err != nil {
+	if err := n.savePublisher(e, 0); err != nil {
 		return err
 	}
 	if err := n.saveSchedule(next); err != nil {
@@ -165,7 +189,7 @@ func (n *Node) rotate(ctx context.Context) error {
 
 // destroy removes an epoch's key and publisher from the store.
 func (n *Node) destroy(e *epoch) error {
-	for _, name := range []string{keyFile(e.number), pubFile(e.number)} {
+	for _, name := range epochFiles(e.number) {
 		if err := n.store.destroy(name); err != nil {
 			return err
 		}

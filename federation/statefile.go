@@ -28,17 +28,20 @@ const (
 type stateType uint8
 
 const (
-	stateNode            stateType = 1  // node.state: epochs
-	stateKey             stateType = 2  // epoch-N.key: an OPRF private key
-	statePublisher       stateType = 3  // epoch-N.pub: a publisher's state
-	stateBudgets         stateType = 4  // budgets
-	stateAuditHead       stateType = 5  // audit.head of earlier versions: read, never written (audit.go)
-	stateAuditCheckpoint stateType = 6  // audit.head: the signed head of the audit log, a checkpoint
-	statePartners        stateType = 7  // partners.state: the last filter accepted from each partner
-	stateStanding        stateType = 8  // standing-ID: a partner's standing match (a match.Watch)
-	statePublisherLine   stateType = 9  // epoch-N.pub: genLen:u8 gen, then a publisher's state
-	statePartnersFrom    stateType = 12 // partners.state: as statePartners, with each filter's notBefore
-	stateStandingMarks   stateType = 13 // standing-ID: a standing match with its reported hits and spread
+	stateNode            stateType = 1 // node.state: epochs
+	stateKey             stateType = 2 // epoch-N.key: an OPRF private key
+	statePublisher       stateType = 3 // epoch-N.pub: a publisher's state
+	stateBudgets         stateType = 4 // budgets
+	stateAuditHead       stateType = 5 // audit.head of earlier versions: read, never written (audit.go)
+	stateAuditCheckpoint stateType = 6 // audit.head: the signed head of the audit log, a checkpoint
+	statePartners        stateType = 7 // partners.state: the last filter accepted from each partner
+	stateStanding        stateType = 8 // standing-ID: a partner's standing match (a match.Watch)
+	statePublisherLine   stateType = 9 // epoch-N.pub of earlier releases: genLen:u8 gen, then a publisher's state
+	// epoch-N.pub: genLen:u8 gen applied:u64, then a publisher's state
+	// that includes the changes of epoch-N.chg up to applied (journal.go)
+	statePublisherJournal stateType = 10
+	statePartnersFrom     stateType = 12 // partners.state: as statePartners, with each filter's notBefore
+	stateStandingMarks    stateType = 13 // standing-ID: a standing match with its reported hits and spread
 )
 
 func (t stateType) String() string {
@@ -61,6 +64,8 @@ func (t stateType) String() string {
 		return "standing match"
 	case statePublisherLine:
 		return "publisher state and line"
+	case statePublisherJournal:
+		return "publisher state with a journal"
 	}
 	return fmt.Sprintf("state type %d", uint8(t))
 }

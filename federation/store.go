@@ -11,9 +11,10 @@ import (
 	"sync/atomic"
 )
 
-// A store holds everything a node keeps across restarts: the small state
-// files (node.state, epoch-N.key, epoch-N.pub, budgets, audit.head), each
-// replaced as a whole, and the audit log, which only grows. It holds
+// A store holds everything a node keeps across restarts: the state files
+// (node.state, epoch-N.key, epoch-N.pub, budgets, audit.head), each
+// replaced as a whole; the journals (epoch-N.chg), state files that are
+// also appended to; and the audit log, which only grows. It holds
 // bytes: the state file container (statefile.go) and the audit records
 // (audit.go) are encoded above it. A node uses an fsStore on
 // Config.StateDir; the package's tests use an in-memory store that can
@@ -39,6 +40,12 @@ type store interface {
 	destroy(name string) error
 	// list returns the names of the state files, in no particular order.
 	list() ([]string, error)
+	// appendFile appends data to state file name, which write made. If
+	// it fails, the file is as it was, or, if it could not be cut back,
+	// ends in a prefix of data; if the process dies during it, the file
+	// may end in a prefix of data. The caller reads such a torn tail as
+	// one, and writes the file anew rather than appending after it.
+	appendFile(name string, data []byte) error
 
 	// readLog returns a reader of the audit log from byte off on, which
 	// the caller closes: empty if there is no log, or if it is shorter.
@@ -280,6 +287,38 @@ func (s *fsStore) destroy(name string) error {
 		return err
 	}
 	return s.syncDir()
+}
+
+// appendFile writes at the end of the file and syncs it; a failed write
+// or sync is cut back. It opens the file as read does (no link, a regular
+// file) and never creates it: write does, with the directory's fsync.
+func (s *fsStore) appendFile(name string, data []byte) error {
+	if s.readOnly {
+		return errReadOnly
+	}
+	if s.closed.Load() {
+		return errStoreClosed
+	}
+	f, err := s.open(name, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	end, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		if terr := f.Truncate(end); terr != nil {
+			return fmt.Errorf("%w (and cutting it back failed: %v)", err, terr)
+		}
+		f.Sync()
+	}
+	return err
 }
 
 // list leaves out the audit log, the lock, temporary files and

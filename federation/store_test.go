@@ -105,6 +105,26 @@ func (m *memStore) list() ([]string, error) {
 	return slices.Collect(maps.Keys(m.files)), nil
 }
 
+// appendFile, at a crash, leaves half of data behind, as appendLog does.
+func (m *memStore) appendFile(name string, data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.dead {
+		return errCrash
+	}
+	if _, ok := m.files[name]; !ok {
+		return fmt.Errorf("%s: %w", name, os.ErrNotExist)
+	}
+	if err := m.change("append", name); err != nil {
+		if errors.Is(err, errCrash) {
+			m.files[name] = append(m.files[name], data[:len(data)/2]...)
+		}
+		return err
+	}
+	m.files[name] = append(m.files[name], data...)
+	return nil
+}
+
 func (m *memStore) readLog(off int64) (io.ReadCloser, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -176,6 +196,13 @@ func (f *faultStore) appendLog(data []byte) error {
 		return err
 	}
 	return f.store.appendLog(data)
+}
+
+func (f *faultStore) appendFile(name string, data []byte) error {
+	if err := f.fault("append", name); err != nil {
+		return err
+	}
+	return f.store.appendFile(name, data)
 }
 
 func (f *faultStore) truncateLog(size int64) error {

@@ -275,11 +275,8 @@ func (p *Publisher) Remove(entries ...int) error {
 			return fmt.Errorf("match: no entry %d to remove (%d entries)", e, st.entries)
 		}
 	}
-	if st.removed == nil {
-		st.removed = map[uint32]bool{}
-	}
 	for _, e := range entries {
-		st.removed[uint32(e)] = true
+		st.markRemoved(uint32(e))
 	}
 	return nil
 }
@@ -345,11 +342,8 @@ func (p *Publisher) RemoveEntries(entries []Entry) (removed []int, err error) {
 		taken[n] = true
 		removed[i] = int(n)
 	}
-	if st.removed == nil {
-		st.removed = make(map[uint32]bool, len(taken))
-	}
-	for n := range taken {
-		st.removed[n] = true
+	for _, n := range removed {
+		st.markRemoved(uint32(n)) // in order, for the journal (MarshalChange)
 	}
 	return removed, nil
 }

@@ -46,8 +46,12 @@ type pubState struct {
 	ends    []int
 	pad     []seed
 	padEnds []int
-	// removed holds the entries removed ([Publisher.Remove]).
-	removed map[uint32]bool
+	// removed holds the entries removed ([Publisher.Remove]), and
+	// removedOrder the same entries in the order removed (sorted for
+	// those a restored state held): a [Mark] counts them. Set both with
+	// markRemoved.
+	removed      map[uint32]bool
+	removedOrder []uint32
 }
 
 type indexEntry struct {

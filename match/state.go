@@ -180,10 +180,7 @@ func readVersions(s *cryptobyte.String, p *Publisher, n int, padded bool) error 
 			return malformed("removed entry %d out of order or beyond %d entries", e, st.entries)
 		}
 		last = int(e)
-		if st.removed == nil {
-			st.removed = map[uint32]bool{}
-		}
-		st.removed[e] = true
+		st.markRemoved(e)
 	}
 	if padded {
 		return readPadding(s, st, n)

@@ -46,6 +46,9 @@ const (
 	// TypePublisherStatePadded is a publisher state with padding:
 	// TypePublisherStateV's fields and the padding seeds.
 	TypePublisherStatePadded Type = 0x0F
+	// TypePublisherChange is one change of a publisher within its epoch,
+	// for a journal beside its state.
+	TypePublisherChange Type = 0x10
 )
 
 func (t Type) String() string {
@@ -80,6 +83,8 @@ func (t Type) String() string {
 		return "signed filter delta"
 	case TypePublisherStatePadded:
 		return "publisher state with padding"
+	case TypePublisherChange:
+		return "publisher change"
 	}
 	return fmt.Sprintf("type 0x%02x", uint8(t))
 }
