@@ -430,8 +430,12 @@ func TestStandingRestartMidSpread(t *testing.T) {
 	waitLong(t, func() bool { return seenEpoch(a.Node, "agency-1") == 2 })
 	tn.clock.Advance(10 * time.Minute)
 	third := n / 3
-	waitLong(t, func() bool { return b.BudgetUsed("agency-0", 2) >= third })
-	time.Sleep(1500 * time.Millisecond) // the querier keeps the outputs
+	// Until the querier has kept, on disk, every output it paid for: one
+	// in flight at the stop would be paid again (Standing's doc).
+	waitLong(t, func() bool {
+		u := b.BudgetUsed("agency-0", 2)
+		return u >= third && keptOnDisk(t, a.Node, "agency-1") == u
+	})
 	cancel()
 	st.Wait()
 	done := b.BudgetUsed("agency-0", 2)
@@ -542,4 +546,22 @@ func FuzzStandingState(f *testing.F) {
 			t.Fatalf("re-encoded state does not decode: %v", err)
 		}
 	})
+}
+
+// keptOnDisk returns the number of outputs n's standing state for
+// partner holds on disk, 0 if it has none.
+func keptOnDisk(t *testing.T, n *Node, partner string) int {
+	t.Helper()
+	payload, err := readState(readFS(n.cfg.StateDir), standingPrefix+partner, stateStandingMarks)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := decodeStanding(payload, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ss.w.Len()
 }
