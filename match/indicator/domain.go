@@ -177,7 +177,7 @@ func checkLabels(a string) error {
 		for i := range len(l) {
 			c := l[i]
 			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-				return fail("domain.char", "has a character not allowed in a domain name (a-z, 0-9, '-', '_')")
+				return fail("domain.char", "has a character not allowed in a domain name")
 			}
 		}
 	}

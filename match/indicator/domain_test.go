@@ -39,6 +39,19 @@ func TestKindDomain(t *testing.T) {
 		{strings.Repeat("abcdefghi.", 26) + "example", "", ""},
 		{"ex*mple.com", "", ""},
 		{"example.com/path", "", ""},
+		// Regression: the hyphen rule was checked on the A-label only,
+		// which for "-bücher" is "xn---bcher-4ya".
+		{"-bücher.example", "", "Unicode form"},
+		{"bücher-.example", "", "Unicode form"},
+		// Regression: a trailing U+3002 made an empty label, where a
+		// trailing '.' is the root.
+		{"example.com。", "example.com", ""},
+		{"example.com．", "example.com", ""},
+		{"example.com｡", "example.com", ""},
+		// Regression: an address in full-width digits was a name.
+		{"１９２．０．２．１", "", "IP address"},
+		{"1.2.3.08", "", "ends in a number"},
+		{"256.256.256.256", "", "ends in a number"},
 	})
 }
 

@@ -3,8 +3,6 @@ package indicator
 import (
 	"strings"
 	"unicode"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // Email is an e-mail address.
@@ -43,7 +41,7 @@ func canonicalEmail(s string) (string, error) {
 	if local == "" {
 		return "", fail("email.local-empty", "empty local part")
 	}
-	local = norm.NFC.String(lowerFull(norm.NFC.String(local)))
+	local = nfc(lowerFull(nfc(local)))
 	if len(local) > 64 {
 		return "", failf("email.local-too-long", "local part of %d bytes, longer than 64 bytes", len(local))
 	}

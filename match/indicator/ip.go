@@ -35,12 +35,12 @@ func parseIP(s string) (netip.Addr, error) {
 	if strings.Contains(s, "/") {
 		return netip.Addr{}, fail("ip.prefix", "is a prefix (CIDR), not an address; use kind ipv4-cidr or ipv6-cidr")
 	}
+	if hasLeadingZero(s) {
+		return netip.Addr{}, fail("ip.leading-zero", "has a leading zero in a field (ambiguous: octal or decimal)")
+	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		// netip's errors quote the input; say what is wrong without it.
-		if hasLeadingZero(s) {
-			return netip.Addr{}, fail("ip.leading-zero", "has a leading zero in a field (ambiguous: octal or decimal)")
-		}
 		return netip.Addr{}, fail("ip.syntax", "not an IP address")
 	}
 	if a.Zone() != "" {
@@ -52,8 +52,9 @@ func parseIP(s string) (netip.Addr, error) {
 	return a, nil
 }
 
-// hasLeadingZero reports whether s ends in a dotted quad (alone or in an
-// IPv6 address) of decimal fields one of which has a leading zero.
+// hasLeadingZero reports whether s, or what follows its last ':', is four
+// fields of decimal digits joined by '.', one of which starts with '0'
+// and has more digits.
 func hasLeadingZero(s string) bool {
 	fields := strings.Split(s[strings.LastIndexByte(s, ':')+1:], ".")
 	if len(fields) != 4 {
@@ -61,7 +62,7 @@ func hasLeadingZero(s string) bool {
 	}
 	lead := false
 	for _, f := range fields {
-		if f == "" || len(f) > 4 || strings.Trim(f, "0123456789") != "" {
+		if f == "" || strings.Trim(f, "0123456789") != "" {
 			return false
 		}
 		lead = lead || (len(f) > 1 && f[0] == '0')

@@ -14,13 +14,13 @@ import (
 // starter to 16 bits, so that a character outside the BMP followed by a
 // combining mark is composed as if it were the BMP character with the same
 // low 16 bits: NFC("\U00010041\u0301") is "Á", where it is the input
-// itself. nfc normalizes the text around such a character apart from it:
-// a character whose low 16 bits compose with what follows is not the first
-// character of any canonical composition (those of Unicode 15.0.0 outside
-// the BMP, in Kaithi, Chakma, Grantha, Tirhuta, Siddham and Dives Akuru,
-// compose with marks outside the BMP whose low 16 bits compose with
-// nothing), so nothing composes with it, and the marks after it are
-// reordered among themselves only.
+// itself. nfc normalizes the text around such a character apart from it.
+// Such a character is not the first of any canonical composition (those
+// of Unicode 15.0.0 outside the BMP, in Kaithi, Chakma, Grantha, Tirhuta,
+// Siddham and Dives Akuru, start with characters whose low 16 bits compose
+// with nothing), so nothing composes with it, and the marks after it are
+// only reordered among themselves. Decomposition is not affected, which
+// lets normFault find the characters concerned.
 func nfc(s string) string {
 	i, n := normFault(s)
 	if i < 0 {
@@ -36,16 +36,17 @@ func nfc(s string) string {
 // normFault returns the byte index and length of the first character of s
 // on which norm.NFC would go wrong (see nfc), or -1: a character outside
 // the BMP after which, up to the next starter included, comes a character
-// that composes with the BMP character of its low 16 bits.
+// that norm.NFC composes with it into a character that is not canonically
+// equivalent to the two.
 func normFault(s string) (index, size int) {
 	for i, r := range s {
 		if r < 0x10000 {
 			continue
 		}
-		alias := string(rune(r & 0xffff))
 		n := utf8.RuneLen(r)
 		for _, c := range s[i+n:] {
-			if utf8.RuneCountInString(norm.NFC.String(alias+string(c))) == 1 {
+			pair := string(r) + string(c)
+			if norm.NFD.String(norm.NFC.String(pair)) != norm.NFD.String(pair) {
 				return i, n
 			}
 			if norm.NFC.PropertiesString(string(c)).CCC() == 0 {

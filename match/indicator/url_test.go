@@ -42,6 +42,17 @@ func TestKindURL(t *testing.T) {
 		{"ftp://files.example.org:21/pub", "ftp://files.example.org/pub", ""},
 		// Regression: a full-width digit host was not a fixed point while IPv4 forms were read before IDNA mapping (FuzzCanonicalize, a7cc892).
 		{"http://８/", "http://0.0.0.8/", ""},
+		// Regression: hosts that end in a number but are no IPv4 address
+		// were names; browsers refuse them.
+		{"http://1.2.3.08/", "", "ends in a number"},
+		{"http://256.256.256.256/", "", "ends in a number"},
+		{"http://4294967296/", "", "ends in a number"},
+		// Regression: '\\' was not read as '/' (WHATWG URL).
+		{"http:\\\\example.com\\a?b\\c", "http://example.com/a?b\\c", ""},
+		// Regression: empty user information was kept as "@".
+		{"http://@example.com/", "http://example.com/", ""},
+		{"http://user:@example.com/", "http://user@example.com/", ""},
+		{"http://example.com。/", "http://example.com/", ""},
 		{"mailto:alice@example.org", "", "no authority"},
 		{"http://", "", "no host"},
 		{"http://exa mple.com/", "", "host has a character"},
