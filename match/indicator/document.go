@@ -5,7 +5,6 @@ import (
 	"unicode"
 
 	"golang.org/x/text/language"
-	"golang.org/x/text/unicode/norm"
 )
 
 // Document is a travel or identity document: passport, identity card,
@@ -118,7 +117,7 @@ func documentNumber(s string) (string, error) {
 func plateNumber(s string) (string, error) {
 	var b strings.Builder
 	n := 0
-	for _, r := range norm.NFC.String(strings.ToUpper(s)) {
+	for _, r := range nfc(strings.ToUpper(s)) { // not norm.NFC: see nfc
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			b.WriteRune(r)

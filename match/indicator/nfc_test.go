@@ -16,7 +16,11 @@ func TestNFC(t *testing.T) {
 		"\U00020041\u0323\u0301":         "\U00020041\u0323\u0301",
 		"\U00020041\u0301\u0323":         "\U00020041\u0323\u0301", // marks reordered
 		"a\u0301\U00010041\u0301b\u0308": "á\U00010041\u0301b\u0308",
-		"\U00011099\U000110ba":           "\U0001109a", // Kaithi: a real composition outside the BMP
+		"\U00011099\U000110ba":           "\U0001109a",       // Kaithi: a real composition outside the BMP
+		"\u1099\U000110ba":               "\u1099\U000110ba", // norm: "\U0001109a", a BMP starter truncated onto Kaithi
+		"\u1131\U00011127":               "\u1131\U00011127", // norm: Chakma "\U0001112e"
+		"\u1347\U0001133e":               "\u1347\U0001133e", // norm: Grantha "\U0001134b"
+		"\u1347\U00011357":               "\u1347\U00011357", // norm: Grantha "\U0001134c"
 		"\U0001d15e":                     "\U0001d157\U0001d165",
 		"\u2126":                         "\u03a9",
 		"e\u0301":                        "é",
@@ -66,6 +70,28 @@ func TestNFCOutsideBMP(t *testing.T) {
 			if norm.NFD.String(got) != norm.NFD.String(s) || norm.NFC.String(got) != got && normFaultFree(got) {
 				t.Fatalf("nfc(%+q) = %+q", s, got)
 			}
+		}
+	}
+}
+
+// Every composition of Unicode 15.0.0 whose characters are outside the
+// BMP, tried with BMP characters of the same low 16 bits in their place:
+// nfc composes only the real ones.
+func TestNFCTruncatedPairs(t *testing.T) {
+	for r := rune(0x10000); r <= 0x1ffff; r++ {
+		d := norm.NFD.String(string(r))
+		rs := []rune(d)
+		if len(rs) != 2 || norm.NFC.String(d) != string(r) {
+			continue // not a canonical composition of two characters
+		}
+		for _, pair := range [][2]rune{{rs[0] & 0xffff, rs[1]}, {rs[0], rs[1] & 0xffff}, {rs[0] & 0xffff, rs[1] & 0xffff}} {
+			s := string(pair[0]) + string(pair[1])
+			if got := nfc(s); norm.NFD.String(got) != norm.NFD.String(s) {
+				t.Errorf("nfc(%+q) = %+q, not canonically equivalent", s, got)
+			}
+		}
+		if got := nfc(d); got != string(r) {
+			t.Errorf("nfc(%+q) = %+q, want %+q", d, got, string(r))
 		}
 	}
 }
