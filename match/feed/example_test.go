@@ -39,6 +39,6 @@ mutex,Global\evil,case-5,
 	}
 	// Output:
 	// csv: 3 imported, 1 rejected, 1 unsupported; filter of 3 entries
-	// line 5: rejected: invalid sha256: want 64 hex digits, got 10 characters
+	// line 5: rejected: invalid sha256: not hexadecimal (a character other than 0-9, a-f and A-F)
 	// line 6: unsupported: kind "mutex" is not supported
 }

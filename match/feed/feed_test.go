@@ -127,7 +127,7 @@ func TestMISP(t *testing.T) {
 	})
 	check(t, "rejects", rejects, []string{
 		"attribute " + a("14") + ": unsupported: attribute type link is not supported",
-		"attribute " + a("15") + ": rejected: invalid md5: want 32 hex digits, got 10 characters",
+		"attribute " + a("15") + ": rejected: invalid md5: not hexadecimal (a character other than 0-9, a-f and A-F)",
 		"attribute " + a("16") + ": rejected: composite type domain|ip with 1 value parts",
 		"attribute " + a("17") + ": unsupported: deleted attribute",
 		"attribute " + a("18") + ": unsupported: composite type filename|pehash has no supported part",
@@ -190,7 +190,7 @@ func TestCSV(t *testing.T) {
 		`url:http://example.com/a,b case-110 ""`,
 	})
 	check(t, "rejects", rejects, []string{
-		"line 8: rejected: invalid sha256: want 64 hex digits, got 10 characters",
+		"line 8: rejected: invalid sha256: not hexadecimal (a character other than 0-9, a-f and A-F)",
 		`line 9: unsupported: kind "mutex" is not supported`,
 		"line 10: rejected: no kind",
 	})

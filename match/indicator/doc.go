@@ -20,12 +20,13 @@
 // The built-in kinds, their names, and the canonical form of their values
 // (each kind's documentation gives the rules in full):
 //
-//	Email      email      lower-case local part (NFC) "@" the domain as Domain
-//	Domain     domain     IDNA 2008 (UTS 46 nontransitional) ASCII, lower case,
-//	                      no trailing dot, at least two labels
+//	Email      email      local part in NFC, Unicode full lower case, NFC "@"
+//	                      the domain as Domain
+//	Domain     domain     UTS 46 (15.0.0, nontransitional) ASCII, lower case,
+//	                      no trailing dot, at least two labels, not an address
 //	URL        url        Safe Browsing-style: escapes decoded until stable, scheme
 //	                      and host lower case, default port and fragment dropped,
-//	                      dot segments resolved, IPv4 hosts dotted decimal
+//	                      dot segments resolved, hosts as browsers read them
 //	IPv4       ipv4       dotted decimal; IPv4-mapped IPv6 addresses are this kind
 //	IPv6       ipv6       RFC 5952 text
 //	IPv4CIDR   ipv4-cidr  network address (host bits cleared) "/" prefix length

@@ -1,12 +1,10 @@
 package indicator
 
 import (
-	"errors"
 	"strings"
 	"unicode"
 
 	"golang.org/x/text/language"
-	"golang.org/x/text/unicode/norm"
 )
 
 // Document is a travel or identity document: passport, identity card,
@@ -16,14 +14,18 @@ import (
 // alpha-3 code and the document number in upper case without separators
 // ("DEU:C01X00T47"). The input is the country and the number separated by
 // ':' or white space. The country may be alpha-2 or alpha-3 (deprecated
-// codes such as "UK" become their current ones), or one of the ICAO 9303
+// codes such as "UK" become their current ones; PROTOCOL.md section 4.12
+// lists them all), or one of the ICAO 9303
 // codes of machine-readable documents that are not ISO codes: "D" for
 // Germany, "RKS" for Kosovo (also written XK or XKK), and the codes of
 // British nationality classes, organisations and stateless persons (GBD,
 // GBN, GBO, GBP, GBS, EUE, UNA, UNK, UNO, XBA, XIM, XCC, XCE, XCO, XDC,
-// XEC, XES, XMP, XOM, XPO, XXA, XXB, XXC, XXX). The number loses spaces,
-// '-', '.', '/' and the MRZ filler '<', and must then be 1 to 32 letters
-// A-Z and digits.
+// XEC, XES, XMP, XOM, XPO, XXA, XXB, XXC, XXX). The number loses white
+// space, '-', '.', '/' and the MRZ filler '<', ASCII letters are
+// upper-cased, and it must then be 1 to 32 letters A-Z and digits 0-9.
+//
+// Reason codes: `country.format`, `country.unknown`, `document.chars`,
+// `document.length`.
 var Document = register("document", func(s string) (string, error) {
 	return countryAndNumber(s, documentNumber)
 })
@@ -33,8 +35,12 @@ var Document = register("document", func(s string) (string, error) {
 // Canonical form: "CCC:PLATE", the registering country as an ISO 3166-1
 // alpha-3 code (given as for [Document]) and the plate in upper case
 // (Unicode), in NFC, without separators ("DEU:BAB1234" for "DE B-AB 1234").
-// Spaces, '-', '.', '·' and '_' are removed; what remains must be 1 to 16
-// letters and digits of any script.
+// White space, '-', '.', '·' and '_' are removed; what remains must be 1
+// to 16 letters and decimal digits of any script, upper-cased by Unicode's
+// simple case mapping and then put in NFC.
+//
+// Reason codes: `country.format`, `country.unknown`, `plate.chars`,
+// `plate.length`.
 var Plate = register("plate", func(s string) (string, error) {
 	return countryAndNumber(s, plateNumber)
 })
@@ -52,20 +58,20 @@ var icaoCodes = map[string]string{
 
 // countryAlpha3 returns the canonical three-letter code of a country code.
 func countryAlpha3(code string) (string, error) {
-	code = strings.ToUpper(code)
+	code = toUpperASCII(code)
 	if c, ok := icaoCodes[code]; ok {
 		return c, nil
 	}
-	if len(code) != 2 && len(code) != 3 {
-		return "", errors.New("country is not an ISO 3166-1 alpha-2 or alpha-3 code")
+	if len(code) != 2 && len(code) != 3 || strings.Trim(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		return "", fail("country.unknown", "country is not an ISO 3166-1 alpha-2 or alpha-3 code (2 or 3 letters)")
 	}
 	r, err := language.ParseRegion(code)
 	if err != nil || !r.IsCountry() {
-		return "", errors.New("country is not an ISO 3166-1 code")
+		return "", fail("country.unknown", "country is not an ISO 3166-1 code")
 	}
 	iso3 := r.Canonicalize().ISO3()
 	if iso3 == "ZZZ" || len(iso3) != 3 {
-		return "", errors.New("country has no ISO 3166-1 alpha-3 code")
+		return "", fail("country.unknown", "country has no ISO 3166-1 alpha-3 code")
 	}
 	return iso3, nil
 }
@@ -76,7 +82,7 @@ func countryAndNumber(s string, number func(string) (string, error)) (string, er
 	if !ok {
 		i := strings.IndexFunc(s, unicode.IsSpace)
 		if i < 0 {
-			return "", errors.New(`want "COUNTRY:NUMBER" (or the two separated by a space)`)
+			return "", fail("country.format", `want "COUNTRY:NUMBER" (or the two separated by white space)`)
 		}
 		country, num = s[:i], s[i:]
 	}
@@ -93,17 +99,17 @@ func countryAndNumber(s string, number func(string) (string, error)) (string, er
 
 func documentNumber(s string) (string, error) {
 	var b strings.Builder
-	for _, r := range strings.ToUpper(s) {
+	for _, r := range toUpperASCII(s) {
 		switch {
 		case 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
 			b.WriteRune(r)
 		case unicode.IsSpace(r), r == '-', r == '.', r == '/', r == '<':
 		default:
-			return "", errors.New("document number has a character other than A-Z, 0-9 and separators")
+			return "", fail("document.chars", "document number has a character other than A-Z, 0-9 and separators")
 		}
 	}
 	if b.Len() == 0 || b.Len() > 32 {
-		return "", errors.New("document number must be 1 to 32 letters and digits")
+		return "", failf("document.length", "document number of %d letters and digits, want 1 to 32", b.Len())
 	}
 	return b.String(), nil
 }
@@ -111,18 +117,18 @@ func documentNumber(s string) (string, error) {
 func plateNumber(s string) (string, error) {
 	var b strings.Builder
 	n := 0
-	for _, r := range norm.NFC.String(strings.ToUpper(s)) {
+	for _, r := range nfc(strings.ToUpper(s)) { // not norm.NFC: see nfc
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			b.WriteRune(r)
 			n++
 		case unicode.IsSpace(r), r == '-', r == '.', r == '·', r == '_':
 		default:
-			return "", errors.New("plate has a character other than letters, digits and separators")
+			return "", fail("plate.chars", "plate has a character other than letters, digits and separators")
 		}
 	}
 	if n == 0 || n > 16 {
-		return "", errors.New("plate must be 1 to 16 letters and digits")
+		return "", failf("plate.length", "plate of %d letters and digits, must be 1 to 16", n)
 	}
 	return b.String(), nil
 }

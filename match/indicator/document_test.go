@@ -1,6 +1,8 @@
 package indicator
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -40,4 +42,51 @@ func TestKindDocumentAndPlate(t *testing.T) {
 		{"QQ:ABC", "", "ISO 3166"},
 		{"DEU:" + strings.Repeat("A", 17), "", "1 to 16"},
 	})
+}
+
+// TestCountryTableDocumented checks that the country table of PROTOCOL.md
+// section 4.12 ("ALPHA3: CODE CODE; ...") lists exactly the two- and
+// three-letter codes that countryAlpha3 accepts, each under the code it
+// becomes, so that the specification is the table an implementation
+// needs.
+func TestCountryTableDocumented(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "PROTOCOL.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, _ := strings.Cut(string(data), "### 4.12 ")
+	_, sec, _ = strings.Cut(sec, "Numeric codes")
+	_, sec, _ = strings.Cut(sec, "```\n")
+	sec, _, _ = strings.Cut(sec, "```")
+	want := map[string]string{}
+	for _, e := range strings.Split(strings.ReplaceAll(sec, "\n", " "), ";") {
+		to, codes, ok := strings.Cut(strings.TrimSpace(e), ":")
+		if !ok {
+			t.Fatalf("entry %q is not ALPHA3: CODES", e)
+		}
+		for _, c := range strings.Fields(codes) {
+			want[c] = to
+		}
+	}
+	if len(want) < 500 {
+		t.Fatalf("%d codes in the table: it was not found whole", len(want))
+	}
+	const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	for _, a := range letters {
+		for _, b := range letters {
+			for _, c := range append([]string{""}, strings.Split(letters, "")...) {
+				code := string(a) + string(b) + c
+				if _, icao := icaoCodes[code]; icao {
+					continue
+				}
+				got, err := countryAlpha3(code)
+				if err != nil {
+					got = ""
+				}
+				if got != want[code] {
+					t.Errorf("country %s: %q, PROTOCOL.md says %q", code, got, want[code])
+				}
+			}
+		}
+	}
 }

@@ -16,7 +16,8 @@ import (
 
 // reasonVocabulary returns the fixed text of the package's reasons: the
 // string literals in the calls that build errors (errors.New, fmt.Errorf,
-// fmt.Sprintf), in Reason fields, and in lengthsString, from the
+// fmt.Sprintf, fail, failf, reasonError values), in Reason fields, and in
+// lengthsString, from the
 // package's own source files (not tests, generators or generated tables).
 func reasonVocabulary(t *testing.T) []string {
 	t.Helper()
@@ -54,11 +55,18 @@ func reasonVocabulary(t *testing.T) []string {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.CallExpr:
+				if id, ok := n.Fun.(*ast.Ident); ok && (id.Name == "fail" || id.Name == "failf") {
+					literals(n)
+				}
 				if sel, ok := n.Fun.(*ast.SelectorExpr); ok {
 					if x, ok := sel.X.(*ast.Ident); ok && (x.Name == "errors" && sel.Sel.Name == "New" ||
 						x.Name == "fmt" && (sel.Sel.Name == "Errorf" || sel.Sel.Name == "Sprintf")) {
 						literals(n)
 					}
+				}
+			case *ast.CompositeLit:
+				if id, ok := n.Type.(*ast.Ident); ok && id.Name == "reasonError" {
+					literals(n)
 				}
 			case *ast.KeyValueExpr:
 				if k, ok := n.Key.(*ast.Ident); ok && k.Name == "Reason" {

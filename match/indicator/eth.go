@@ -1,7 +1,6 @@
 package indicator
 
 import (
-	"errors"
 	"strings"
 
 	"golang.org/x/crypto/sha3"
@@ -12,6 +11,9 @@ import (
 // Canonical form: "0x" and 40 lower-case hex digits. The "0x" prefix may be
 // missing or upper case. An address in mixed case carries an EIP-55
 // checksum, which is verified; all lower or all upper case carries none.
+// White space around is removed (PROTOCOL.md section 4.10).
+//
+// Reason codes: `eth.hex`, `eth.length`, `eth.checksum`.
 var ETH = register("eth", canonicalETH)
 
 func canonicalETH(s string) (string, error) {
@@ -19,16 +21,16 @@ func canonicalETH(s string) (string, error) {
 	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
 		s = s[2:]
 	}
-	if len(s) != 40 {
-		return "", errors.New("not 40 hex digits after 0x")
-	}
 	for i := range len(s) {
 		if !isHex(s[i]) {
-			return "", errors.New("not hexadecimal")
+			return "", fail("eth.hex", "not hexadecimal after an optional 0x")
 		}
 	}
-	lower := strings.ToLower(s)
-	if s != lower && s != strings.ToUpper(s) {
+	if len(s) != 40 {
+		return "", failf("eth.length", "want 40 hex digits after an optional 0x, got %d", len(s))
+	}
+	lower := toLowerASCII(s)
+	if s != lower && s != toUpperASCII(s) {
 		// EIP-55: a letter is upper case when the corresponding nibble of
 		// Keccak-256(lower-case hex) is 8 or more.
 		h := sha3.NewLegacyKeccak256()
@@ -43,7 +45,7 @@ func canonicalETH(s string) (string, error) {
 				nibble = sum[i/2] & 15
 			}
 			if (nibble >= 8) != (s[i] <= 'F') {
-				return "", errors.New("mixed case, but not a valid EIP-55 checksum")
+				return "", fail("eth.checksum", "mixed case, but not a valid EIP-55 checksum")
 			}
 		}
 	}

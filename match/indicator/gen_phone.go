@@ -107,12 +107,15 @@ func metadataRelease(changelog []byte, version string) (release, entry string) {
 // region is one entry of phoneRegions (phoneRegion in phone.go).
 type region struct {
 	code, intlPrefix, nationalPrefix string
+	prefixForParsing, transformRule  string
+	pattern                          string
 	lengths                          uint32
 }
 
 type table struct {
 	regions map[string]region
-	codes   map[string]uint32 // calling code to the union of its lengths
+	codes   map[string]string // calling code to its main region, "" for a non-geographic code
+	nonGeo  map[string]region // non-geographic calling code to its plan
 }
 
 // A numbering plan in metadata version 4 is a JSON array. These are the
@@ -120,10 +123,13 @@ type table struct {
 // es6/metadata.js, uses for callingCode, IDDPrefix, possibleLengths and
 // nationalPrefix. An absent field is 0, or cut off with the array's tail.
 const (
-	fieldCallingCode     = 0
-	fieldIDDPrefix       = 1 // a regular expression
-	fieldPossibleLengths = 3
-	fieldNationalPrefix  = 5
+	fieldCallingCode      = 0
+	fieldIDDPrefix        = 1 // a regular expression
+	fieldNationalPattern  = 2 // the general description's national number pattern
+	fieldPossibleLengths  = 3
+	fieldNationalPrefix   = 5
+	fieldPrefixForParsing = 7 // a regular expression
+	fieldTransformRule    = 8 // a replacement, "$1" for group 1
 )
 
 type metadata struct {
@@ -145,7 +151,7 @@ func decodeMetadata(data []byte) (*table, error) {
 	if string(m.Version) != "4" {
 		return nil, fmt.Errorf("metadata version %s, want 4 (the layout this generator reads)", m.Version)
 	}
-	t := &table{regions: make(map[string]region), codes: make(map[string]uint32)}
+	t := &table{regions: make(map[string]region), codes: make(map[string]string), nonGeo: make(map[string]region)}
 	for id, plan := range m.Countries {
 		if !isRegionCode(id) {
 			return nil, fmt.Errorf("region %q is not an ISO 3166-1 alpha-2 code", id)
@@ -155,10 +161,19 @@ func decodeMetadata(data []byte) (*table, error) {
 			return nil, fmt.Errorf("region %s: %w", id, err)
 		}
 		t.regions[id] = r
-		t.codes[r.code] |= r.lengths
 	}
 	if err := checkCallingCodes(m.CallingCodes, t.regions); err != nil {
 		return nil, err
+	}
+	// The main region of a calling code is the first that
+	// country_calling_codes lists, as libphonenumber's
+	// getRegionCodeForCountryCode takes it: its plan reads the national
+	// significant numbers of international writings.
+	for code, ids := range m.CallingCodes {
+		if len(ids) == 0 {
+			return nil, fmt.Errorf("country_calling_codes: %s lists no region", code)
+		}
+		t.codes[code] = ids[0]
 	}
 	// Non-geographic codes (+800, +882, ...) have numbering plans of their
 	// own and no region.
@@ -173,9 +188,12 @@ func decodeMetadata(data []byte) (*table, error) {
 		if _, ok := t.codes[code]; ok {
 			return nil, fmt.Errorf("non-geographic %s: also the calling code of a region", code)
 		}
-		if t.codes[code], err = planLengths(plan); err != nil {
+		r, err := decodeRegion(plan)
+		if err != nil {
 			return nil, fmt.Errorf("non-geographic %s: %w", code, err)
 		}
+		t.nonGeo[code] = r
+		t.codes[code] = ""
 	}
 	if len(t.regions) == 0 {
 		return nil, errors.New("no regions")
@@ -192,19 +210,14 @@ func decodeRegion(plan []json.RawMessage) (region, error) {
 	if !callingCodeRE.MatchString(r.code) {
 		return r, fmt.Errorf("calling code %q is not 1 to 3 digits", r.code)
 	}
-	idd, err := planString(plan, fieldIDDPrefix, "international prefix", true)
-	if err != nil {
+	// The international prefix is a regular expression, matched at the
+	// start of the digits ("001[14-689]|14(?:...)0011" for AU); the
+	// non-geographic plans have none.
+	if r.intlPrefix, err = planString(plan, fieldIDDPrefix, "international prefix", false); err != nil {
 		return r, err
 	}
-	// The international prefix is a regular expression; phone.go matches
-	// it as a string prefix, so only a pattern that is a plain digit
-	// string ("011") can be kept. A region with several prefixes
-	// ("0(?:0|52)") gets none, and phone.go falls back to "00". Index 12,
-	// the preferred one of several ("0011" for AU), is not taken: the
-	// table has never held it, and it would change which numbers phone.go
-	// accepts.
-	if digitsRE.MatchString(idd) {
-		r.intlPrefix = idd
+	if r.pattern, err = planString(plan, fieldNationalPattern, "national number pattern", true); err != nil {
+		return r, err
 	}
 	if r.nationalPrefix, err = planString(plan, fieldNationalPrefix, "national prefix", false); err != nil {
 		return r, err
@@ -212,12 +225,29 @@ func decodeRegion(plan []json.RawMessage) (region, error) {
 	if r.nationalPrefix != "" && !digitsRE.MatchString(r.nationalPrefix) {
 		return r, fmt.Errorf("national prefix %q is not digits", r.nationalPrefix)
 	}
+	if r.prefixForParsing, err = planString(plan, fieldPrefixForParsing, "national prefix for parsing", false); err != nil {
+		return r, err
+	}
+	if r.transformRule, err = planString(plan, fieldTransformRule, "national prefix transform rule", false); err != nil {
+		return r, err
+	}
+	if r.transformRule != "" && !transformRE.MatchString(r.transformRule) {
+		return r, fmt.Errorf("national prefix transform rule %q is not digits and $1 to $9", r.transformRule)
+	}
+	// phone.go compiles the patterns with Go's regexp (RE2): each must
+	// compile, as libphonenumber's Java patterns do.
+	for _, p := range []string{r.intlPrefix, r.pattern, r.prefixForParsing} {
+		if _, err := regexp.Compile(p); err != nil {
+			return r, fmt.Errorf("pattern %q: %v", p, err)
+		}
+	}
 	r.lengths, err = planLengths(plan)
 	return r, err
 }
 
 var (
 	digitsRE      = regexp.MustCompile(`^[0-9]+$`)
+	transformRE   = regexp.MustCompile(`^([0-9]|\$[1-9])+$`)
 	callingCodeRE = regexp.MustCompile(`^[1-9][0-9]{0,2}$`)
 )
 
@@ -296,24 +326,39 @@ const header = `// Code generated by gen_phone.go; DO NOT EDIT.
 // %s.
 // Copyright (C) 2009 The Libphonenumber Authors, Apache License 2.0.
 // Per region: the calling code, the international prefix, the national
-// prefix and the possible national lengths.
+// prefix, the national prefix for parsing and its transform rule, the
+// national number pattern and the possible national lengths.
 
 package indicator
 
 // phoneRegions holds, for each ISO 3166-1 alpha-2 region: its country
-// calling code, its international call prefix when it is a fixed digit
-// string (else empty), its national (trunk) prefix, and the possible
-// lengths of its national significant numbers as a bit set.
+// calling code, its international call prefix (a regular expression), its
+// national (trunk) prefix, its national prefix for parsing (a regular
+// expression, empty when it is the national prefix) and that prefix's
+// transform rule, the pattern of its national significant numbers, and
+// their possible lengths as a bit set.
 var phoneRegions = map[string]phoneRegion{
 `
 
 const codesHeader = `}
 
 // phoneCodes holds every country calling code (geographic and
-// non-geographic) with the possible lengths of its national significant
-// numbers, as a bit set.
-var phoneCodes = map[string]uint32{
+// non-geographic) with its main region, whose plan reads its numbers ("" for
+// a non-geographic code, whose plan is in phoneNonGeographic).
+var phoneCodes = map[string]string{
 `
+
+const nonGeoHeader = `}
+
+// phoneNonGeographic holds the numbering plans of the non-geographic
+// calling codes (+800, +882, ...), as phoneRegions those of regions.
+var phoneNonGeographic = map[string]phoneRegion{
+`
+
+func writeRegion(b *bytes.Buffer, key string, r region) {
+	fmt.Fprintf(b, "%q: {%q, %#q, %q, %#q, %q, %#q, %#x},\n", key, r.code, r.intlPrefix, r.nationalPrefix,
+		r.prefixForParsing, r.transformRule, r.pattern, r.lengths)
+}
 
 // render writes phone_table.go, regions in alphabetical and calling codes
 // in numerical order, so that a new release shows as a small diff.
@@ -326,14 +371,18 @@ func render(t *table, release, entry string) ([]byte, error) {
 	fmt.Fprintf(&b, header, npmPackage, npmVersion, npmIntegrity, rel)
 	for _, id := range slices.Sorted(maps.Keys(t.regions)) {
 		r := t.regions[id]
-		fmt.Fprintf(&b, "%q: {%q, %q, %q, %#x},\n", id, r.code, r.intlPrefix, r.nationalPrefix, r.lengths)
+		writeRegion(&b, id, r)
 	}
 	b.WriteString(codesHeader)
 	codes := slices.SortedFunc(maps.Keys(t.codes), func(a, b string) int {
 		return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b))
 	})
 	for _, c := range codes {
-		fmt.Fprintf(&b, "%q: %#x,\n", c, t.codes[c])
+		fmt.Fprintf(&b, "%q: %q,\n", c, t.codes[c])
+	}
+	b.WriteString(nonGeoHeader)
+	for _, c := range slices.Sorted(maps.Keys(t.nonGeo)) {
+		writeRegion(&b, c, t.nonGeo[c])
 	}
 	b.WriteString("}\n")
 	src, err := format.Source(b.Bytes())

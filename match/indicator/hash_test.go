@@ -57,8 +57,8 @@ func TestKindFuzzyHashes(t *testing.T) {
 		{"T1" + hexs + hexs[:64], "T1" + hexs + hexs[:64], ""},
 		{"T1" + hexs[:69], "", "70 or 134"},
 		{"T1" + hexs[:69] + "G", "", "not hexadecimal"},
-		{"T2" + hexs, "", "70 or 134"},
+		{"T2" + hexs, "", "not hexadecimal"},
 		{"", "", "70 or 134"},
-		{"TNULL", "", "70 or 134"},
+		{"TNULL", "", "not hexadecimal"},
 	})
 }

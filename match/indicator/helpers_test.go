@@ -137,16 +137,6 @@ func (c *conformance) documented(rule, format string, args ...any) {
 	c.t.Logf("%s: skipped, documented (%s): "+format, append([]any{c.suite, rule}, args...)...)
 }
 
-// knownGap counts a case that fedmatch decides otherwise than the suite
-// although no documented rule says so: a fault of the library, to be
-// fixed there.
-func (c *conformance) knownGap(gap, format string, args ...any) {
-	c.t.Helper()
-	c.run++
-	c.gaps[gap]++
-	c.t.Logf("%s: skipped, known gap (%s): "+format, append([]any{c.suite, gap}, args...)...)
-}
-
 // done logs the counts and fails if a rule or gap skipped more cases
 // than allowed: a case that newly differs from the suite is a
 // regression, not a documented difference.

@@ -1,18 +1,19 @@
 package indicator
 
-import (
-	"errors"
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // IBAN is an International Bank Account Number (ISO 13616).
 //
 // Canonical form: the electronic format, upper case without spaces
-// ("DE89370400440532013000"). An "IBAN" prefix and spaces, '-' and '.' are
-// removed. The country code must be one that issues IBANs, the length the
-// one that country uses, and the ISO 7064 mod-97 check digits must verify
-// (the remainder is 1).
+// ("DE89370400440532013000"). White space around is removed, ASCII
+// letters are upper-cased, then an "IBAN" prefix and the separators space,
+// tab, '-' and '.' are removed. The country code must be one that issues
+// IBANs, the length the one that country uses, and the ISO 7064 mod-97
+// check digits must verify (the remainder is 1). PROTOCOL.md section 4.11
+// lists the countries and lengths.
+//
+// Reason codes: `iban.chars`, `iban.country`, `iban.length`,
+// `iban.check-digits`, `iban.checksum`.
 var IBAN = register("iban", canonicalIBAN)
 
 // iban_table.go (ibanLengths) is generated from a pinned release of
@@ -22,7 +23,7 @@ var IBAN = register("iban", canonicalIBAN)
 //go:generate go run gen_iban.go
 
 func canonicalIBAN(s string) (string, error) {
-	s = strings.ToUpper(strings.TrimSpace(s))
+	s = toUpperASCII(strings.TrimSpace(s))
 	s = strings.TrimPrefix(s, "IBAN")
 	s = strings.Map(func(r rune) rune {
 		if r == ' ' || r == '-' || r == '.' || r == '\t' {
@@ -30,24 +31,24 @@ func canonicalIBAN(s string) (string, error) {
 		}
 		return r
 	}, s)
-	if len(s) < 5 {
-		return "", errors.New("too short")
-	}
 	for i := range len(s) {
 		if c := s[i]; !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return "", errors.New("has a character other than letters and digits")
+			return "", fail("iban.chars", "has a character other than letters and digits (after separators are removed)")
 		}
+	}
+	if len(s) < 2 {
+		return "", failf("iban.length", "%d characters, too short for an IBAN", len(s))
 	}
 	want, ok := ibanLengths[s[:2]]
 	if !ok {
-		return "", errors.New("country code does not issue IBANs")
+		return "", fail("iban.country", "country code does not issue IBANs")
 	}
 	if len(s) != want {
 		// The country code is part of the value: not named.
-		return "", fmt.Errorf("%d characters, this country's IBANs have %d", len(s), want)
+		return "", failf("iban.length", "%d characters, this country's IBANs have %d", len(s), want)
 	}
 	if s[2] > '9' || s[3] > '9' {
-		return "", errors.New("check digits are not digits")
+		return "", fail("iban.check-digits", "check digits are not digits")
 	}
 	// ISO 7064 MOD 97-10 over BBAN || country || check digits, letters as
 	// 10..35, computed digit by digit.
@@ -60,7 +61,7 @@ func canonicalIBAN(s string) (string, error) {
 		}
 	}
 	if rem != 1 {
-		return "", errors.New("check digits do not verify (mod 97)")
+		return "", fail("iban.checksum", "check digits do not verify (mod 97)")
 	}
 	return s, nil
 }

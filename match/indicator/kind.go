@@ -15,8 +15,9 @@ import (
 // The built-in kinds are package variables such as [Email]; look them
 // up by name with [Lookup]. [NewKind] makes a custom kind.
 type Kind struct {
-	name  string
-	canon func(string) (string, error)
+	name    string
+	canon   func(string) (string, error)
+	builtin bool // registered by this package: its refusals have reason codes
 }
 
 // MaxKindNameLen is the longest kind name.
@@ -37,7 +38,7 @@ func register(name string, canon func(string) (string, error)) *Kind {
 	if err := CheckKindName(name); err != nil || strings.HasPrefix(name, "x-") || builtin[name] != nil {
 		panic("indicator: bad built-in kind " + name)
 	}
-	k := &Kind{name: name, canon: canon}
+	k := &Kind{name: name, canon: canon, builtin: true}
 	builtin[name] = k
 	return k
 }
@@ -134,22 +135,26 @@ func (k *Kind) String() string { return k.name }
 // saying why v is not a valid value of this kind.
 func (k *Kind) Canonicalize(v string) (string, error) {
 	if len(v) > maxRawValueLen {
-		return "", &Error{Kind: k.name, Reason: fmt.Sprintf("longer than %d bytes before canonicalization", maxRawValueLen)}
+		return "", &Error{Kind: k.name, Code: "value.too-long", Reason: fmt.Sprintf("longer than %d bytes before canonicalization", maxRawValueLen)}
 	}
 	if !utf8.ValidString(v) {
-		return "", &Error{Kind: k.name, Reason: "not valid UTF-8"}
+		return "", &Error{Kind: k.name, Code: "value.utf8", Reason: "not valid UTF-8"}
 	}
 	c, err := k.canon(v)
 	if err != nil {
-		return "", &Error{Kind: k.name, Reason: reason(err, v)}
+		def := k.name + ".invalid"
+		if !k.builtin {
+			def = "custom"
+		}
+		return "", &Error{Kind: k.name, Code: codeOf(err, def), Reason: reason(err, v)}
 	}
 	switch {
 	case c == "":
-		return "", &Error{Kind: k.name, Reason: "empty"}
+		return "", &Error{Kind: k.name, Code: "value.empty", Reason: "empty"}
 	case len(c) > MaxValueLen:
-		return "", &Error{Kind: k.name, Reason: fmt.Sprintf("longer than %d bytes", MaxValueLen)}
+		return "", &Error{Kind: k.name, Code: "value.too-long", Reason: fmt.Sprintf("longer than %d bytes", MaxValueLen)}
 	case !utf8.ValidString(c):
-		return "", &Error{Kind: k.name, Reason: "canonical form is not valid UTF-8"}
+		return "", &Error{Kind: k.name, Code: "value.utf8", Reason: "canonical form is not valid UTF-8"}
 	}
 	return c, nil
 }

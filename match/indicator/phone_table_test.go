@@ -31,9 +31,7 @@ func TestPhoneRegionsConsistent(t *testing.T) {
 		if !isDigits(r.code) || len(r.code) > 3 || r.code[0] == '0' {
 			t.Errorf("%s: calling code %q is not 1 to 3 digits", id, r.code)
 		}
-		if r.intlPrefix != "" && !isDigits(r.intlPrefix) {
-			t.Errorf("%s: international prefix %q is not a digit string", id, r.intlPrefix)
-		}
+		checkPlan(t, id, r)
 		if r.nationalPrefix != "" && !isDigits(r.nationalPrefix) {
 			t.Errorf("%s: national prefix %q is not a digit string", id, r.nationalPrefix)
 		}
@@ -42,26 +40,22 @@ func TestPhoneRegionsConsistent(t *testing.T) {
 		if r.lengths&^1 == 0 {
 			t.Errorf("%s: no possible lengths (%#x)", id, r.lengths)
 		}
-		mask, ok := phoneCodes[r.code]
-		if !ok {
+		if _, ok := phoneCodes[r.code]; !ok {
 			t.Errorf("%s: calling code %s is not in phoneCodes", id, r.code)
-		} else if r.lengths&^mask != 0 {
-			// An international number of this region would then be
-			// refused although its national form is accepted.
-			t.Errorf("%s: lengths %s are not all among those of +%s (%s)", id, lengthsString(r.lengths), r.code, lengthsString(mask))
 		}
 	}
 }
 
-// TestPhoneCodesConsistent checks that each calling code's lengths are
-// exactly those of its regions, and that the codes are prefix-free, which
-// internationalPhone relies on when it takes the first code that matches.
+// TestPhoneCodesConsistent checks that each calling code's main region
+// has that code (or, for a non-geographic code, that it has a plan of its
+// own), and that the codes are prefix-free, which internationalPhone
+// relies on when it takes the first code that matches.
 func TestPhoneCodesConsistent(t *testing.T) {
-	union := make(map[string]uint32)
+	regions := make(map[string]bool)
 	for _, r := range phoneRegions {
-		union[r.code] |= r.lengths
+		regions[r.code] = true
 	}
-	for code, mask := range phoneCodes {
+	for code, main := range phoneCodes {
 		if !isDigits(code) || len(code) > 3 || code[0] == '0' {
 			t.Errorf("calling code %q is not 1 to 3 digits", code)
 		}
@@ -70,33 +64,64 @@ func TestPhoneCodesConsistent(t *testing.T) {
 				t.Errorf("calling code %s starts with calling code %s", code, code[:l])
 			}
 		}
-		u, ok := union[code]
 		switch {
-		case !ok && !nonGeographicCodes[code]:
+		case !regions[code] && !nonGeographicCodes[code]:
 			t.Errorf("calling code %s has no region and is not a non-geographic code", code)
-		case !ok && mask&^1 == 0:
-			t.Errorf("non-geographic calling code %s has no possible lengths", code)
-		case ok && mask != u:
-			t.Errorf("calling code %s has lengths %s, its regions %s", code, lengthsString(mask), lengthsString(u))
+		case regions[code] && phoneRegions[main].code != code:
+			t.Errorf("calling code %s: main region %q has another code", code, main)
+		case !regions[code]:
+			if p := phoneNonGeographic[code]; main != "" || p.code != code || p.lengths&^1 == 0 {
+				t.Errorf("non-geographic calling code %s: main region %q, plan %+v", code, main, p)
+			}
+			checkPlan(t, "+"+code, phoneNonGeographic[code])
 		}
+	}
+}
+
+// checkPlan checks a numbering plan's patterns: each compiles anchored
+// (phoneRE panics otherwise) and the national number pattern accepts no
+// number of a length the plan does not list as possible.
+func checkPlan(t *testing.T, id string, r phoneRegion) {
+	t.Helper()
+	for _, p := range []string{r.intlPrefix, r.prefixForParsing, r.pattern} {
+		func() {
+			defer func() {
+				if e := recover(); e != nil {
+					t.Errorf("%s: pattern %q does not compile: %v", id, p, e)
+				}
+			}()
+			phoneRE(p, false)
+			phoneRE(p, true)
+		}()
+	}
+	if r.pattern == "" {
+		t.Errorf("%s: no national number pattern", id)
 	}
 }
 
 // TestPhoneTableEntries pins a few entries that show how the generator
 // reads libphonenumber's metadata: a fixed international prefix (US
-// "011"), a pattern of several that must come out empty (AU, whose
-// metadata has "001[14-689]|14(?:...)0011"), and a two-digit trunk prefix
-// (HU "06").
+// "011"), a pattern of several (AU), a two-digit trunk prefix (HU "06"),
+// a national prefix for parsing of several (BY "0|80?") and one with a
+// transform rule (AR, whose mobiles are written 0 area 15 number
+// nationally and +54 9 area number internationally).
 func TestPhoneTableEntries(t *testing.T) {
 	for id, want := range map[string]phoneRegion{
-		"US": {"1", "011", "1", 1 << 10},
-		"AU": {"61", "", "0", 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<9 | 1<<10 | 1<<12},
-		"HU": {"36", "00", "06", 1<<8 | 1<<9},
-		"GB": {"44", "00", "0", 1<<7 | 1<<9 | 1<<10},
+		"US": {code: "1", intlPrefix: "011", nationalPrefix: "1", lengths: 1 << 10},
+		"AU": {code: "61", intlPrefix: "001[14-689]|14(?:1[14]|34|4[17]|[56]6|7[47]|88)0011", nationalPrefix: "0", prefixForParsing: "(183[12])|0",
+			lengths: 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<9 | 1<<10 | 1<<12},
+		"HU": {code: "36", intlPrefix: "00", nationalPrefix: "06", lengths: 1<<8 | 1<<9},
+		"GB": {code: "44", intlPrefix: "00", nationalPrefix: "0", prefixForParsing: "0|180020", lengths: 1<<7 | 1<<9 | 1<<10},
+		"BY": {code: "375", intlPrefix: "810", nationalPrefix: "8", prefixForParsing: "0|80?", lengths: 0xfc0},
 	} {
-		if got := phoneRegions[id]; got != want {
+		got := phoneRegions[id]
+		got.pattern = ""
+		if id != "AR" && got != want {
 			t.Errorf("phoneRegions[%q] = %+v, want %+v", id, got, want)
 		}
+	}
+	if ar := phoneRegions["AR"]; !strings.HasPrefix(ar.prefixForParsing, "0?(?:(11|") || ar.transformRule != "9$1" {
+		t.Errorf("phoneRegions[AR] = %+v, want a national prefix for parsing with a group and the rule 9$1", ar)
 	}
 }
 
@@ -107,19 +132,31 @@ func TestPhoneTableEntries(t *testing.T) {
 func TestPhoneTableRoundTrip(t *testing.T) {
 	for id, r := range phoneRegions {
 		// A digit that starts neither prefix, so that neither is
-		// stripped from the number.
+		// stripped from the number, nor the calling code.
 		d := "2"
-		if strings.HasPrefix(r.nationalPrefix, d) || strings.HasPrefix(r.intlPrefix, d) {
+		if strings.HasPrefix(r.nationalPrefix, d) || strings.HasPrefix(r.code, d) {
 			d = "3"
 		}
 		for m := r.lengths &^ 1; m != 0; m &= m - 1 {
 			n := bits.TrailingZeros32(m)
-			if len(r.code)+n > 15 {
-				continue // beyond E.164; see internationalPhone
-			}
 			nsn := strings.Repeat(d, n)
 			got, err := canonicalPhone(nsn, id)
-			if want := "+" + r.code + nsn; got != want || err != nil {
+			if !possibleLength(planOf(r.code).lengths, n) && r.transformRule == "" {
+				// A length of the region but not of its calling code's
+				// main region (7 digits in Canada, local numbers): refused,
+				// as its international writing is.
+				if err == nil {
+					t.Errorf("%s: national %s = %q, want it refused", id, nsn, got)
+				}
+				continue
+			}
+			if r.transformRule != "" {
+				// A rule may rewrite a local number ("22222" is "3 22222" on Norfolk Island).
+				if err != nil || !strings.HasPrefix(got, "+"+r.code) {
+					t.Errorf("%s: national %s = %q, %v", id, nsn, got, err)
+					continue
+				}
+			} else if want := "+" + r.code + nsn; got != want || err != nil {
 				t.Errorf("%s: national %s = %q, %v; want %q", id, nsn, got, err, want)
 				continue
 			}

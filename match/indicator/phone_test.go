@@ -37,7 +37,10 @@ func TestKindPhone(t *testing.T) {
 		{"06 12 34 56 78", "FR", "+33612345678"},
 		// Regression: an empty region, which reads international numbers only, was once refused as unknown (cccd8c4).
 		{"0044 20 7946 0018", "", "+442079460018"},
-		{"030 1", "DE", ""},
+		// "030 1" is +49 0301, as libphonenumber reads it: the 0 is kept
+		// when the rest would be too short (4.7: lengths, not validity).
+		{"030 1", "DE", "+490301"},
+		{"030", "DE", ""},
 		{"555-0123", "US", ""},
 	} {
 		got, err := ParsePhone(c.in, c.region)
@@ -60,18 +63,10 @@ func TestKindPhone(t *testing.T) {
 // a fixed-line one for each region: the international format
 // canonicalizes to the E.164 form as [Phone], the national format too with
 // the region as default country ([ParsePhone]), and E.164 is a fixed point.
+// The national format written with the region's preferred international
+// prefix ("0011" in Australia, "810" in Belarus) before the calling code
+// reads the same too.
 func TestPhoneConformance(t *testing.T) {
-	// National formats that ParsePhone reads otherwise than
-	// libphonenumber, by no documented rule: faults of the library.
-	const (
-		gapBY = "Belarus's national prefix is 8 or 80, ParsePhone strips only the 8 and keeps the 0"
-		gapAR = "Argentina's national mobile format (0 area 15 number) is not mapped to +54 9 area number"
-	)
-	gaps := map[string]string{
-		"8 0152 45-09-11":  gapBY, // +3750152450911, another number than +375152450911
-		"8 029 491-19-11":  gapBY, // +3750294911911, another number than +375294911911
-		"011 15-2345-6789": gapAR, // refused
-	}
 	c := newConformance(t, "phone.txt")
 	for _, r := range c.records(5) {
 		region, typ, national, intl, e164 := r[0], r[1], r[2], r[3], r[4]
@@ -80,11 +75,51 @@ func TestPhoneConformance(t *testing.T) {
 		got, err = Phone.Canonicalize(e164)
 		c.check(err == nil && got == e164, "%s %s E.164 %q = %q, %v", region, typ, e164, got, err)
 		ind, err := ParsePhone(national, region)
-		if gap, ok := gaps[national]; ok && (err != nil || ind.Value() != e164) {
-			c.knownGap(gap, "%s %s national %q = %v, %v; want %s", region, typ, national, ind, err, e164)
-			continue
-		}
 		c.check(err == nil && ind.Value() == e164, "%s %s national %q = %v, %v; want %s", region, typ, national, ind, err, e164)
+		if idd := preferredIDD[region]; idd != "" {
+			in := idd + " " + strings.TrimPrefix(intl, "+")
+			ind, err := ParsePhone(in, region)
+			c.check(err == nil && ind.Value() == e164, "%s %s %q = %v, %v; want %s", region, typ, in, ind, err, e164)
+		}
 	}
-	c.done(map[string]int{gapBY: 2, gapAR: 1})
+	c.done(nil)
+}
+
+// preferredIDD are the preferred international prefixes of regions whose
+// metadata gives several (libphonenumber's preferredInternationalPrefix)
+// or one other than 00.
+var preferredIDD = map[string]string{
+	"AU": "0011", "BY": "810", "RU": "810", "US": "011", "JP": "010",
+	"BR": "0014", "CO": "009", "ID": "008", "KR": "001", "SG": "001",
+}
+
+// Regression: national writings that libphonenumber reads with the
+// national prefix for parsing and its transform rule, which the lengths
+// alone once read wrong: Belarus's trunk prefix 8 0 was cut to 8
+// (+3750294911911), Argentine mobiles written 0 area 15 number were
+// refused, Indonesian numbers that start 00 were taken for international
+// ones, and Australia's international prefixes were not known.
+func TestPhoneNationalPrefixForParsing(t *testing.T) {
+	for _, c := range []struct{ in, region, want string }{
+		{"8 029 491-19-11", "BY", "+375294911911"},
+		{"80 29 491-19-11", "BY", "+375294911911"},
+		{"029 491-19-11", "BY", "+375294911911"},
+		{"8 0152 45-09-11", "BY", "+375152450911"},
+		{"810 44 20 7946 0018", "BY", "+442079460018"},
+		{"011 15-2345-6789", "AR", "+5491123456789"},
+		{"0351 15 123-4567", "AR", "+5493511234567"},
+		{"011 2345-6789", "AR", "+541123456789"},
+		{"0011 44 20 7946 0018", "AU", "+442079460018"},
+		{"0014 44 20 7946 0018", "AU", "+442079460018"},
+		{"0018 031 234 567", "ID", "+620018031234567"},
+		{"001 44 20 7946 0018", "ID", "+62001442079460018"}, // 001 is not an Indonesian international prefix
+		{"008 44 20 7946 0018", "ID", "+442079460018"},
+		{"7 495 123-45-67", "RU", "+74951234567"},
+		{"0 11 2345-6789", "BR", "+551123456789"},
+	} {
+		got, err := ParsePhone(c.in, c.region)
+		if err != nil || got.Value() != c.want {
+			t.Errorf("ParsePhone(%q, %s) = %v, %v; want %s", c.in, c.region, got, err, c.want)
+		}
+	}
 }

@@ -1,40 +1,50 @@
 package indicator
 
 import (
-	"errors"
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // URL is a URL with an authority (scheme://host...).
 //
-// Canonical form, in the spirit of Google Safe Browsing's URL
-// canonicalization:
+// Canonical form (PROTOCOL.md section 4.5), on the basis of Google Safe
+// Browsing's URL canonicalization, with hosts as WHATWG URL parsing (and
+// so browsers) reads them:
 //
 //   - surrounding white space, and tab, CR and LF anywhere, are removed;
 //     the fragment (from '#') is dropped;
 //   - percent-escapes are decoded repeatedly until none is left, so
 //     "%7e", "%7E" and "~" are one URL, as are "%2541" and "A";
+//   - before the query, '\' is '/', as browsers read it;
 //   - a missing scheme is "http"; the scheme is lower case and must be
 //     followed by "//" (mailto: and the like are not URLs of this kind);
+//   - empty user information ("@", ":@") is dropped, and so is an empty
+//     password; other user information is kept as it is;
 //   - the host is lower case, without leading, trailing or repeated dots;
 //     an IPv4 host in any form browsers accept (decimal "3221225985",
 //     hex "0xc0.0.2.1", octal "0300.0.2.1", fewer parts "192.2.1") becomes
-//     dotted decimal; an IPv6 host is RFC 5952 in brackets; a name becomes
-//     IDNA 2008 ASCII with the label rules of [Domain] (one label is
-//     allowed);
+//     dotted decimal, and a host that ends in a number but is no IPv4
+//     address ("1.2.3.08", "256.256.256.256") is refused, as browsers
+//     refuse it; an IPv6 host is RFC 5952 in brackets, an IPv4-mapped one
+//     the IPv4 address; a name becomes UTS #46 ASCII with the label rules
+//     of [Domain] (one label is allowed);
 //   - the port is kept unless it is the scheme's default (http 80, https
 //     443, ftp 21, ws 80, wss 443); an empty port is dropped;
 //   - the path starts with "/"; "." and ".." segments are resolved and
 //     runs of slashes collapsed;
-//   - user information and the query are kept as they are;
+//   - the query is kept as it is;
 //   - finally bytes up to 0x20, from 0x7f, '#' and '%' are percent-escaped
 //     with upper-case hex, and nothing else is.
 //
 // Decoding every escape can merge URLs a server would tell apart (an
 // escaped '/' or '?'); for matching, both parties do the same, which is
 // what counts.
+//
+// Reason codes: url.nesting, url.no-authority, url.no-host, url.port,
+// url.ipv6, url.ipv4, url.host-utf8; a host name refused has the code of
+// [Domain]'s rule.
 var URL = register("url", canonicalURL)
 
 var defaultPorts = map[string]string{"http": "80", "https": "443", "ftp": "21", "ws": "80", "wss": "443"}
@@ -52,14 +62,21 @@ func canonicalURL(s string) (string, error) {
 	}
 	s, ok := unescapeAll(s)
 	if !ok {
-		return "", errors.New("has percent-escapes nested more than 16 deep")
+		return "", fail("url.nesting", "has percent-escapes nested more than 16 deep")
+	}
+	// Browsers read '\' as '/' up to the query in the URLs of the schemes
+	// WHATWG calls special; fedmatch does in every scheme.
+	if q := strings.IndexByte(s, '?'); q >= 0 {
+		s = strings.ReplaceAll(s[:q], "\\", "/") + s[q:]
+	} else {
+		s = strings.ReplaceAll(s, "\\", "/")
 	}
 
 	scheme, rest := "http", s
 	if i := strings.Index(s, "://"); i >= 0 && validScheme(s[:i]) {
 		scheme, rest = strings.ToLower(s[:i]), s[i+3:]
 	} else if i := strings.IndexByte(s, ':'); i > 0 && validScheme(s[:i]) && !strings.HasPrefix(s[i+1:], "//") && !looksLikePort(s[i+1:]) {
-		return "", errors.New("has no authority (scheme://host)")
+		return "", fail("url.no-authority", "has no authority (scheme://host)")
 	}
 	end := strings.IndexAny(rest, "/?")
 	if end < 0 {
@@ -68,13 +85,17 @@ func canonicalURL(s string) (string, error) {
 	authority, pathQuery := rest[:end], rest[end:]
 	userinfo := ""
 	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
-		userinfo, authority = authority[:i+1], authority[i+1:]
+		userinfo, authority = canonicalUserinfo(authority[:i]), authority[i+1:]
 	}
 	host, port, err := splitHostPort(authority)
 	if err != nil {
 		return "", err
 	}
 	if host, err = canonicalURLHost(host); err != nil {
+		if code := codeOf(err, "url.invalid"); strings.HasPrefix(code, "domain.") {
+			// A host name refused by a rule of Domain has that rule's code.
+			return "", &reasonError{code, "host " + err.Error()}
+		}
 		return "", err
 	}
 	if port == defaultPorts[scheme] {
@@ -94,6 +115,21 @@ func canonicalURL(s string) (string, error) {
 		b.WriteString("?" + query)
 	}
 	return escapeURL(b.String()), nil
+}
+
+// canonicalUserinfo returns the user information of an authority (what
+// precedes its last '@') as the canonical URL writes it, '@' included:
+// nothing if both user name and password are empty, the user name alone
+// if the password is empty (as WHATWG URL serializes them).
+func canonicalUserinfo(u string) string {
+	user, pass, _ := strings.Cut(u, ":")
+	switch {
+	case user == "" && pass == "":
+		return ""
+	case pass == "":
+		return user + "@"
+	}
+	return u + "@"
 }
 
 func validScheme(s string) bool {
@@ -178,7 +214,7 @@ func splitHostPort(a string) (host, port string, err error) {
 	if strings.HasPrefix(a, "[") {
 		end := strings.IndexByte(a, ']')
 		if end < 0 {
-			return "", "", errors.New("has an unclosed '[' in the host")
+			return "", "", fail("url.ipv6", "has an unclosed '[' in the host")
 		}
 		rest := a[end+1:]
 		host = a[:end+1]
@@ -186,7 +222,7 @@ func splitHostPort(a string) (host, port string, err error) {
 			return host, "", nil
 		}
 		if rest[0] != ':' {
-			return "", "", errors.New("has characters after the IPv6 host")
+			return "", "", fail("url.ipv6", "has characters after the IPv6 host")
 		}
 		port = rest[1:]
 	} else if i := strings.LastIndexByte(a, ':'); i >= 0 {
@@ -196,8 +232,8 @@ func splitHostPort(a string) (host, port string, err error) {
 	}
 	if port != "" {
 		n, err := strconv.ParseUint(port, 10, 16)
-		if err != nil || n == 0 {
-			return "", "", errors.New("has a port that is not a number from 1 to 65535")
+		if err != nil || n == 0 || port[0] == '+' {
+			return "", "", fail("url.port", "has a port that is not a number from 1 to 65535")
 		}
 		port = strconv.FormatUint(n, 10)
 	}
@@ -208,27 +244,39 @@ func canonicalURLHost(h string) (string, error) {
 	if strings.HasPrefix(h, "[") {
 		a, err := netip.ParseAddr(h[1 : len(h)-1])
 		if err != nil || !a.Is6() || a.Zone() != "" {
-			return "", errors.New("has a bracketed host that is not an IPv6 address")
+			return "", fail("url.ipv6", "has a bracketed host that is not an IPv6 address (a zone is not allowed)")
 		}
 		if a.Is4In6() {
 			return a.Unmap().String(), nil
 		}
 		return "[" + a.String() + "]", nil
 	}
-	// Leading, trailing and repeated dots (Safe Browsing).
-	parts := strings.FieldsFunc(h, func(r rune) bool { return r == '.' })
-	h = strings.Join(parts, ".")
-	if h == "" {
-		return "", errors.New("has no host")
+	if strings.Trim(h, ".") == "" {
+		return "", fail("url.no-host", "has no host")
+	}
+	if !utf8.ValidString(h) {
+		return "", fail("url.host-utf8", "has a host that is not valid UTF-8 once unescaped")
 	}
 	// As in WHATWG URL parsing: domain to ASCII first (which maps
 	// full-width digits and dots), then the IPv4 forms.
 	a, err := asciiHost(h)
 	if err != nil {
-		return "", errors.New("host " + err.Error())
+		return "", err
+	}
+	// Leading, trailing and repeated dots (Safe Browsing), after the
+	// mapping, which makes dots of U+3002 and the like.
+	a = strings.Join(strings.FieldsFunc(a, func(r rune) bool { return r == '.' }), ".")
+	if a == "" {
+		return "", fail("url.no-host", "has no host")
 	}
 	if ip, ok := browserIPv4(a); ok {
 		return ip, nil
+	}
+	if endsInNumber(a) {
+		return "", fail("url.ipv4", "has a host that ends in a number but is not an IPv4 address")
+	}
+	if err := checkLabels(a); err != nil {
+		return "", err
 	}
 	return a, nil
 }

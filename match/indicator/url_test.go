@@ -42,9 +42,20 @@ func TestKindURL(t *testing.T) {
 		{"ftp://files.example.org:21/pub", "ftp://files.example.org/pub", ""},
 		// Regression: a full-width digit host was not a fixed point while IPv4 forms were read before IDNA mapping (FuzzCanonicalize, a7cc892).
 		{"http://８/", "http://0.0.0.8/", ""},
+		// Regression: hosts that end in a number but are no IPv4 address
+		// were names; browsers refuse them.
+		{"http://1.2.3.08/", "", "ends in a number"},
+		{"http://256.256.256.256/", "", "ends in a number"},
+		{"http://4294967296/", "", "ends in a number"},
+		// Regression: '\\' was not read as '/' (WHATWG URL).
+		{"http:\\\\example.com\\a?b\\c", "http://example.com/a?b\\c", ""},
+		// Regression: empty user information was kept as "@".
+		{"http://@example.com/", "http://example.com/", ""},
+		{"http://user:@example.com/", "http://user@example.com/", ""},
+		{"http://example.com。/", "http://example.com/", ""},
 		{"mailto:alice@example.org", "", "no authority"},
 		{"http://", "", "no host"},
-		{"http://exa mple.com/", "", "host"},
+		{"http://exa mple.com/", "", "host has a character"},
 		{"http://example.com:99999/", "", "port"},
 		{"http://example.com:0/", "", "port"},
 		{"http://[2001:db8::1/", "", "unclosed"},
@@ -78,7 +89,7 @@ func TestURLSafeBrowsing(t *testing.T) {
 		ruleLabels = "a host name follows the label rules of Domain"
 		ruleUTF8   = "values are valid UTF-8"
 		rulePort   = "a port is kept unless it is the scheme's default"
-		ruleIPv4   = "IPv4 hosts in the forms browsers accept, and 276 is no byte"
+		ruleIPv4   = "a host that ends in a number is an IPv4 address in a form browsers accept, or refused"
 		ruleIPv6   = "an IPv6 host is RFC 5952 text"
 	)
 	differs := map[string]string{
@@ -90,7 +101,7 @@ func TestURLSafeBrowsing(t *testing.T) {
 		"http://%20leadingspace.com/":   ruleLabels,
 		"%20leadingspace.com/":          ruleLabels,
 		"http://W!eird<>Ho$^.com/":      ruleLabels,
-		// A name, as WHATWG URL parsing (browsers) refuses it as an address;
+		// Refused (url.ipv4), as WHATWG URL parsing (browsers) refuses it;
 		// Google's client reads 276 modulo 256.
 		"http://276.2.3/": ruleIPv4,
 		// Mixed notation is for IPv4-mapped addresses only (RFC 5952
@@ -124,6 +135,10 @@ func TestURLSafeBrowsing(t *testing.T) {
 // information are not compared: URL decodes every escape, collapses runs
 // of slashes and keeps the query and user information as they are, where
 // WHATWG escapes and keeps them otherwise.
+//
+// Before the rules of PROTOCOL.md section 4.5 (fedmatch 2026-11): 392 cases
+// run, 321 passed, 67 documented differences (34 of them hosts that end in
+// a number kept as names), 4 known gaps ('\\' not read as '/').
 func TestURLWHATWG(t *testing.T) {
 	const (
 		ruleAuthority = "the scheme is followed by \"//\""
@@ -132,8 +147,6 @@ func TestURLWHATWG(t *testing.T) {
 		ruleDots      = "leading, trailing and repeated dots of a host are removed"
 		ruleLabels    = "a host name follows the label rules of Domain"
 		ruleEscapes   = "escapes are decoded before the URL is split"
-		ruleIPv4      = "a host in no IPv4 form browsers accept is a name"
-		gapBackslash  = "'\\' is not read as '/', as browsers do in these schemes"
 	)
 	c := newConformance(t, "urltestdata.json")
 	data, err := os.ReadFile(c.path)
@@ -164,28 +177,24 @@ func TestURLWHATWG(t *testing.T) {
 		case e.Failure:
 			// URL accepts what a browser refuses.
 			authority, _, _ := strings.Cut(strings.TrimLeft(rest, "/"), "/")
-			switch host := urlHost(got); {
+			switch {
 			case strings.Contains(authority, "%"):
 				c.documented(ruleEscapes, "%q = %q; a browser refuses it", e.Input, got)
 			case strings.Contains(authority, ".."):
 				c.documented(ruleDots, "%q = %q; a browser refuses it", e.Input, got)
-			case whatwgEndsInNumber(host):
-				c.documented(ruleIPv4, "%q = %q; a browser refuses it", e.Input, got)
 			default:
 				c.check(false, "%q = %q; a browser refuses it", e.Input, got)
 			}
 		case err != nil:
 			// URL refuses what a browser accepts.
 			switch {
-			case strings.Contains(e.Input, "\\"):
-				c.knownGap(gapBackslash, "%q: %v; a browser reads host %q", e.Input, err, e.Hostname)
-			case !strings.HasPrefix(rest, "//"):
+			case !strings.HasPrefix(rest, "//") && !strings.HasPrefix(rest, "\\\\") && !strings.HasPrefix(rest, "/\\") && !strings.HasPrefix(rest, "\\/"):
 				c.documented(ruleAuthority, "%q: %v", e.Input, err)
 			case strings.TrimSpace(e.Input) != strings.TrimFunc(e.Input, func(r rune) bool { return r <= ' ' }):
 				c.documented(ruleSpace, "%q: %v", e.Input, err)
 			case e.Port == "0":
 				c.documented(rulePort, "%q: %v", e.Input, err)
-			case strings.Trim(e.Hostname, ".") == "":
+			case strings.Trim(e.Hostname, ".") == "", strings.HasSuffix(e.Hostname, "..") && whatwgEndsInNumber(strings.TrimRight(e.Hostname, ".")):
 				c.documented(ruleDots, "%q: %v", e.Input, err)
 			case !strings.HasPrefix(e.Hostname, "[") && !domainLabelRules(strings.Trim(e.Hostname, ".")):
 				c.documented(ruleLabels, "%q: %v; a browser reads host %q", e.Input, err, e.Hostname)
@@ -206,8 +215,8 @@ func TestURLWHATWG(t *testing.T) {
 		}
 	}
 	c.done(map[string]int{
-		ruleAuthority: 18, ruleSpace: 1, rulePort: 2, ruleDots: 5, ruleLabels: 2,
-		ruleEscapes: 5, ruleIPv4: 34, gapBackslash: 4,
+		ruleAuthority: 18, ruleSpace: 1, rulePort: 2, ruleDots: 6, ruleLabels: 2,
+		ruleEscapes: 6,
 	})
 }
 
