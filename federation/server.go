@@ -16,7 +16,7 @@ import (
 //	GET  /fedmatch/v1/filter    the signed filter; ETag and If-None-Match
 //	POST /fedmatch/v1/evaluate  an EvalRequest; answers an EvalResponse
 //	POST /fedmatch/v1/confirm   a ConfirmRequest; answers a ConfirmResponse
-//	GET  /fedmatch/v1/health    {"node": ID, "epoch": N, "published": bool}
+//	GET  /fedmatch/v1/health    {"node": ID, "epoch": N, "published": bool, "limits": {...}} (see [Health])
 //
 // Request and response bodies are the binary encodings of package match,
 // with Content-Type application/octet-stream. Errors answer with a status
@@ -61,7 +61,12 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc(PathPrefix+"confirm", n.authenticated(http.MethodPost, n.serveConfirm))
 	mux.HandleFunc(PathPrefix+"health", n.authenticated(http.MethodGet, n.serveHealth))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, CodeNotFound, "no such endpoint")
+		// Authenticated too, so that a handler mounted behind a TLS
+		// configuration that lets anyone in answers a stranger nothing
+		// but the refusal of its certificate, whatever the path.
+		if _, ok := n.partnerOf(w, r); ok {
+			writeError(w, http.StatusNotFound, CodeNotFound, "no such endpoint")
+		}
 	})
 	return mux
 }
@@ -84,26 +89,39 @@ func writeBinary(w http.ResponseWriter, b []byte) {
 	w.Write(b)
 }
 
+// partnerOf returns the partner whose certificate the request came
+// with; without one it answers the request itself (ok false). Under
+// ListenAndServe or ServerTLSConfig the handshake has already refused
+// any other certificate, so only a handler mounted behind another TLS
+// configuration answers these errors (PROTOCOL.md 5.3).
+func (n *Node) partnerOf(w http.ResponseWriter, r *http.Request) (p *Partner, ok bool) {
+	if n.closed.Load() {
+		writeError(w, http.StatusServiceUnavailable, CodeNotPublished, "the node is shutting down")
+		return nil, false
+	}
+	if r.TLS == nil {
+		writeError(w, http.StatusUnauthorized, CodeNoClientCertificate, "TLS with a client certificate is required")
+		return nil, false
+	}
+	p, err := n.checkPeer(r.TLS.PeerCertificates)
+	switch {
+	case errors.Is(err, ErrNoPeerCertificate):
+		writeError(w, http.StatusUnauthorized, CodeNoClientCertificate, "a client certificate is required")
+		return nil, false
+	case errors.Is(err, ErrPeerCertExpired):
+		writeError(w, http.StatusForbidden, CodeCertificateExpired, "client certificate outside its validity period")
+		return nil, false
+	case err != nil:
+		writeError(w, http.StatusForbidden, CodeUnknownPartner, "client certificate of no partner")
+		return nil, false
+	}
+	return p, true
+}
+
 func (n *Node) authenticated(method string, h func(http.ResponseWriter, *http.Request, *Partner)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if n.closed.Load() {
-			writeError(w, http.StatusServiceUnavailable, CodeNotPublished, "the node is shutting down")
-			return
-		}
-		if r.TLS == nil {
-			writeError(w, http.StatusUnauthorized, CodeNoClientCertificate, "TLS with a client certificate is required")
-			return
-		}
-		p, err := n.checkPeer(r.TLS.PeerCertificates)
-		switch {
-		case errors.Is(err, ErrNoPeerCertificate):
-			writeError(w, http.StatusUnauthorized, CodeNoClientCertificate, "a client certificate is required")
-			return
-		case errors.Is(err, ErrPeerCertExpired):
-			writeError(w, http.StatusForbidden, CodeCertificateExpired, "client certificate outside its validity period")
-			return
-		case err != nil:
-			writeError(w, http.StatusForbidden, CodeUnknownPartner, "client certificate of no partner")
+		p, ok := n.partnerOf(w, r)
+		if !ok {
 			return
 		}
 		defer n.observe(p, r, time.Now()) // latency, for Metrics
@@ -114,15 +132,6 @@ func (n *Node) authenticated(method string, h func(http.ResponseWriter, *http.Re
 		}
 		h(w, r, p)
 	}
-}
-
-func (n *Node) serveHealth(w http.ResponseWriter, r *http.Request, p *Partner) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(struct {
-		Node      string `json:"node"`
-		Epoch     uint64 `json:"epoch"`
-		Published bool   `json:"published"`
-	}{n.cfg.ID, n.Epoch(), n.Epoch() != 0})
 }
 
 func (n *Node) serveFilter(w http.ResponseWriter, r *http.Request, p *Partner) {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -189,5 +190,86 @@ func TestConfirmRepeatedIndicator(t *testing.T) {
 	last := recs[len(recs)-1]
 	if last.Type != AuditConfirmation || last.Count != 1 || last.Hits != 1 || last.Detail != "3 entries" {
 		t.Errorf("audited %v", &last)
+	}
+}
+
+// A confirm request that repeats a tag is refused malformed whether the
+// tag is an entry or not, and nothing is confirmed, notified or charged.
+// Regression: a repeated hit was refused and a repeated "no" answered, so
+// that a partner learnt a tag was a hit from a refusal no one recorded as
+// a confirmation.
+func TestConfirmRefusesRepeatedTags(t *testing.T) {
+	shared := indicator.MustNew(indicator.Email, "shared@example.org")
+	notices := make(chan HitNotice, 4)
+	tn := newTestNet(t, [][]match.Entry{{{Indicator: shared, Label: "case 1"}}, nil}, func(i int, cfg *Config) {
+		if i == 0 {
+			cfg.OnHit = func(h HitNotice) { notices <- h }
+		}
+	})
+	tn.publishAll()
+	target, from := tn.nodes[0], tn.nodes[1]
+	q, err := match.NewQuerier(target.Filter(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qu, req, err := q.Blind([]indicator.Indicator{shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := req.MarshalBinary()
+	resp, err := rawClient(from.certificate()).Post(target.server.URL+PathPrefix+"evaluate", "application/octet-stream", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var eresp match.EvalResponse
+	if err := eresp.UnmarshalBinary(out); err != nil {
+		t.Fatal(resp.StatusCode, err)
+	}
+	creq, err := qu.Finalize(&eresp)
+	if err != nil || creq.Len() != 1 {
+		t.Fatalf("%d candidates, %v", creq.Len(), err)
+	}
+	cb, _ := creq.MarshalBinary()
+	head, hit := cb[:len(cb)-4-16], cb[len(cb)-16:]
+	confirmOf := func(tags ...[]byte) []byte {
+		b := binary.BigEndian.AppendUint32(bytes.Clone(head), uint32(len(tags)))
+		return slices.Concat(append([][]byte{b}, tags...)...)
+	}
+	// Budget for the confirmations: the partner evaluated 1 + 3.
+	if status, code := post(t, from, target, "evaluate", evalBody(t, target.Filter(), 3)); status != 200 {
+		t.Fatal(status, code)
+	}
+	none := make([]byte, 16)
+	for name, b := range map[string][]byte{
+		"repeated hit":  confirmOf(hit, hit),
+		"repeated no":   confirmOf(none, none),
+		"hit, no twice": confirmOf(none, hit, none),
+	} {
+		if status, code := post(t, from, target, "confirm", b); status != 400 || code != CodeMalformed {
+			t.Errorf("%s: %d %s, want 400 %s", name, status, code, CodeMalformed)
+		}
+	}
+	select {
+	case h := <-notices:
+		t.Fatalf("refused confirmation notified %+v", h)
+	default:
+	}
+	recs, err := ReadAudit(target.cfg.StateDir, target.cfg.ID, target.cfg.Identity.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Type == AuditConfirmation {
+			t.Errorf("refused confirmation audited: %v", &r)
+		}
+	}
+	// The same tags, once each, are answered.
+	if status, code := post(t, from, target, "confirm", confirmOf(none, hit)); status != 200 {
+		t.Errorf("distinct tags: %d %s", status, code)
+	}
+	if h := <-notices; len(h.Entries) != 1 {
+		t.Errorf("notice %+v", h)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -100,5 +101,61 @@ func TestRefusedCertificates(t *testing.T) {
 	c := &partnerClient{m: tn.nodes[1].Matcher, p: &p, hc: &http.Client{Transport: &http.Transport{TLSClientConfig: tn.nodes[1].clientTLSConfig(&p)}}}
 	if _, err := c.refresh(context.Background()); err == nil || !strings.Contains(err.Error(), "another key") {
 		t.Errorf("impostor server: %v", err)
+	}
+}
+
+// The hybrid post-quantum key exchange is preferred, not required: a
+// partner whose TLS stack offers only X25519, or only P-256, connects,
+// over HTTP/2 or HTTP/1.1, and the node logs nothing about it; one
+// that offers the hybrid gets it. TLS 1.2 is refused.
+func TestKeyExchangesAndHTTPVersions(t *testing.T) {
+	rec := &recorder{}
+	tn := newTestNet(t, [][]match.Entry{nil, nil}, func(i int, cfg *Config) {
+		if i == 0 {
+			cfg.Logger = slog.New(rec)
+		}
+	})
+	tn.publishAll()
+	addr := serve(t, tn.nodes[0])
+	cert := tn.nodes[1].certificate()
+	client := func(curves []tls.CurveID, h2 bool, maxVersion uint16) *http.Client {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12, MaxVersion: maxVersion, InsecureSkipVerify: true,
+			Certificates: []tls.Certificate{*cert}, CurvePreferences: curves}
+		tr := &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: h2}
+		t.Cleanup(tr.CloseIdleConnections)
+		return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	}
+	for _, c := range []struct {
+		name   string
+		curves []tls.CurveID
+		h2     bool
+		curve  tls.CurveID
+		proto  string
+	}{
+		{"X25519 only, HTTP/2", []tls.CurveID{tls.X25519}, true, tls.X25519, "HTTP/2.0"},
+		{"X25519 only, HTTP/1.1", []tls.CurveID{tls.X25519}, false, tls.X25519, "HTTP/1.1"},
+		{"P-256 only", []tls.CurveID{tls.CurveP256}, true, tls.CurveP256, "HTTP/2.0"},
+		{"P-384 only", []tls.CurveID{tls.CurveP384}, false, tls.CurveP384, "HTTP/1.1"},
+		{"Go's default", nil, true, tls.X25519MLKEM768, "HTTP/2.0"},
+		{"X25519 first, then the hybrid", []tls.CurveID{tls.X25519, tls.X25519MLKEM768}, true, tls.X25519MLKEM768, "HTTP/2.0"},
+	} {
+		resp, err := client(c.curves, c.h2, 0).Get("https://" + addr + PathPrefix + "health")
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.TLS.CurveID != c.curve || resp.Proto != c.proto || resp.TLS.Version != tls.VersionTLS13 {
+			t.Errorf("%s: %d over %s, %v, TLS %x; want 200 over %s, %v", c.name, resp.StatusCode, resp.Proto, resp.TLS.CurveID, resp.TLS.Version, c.proto, c.curve)
+		}
+	}
+	if resp, err := client(nil, true, tls.VersionTLS12).Get("https://" + addr + PathPrefix + "health"); err == nil {
+		resp.Body.Close()
+		t.Error("TLS 1.2 accepted")
+	}
+	waitFor(t, func() bool { return len(rec.find("http server", "err")) > 0 }) // the refused handshake's
+	// The one line: the TLS 1.2 handshake refused.
+	if lines := rec.find("http server", "err"); len(lines) != 1 || !strings.Contains(lines[0], "handshake") {
+		t.Errorf("logged %q", lines)
 	}
 }

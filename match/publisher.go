@@ -2,6 +2,8 @@ package match
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync"
@@ -196,18 +198,24 @@ type ConfirmedEntry struct {
 // the entries that hold it (non-empty ones, each once, in entry order).
 // It returns the response to send and the entries that were hit. Tags
 // the publisher does not hold (Bloom false positives) are answered "no".
-// A request that repeats a tag is refused (ErrMalformed): a querier never
-// needs to, and a querier that knows one tag must not be able to make the
-// publisher send its labels a million times.
+// A request that repeats a tag, any tag, is refused (ErrMalformed) before
+// any tag is looked up (PROTOCOL.md 2.4): a querier never needs to (its
+// indicators are distinct, so are their tags); a querier that knows one
+// tag must not be able to make the publisher send its labels a million
+// times; and a refusal that depended on the tag being an entry would tell
+// the querier so without a confirmation being answered, recorded or
+// charged.
 func (p *Publisher) Confirm(req *ConfirmRequest) (*ConfirmResponse, []ConfirmedEntry, error) {
 	if err := req.hdr.check(&p.hdr); err != nil {
 		return nil, nil, err
+	}
+	if repeatsTag(req.tags) {
+		return nil, nil, malformed("confirm request repeats a tag")
 	}
 	resp := &ConfirmResponse{hdr: p.hdr, results: make([]confirmResult, req.Len())}
 	p.st.mu.RLock()
 	defer p.st.mu.RUnlock()
 	var hits []ConfirmedEntry
-	seen := map[int]int{} // start of a tag's entries in the index -> the request's tag
 	for i := range resp.results {
 		var t tag
 		copy(t[:], req.tags[i*tagSize:])
@@ -217,10 +225,6 @@ func (p *Publisher) Confirm(req *ConfirmRequest) (*ConfirmResponse, []ConfirmedE
 		if !found {
 			continue
 		}
-		if first, dup := seen[lo]; dup {
-			return nil, nil, malformed("confirm tag %d repeats tag %d", i, first)
-		}
-		seen[lo] = i
 		run := p.st.index[lo:endOfTag(p.st.index, lo)]
 		r := confirmResult{hit: true}
 		var seen map[string]bool // labels of the run so far; runs of one need none
@@ -246,6 +250,33 @@ func (p *Publisher) Confirm(req *ConfirmRequest) (*ConfirmResponse, []ConfirmedE
 		resp.results[i] = r
 	}
 	return resp, hits, nil
+}
+
+// repeatsTag reports whether a tag occurs twice in tags (count × tagSize
+// bytes). It sorts a copy, 16 bytes a tag (16 MiB at MaxBatch), rather
+// than filling a map of a million tags.
+func repeatsTag(tags []byte) bool {
+	n := len(tags) / tagSize
+	if n < 2 {
+		return false
+	}
+	ts := make([][2]uint64, n)
+	for i := range ts {
+		t := tags[i*tagSize:]
+		ts[i] = [2]uint64{binary.BigEndian.Uint64(t), binary.BigEndian.Uint64(t[8:])}
+	}
+	slices.SortFunc(ts, func(a, b [2]uint64) int {
+		if c := cmp.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a[1], b[1])
+	})
+	for i := 1; i < n; i++ {
+		if ts[i] == ts[i-1] {
+			return true
+		}
+	}
+	return false
 }
 
 // Format prints the suite, mode, key id and size, never the key.

@@ -3,6 +3,7 @@ package match
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -33,11 +34,46 @@ func TestConfirmRefusesRepeatedHits(t *testing.T) {
 	if _, _, err := p.Confirm(creq); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("repeated tag: got %v, want ErrMalformed", err)
 	}
-	// Repeated tags that are not entries cost one byte each and are
-	// answered.
-	creq.tags = append(bytes.Repeat(make([]byte, tagSize), 10), one...)
+	// Any repeated tag is refused, an entry's or not, so that the refusal
+	// does not tell whether a tag is an entry. Regression: repeated tags
+	// that were not entries were answered, repeated hits refused, which
+	// told a querier whether a tag was a hit without a confirmation.
+	zero := make([]byte, tagSize)
+	for name, tags := range map[string][]byte{
+		"repeated non-entry":         slices.Concat(zero, one, zero),
+		"repeated hit":               slices.Concat(one, zero, one),
+		"non-entry, repeated at end": slices.Concat(bytes.Repeat([]byte{7}, tagSize), zero, zero),
+	} {
+		creq.tags = tags
+		if _, _, err := p.Confirm(creq); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: got %v, want ErrMalformed", name, err)
+		}
+	}
+	// Distinct tags, one a hit, are answered.
+	creq.tags = slices.Concat(zero, one, bytes.Repeat([]byte{7}, tagSize))
 	cresp, hits, err := p.Confirm(creq)
-	if err != nil || cresp.Len() != 11 || len(hits) != 1 {
+	if err != nil || cresp.Len() != 3 || len(hits) != 1 {
 		t.Fatalf("%v, %d answers, %d hits", err, cresp.Len(), len(hits))
+	}
+}
+
+func TestRepeatsTag(t *testing.T) {
+	tag := func(b ...byte) []byte { return append(bytes.Repeat([]byte{0}, tagSize-len(b)), b...) }
+	for _, c := range []struct {
+		tags []byte
+		want bool
+	}{
+		{nil, false},
+		{tag(1), false},
+		{slices.Concat(tag(1), tag(2), tag(1, 0)), false},
+		{slices.Concat(tag(1), tag(1)), true},
+		{slices.Concat(tag(3), tag(2), tag(1), tag(2)), true},
+		// Equal in the last 8 bytes only (above: in the first 8 only).
+		{slices.Concat(tag(1, 0, 0, 0, 0, 0, 0, 0, 0), tag(2, 0, 0, 0, 0, 0, 0, 0, 0)), false},
+		{slices.Concat(tag(1, 0, 0, 0, 0, 0, 0, 0, 5), tag(2, 0, 0, 0, 0, 0, 0, 0, 5)), false},
+	} {
+		if got := repeatsTag(c.tags); got != c.want {
+			t.Errorf("%x: %v, want %v", c.tags, got, c.want)
+		}
 	}
 }

@@ -235,12 +235,24 @@ func initIdentity(fc *fileConfig, dir string, out io.Writer) error {
 		spki = federation.SPKIHash(cert.Leaf)
 	}
 	entry := map[string]any{
-		"id": fc.ID, "url": "https://HOST" + fc.Listen, "spki": hex.EncodeToString(spki[:]), "identity": hex.EncodeToString(pub),
+		"id": fc.ID, "url": partnerURL(fc.Listen), "spki": hex.EncodeToString(spki[:]), "identity": hex.EncodeToString(pub),
 		"kinds": []string{"*"}, "budget": 100000, "release_labels": []string{},
 	}
 	b, _ := json.MarshalIndent(entry, "", "  ")
 	fmt.Fprintf(out, "Give your partners this entry for their \"partners\" list (set url, kinds, budget, release_labels):\n%s\n", b)
 	return nil
+}
+
+// partnerURL is the URL partners reach a node listening on listen at,
+// with HOST for the name they know it by: the host part of listen (empty,
+// 0.0.0.0, a private address) is rarely that. Regression: -init printed
+// "https://HOST127.0.0.1:18444", HOST glued onto the listen address.
+func partnerURL(listen string) string {
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil || port == "" {
+		return "https://HOST:PORT"
+	}
+	return "https://HOST:" + port
 }
 
 func buildConfig(fc *fileConfig, dir string, log *slog.Logger) (*federation.Config, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -99,10 +100,27 @@ func TestNodes(t *testing.T) {
 	}
 }
 
+// The URL -init prints keeps the listen port and puts HOST for the name.
+// Regression: "https://HOST127.0.0.1:18444".
+func TestPartnerURL(t *testing.T) {
+	for listen, want := range map[string]string{
+		":8443":           "https://HOST:8443",
+		"127.0.0.1:18444": "https://HOST:18444",
+		"[::1]:9000":      "https://HOST:9000",
+		"0.0.0.0:443":     "https://HOST:443",
+		"":                "https://HOST:PORT",
+		"nonsense":        "https://HOST:PORT",
+	} {
+		if got := partnerURL(listen); got != want {
+			t.Errorf("listen %q: %s, want %s", listen, got, want)
+		}
+	}
+}
+
 func TestInit(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "n.json")
-	os.WriteFile(cfg, []byte(`{"id": "new-node", "listen": ":8443", "state_dir": "state", "identity_file": "id.key"}`), 0o600)
+	os.WriteFile(cfg, []byte(`{"id": "new-node", "listen": "127.0.0.1:18444", "state_dir": "state", "identity_file": "id.key"}`), 0o600)
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"-config", cfg, "-init"}, &out, &errb); code != 0 {
 		t.Fatalf("init: %d %s", code, errb.String())
@@ -111,8 +129,27 @@ func TestInit(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("identity file: %v %v", st, err)
 	}
-	if !strings.Contains(out.String(), `"spki"`) || !strings.Contains(out.String(), `"identity"`) {
-		t.Errorf("init output: %s", out.String())
+	// The printed entry is a partner entry of this node, as JSON, whose
+	// pins are those of the identity file.
+	_, entryJSON, ok := strings.Cut(out.String(), "\n")
+	var entry struct {
+		ID, URL, SPKI, Identity string
+		Kinds                   []string
+		Budget                  int
+		ReleaseLabels           []string `json:"release_labels"`
+	}
+	if !ok || json.Unmarshal([]byte(entryJSON), &entry) != nil {
+		t.Fatalf("init output: %s", out.String())
+	}
+	key, err := loadIdentity(filepath.Join(dir, "id.key"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	pin := federation.IdentitySPKI(pub)
+	if entry.ID != "new-node" || entry.URL != "https://HOST:18444" || entry.SPKI != hex.EncodeToString(pin[:]) ||
+		entry.Identity != hex.EncodeToString(pub) || entry.Budget <= 0 || len(entry.Kinds) == 0 {
+		t.Errorf("init entry: %+v", entry)
 	}
 	first := out.String()
 	out.Reset()
