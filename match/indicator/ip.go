@@ -126,6 +126,10 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	if !ok {
 		return netip.Prefix{}, fail("ip.no-prefix", "has no prefix length (/n); a single address is kind ipv4 or ipv6")
 	}
+	if strings.TrimSpace(addr) != addr {
+		// White space is trimmed around the whole value only (PROTOCOL.md 4.6).
+		return netip.Prefix{}, fail("ip.syntax", "has white space before its '/'")
+	}
 	a, err := parseIP(addr)
 	if err != nil {
 		return netip.Prefix{}, err

@@ -160,27 +160,36 @@ func looksLikePort(s string) bool {
 // 16 rounds (each round is linear; deeper nesting is refused rather than
 // left half decoded, so the result is always fully decoded).
 func unescapeAll(s string) (string, bool) {
-	for round := 0; strings.IndexByte(s, '%') >= 0; round++ {
-		if round == 16 {
-			return s, false
-		}
-		var b strings.Builder
-		changed := false
-		for i := 0; i < len(s); i++ {
-			if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-				b.WriteByte(hexVal(s[i+1])<<4 | hexVal(s[i+2]))
-				i += 2
-				changed = true
-				continue
-			}
-			b.WriteByte(s[i])
-		}
-		s = b.String()
+	for round := 0; ; round++ {
+		next, changed := unescapeOnce(s)
 		if !changed {
-			break
+			return s, true // stable: what '%' is left escapes nothing
 		}
+		if round == 16 {
+			return s, false // still holds an escape after 16 rounds
+		}
+		s = next
 	}
-	return s, true
+}
+
+// unescapeOnce decodes every "%XX" of s once, and reports whether there
+// was one.
+func unescapeOnce(s string) (string, bool) {
+	if strings.IndexByte(s, '%') < 0 {
+		return s, false
+	}
+	var b strings.Builder
+	changed := false
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			b.WriteByte(hexVal(s[i+1])<<4 | hexVal(s[i+2]))
+			i += 2
+			changed = true
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String(), changed
 }
 
 func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f' }

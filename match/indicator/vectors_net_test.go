@@ -211,6 +211,11 @@ var domainCases = kindCases{
 var urlCases = kindCases{
 	kind: "url",
 	valid: ins(
+		// Nesting: 16 rounds of decoding; a '%' that escapes nothing is
+		// no nesting (review: it was refused).
+		"http://example.com/%"+strings.Repeat("25", 16),
+		"http://example.com/%zz/%"+strings.Repeat("25", 15)+"41",
+		"http://example.com/100%/%"+strings.Repeat("25", 15)+"41",
 		"http://www.example.com/",
 		"HTTP://WWW.Example.COM/Path",
 		"www.example.com",
@@ -483,6 +488,8 @@ var ipv4CIDRCases = kindCases{
 		"::ffff:192.0.2.128/121",
 	),
 	invalid: ins(
+		"192.0.2.0 /24", // white space only around the value (review)
+		"192.0.2.0\u00a0/24",
 		"",
 		"192.0.2.0",
 		"192.0.2.0/33",
@@ -552,6 +559,7 @@ var ipv6CIDRCases = kindCases{
 		"::fffe:0:0/96",
 	),
 	invalid: ins(
+		"2001:db8:: /32", // white space only around the value (review)
 		"",
 		"2001:db8::",
 		"2001:db8::/129",
