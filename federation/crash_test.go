@@ -286,7 +286,7 @@ func TestCrashSafety(t *testing.T) {
 			cmd.Process.Kill()
 		} else {
 			// A child that never reaches its crash point is stopped.
-			defer time.AfterFunc(time.Minute, func() { cmd.Process.Kill() }).Stop()
+			defer time.AfterFunc(3*time.Minute, func() { cmd.Process.Kill() }).Stop()
 		}
 		cmd.Wait()
 		if run >= runs && cmd.ProcessState.ExitCode() != 7 {

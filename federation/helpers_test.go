@@ -217,7 +217,8 @@ func rawClient(cert *tls.Certificate) *http.Client {
 	if cert != nil {
 		cfg.Certificates = []tls.Certificate{*cert}
 	}
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: 10 * time.Second}
+	// Generous: under -race on a loaded machine a batch can take seconds.
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: time.Minute}
 }
 
 // evalBody is a valid evaluation request for node's filter.
