@@ -3,6 +3,7 @@ module github.com/fedmatch/fedmatch
 go 1.25.0
 
 require (
+	filippo.io/edwards25519 v1.2.0
 	github.com/bits-and-blooms/bloom/v3 v3.7.1
 	github.com/cloudflare/circl v1.6.5
 	golang.org/x/crypto v0.55.0
