@@ -51,7 +51,9 @@ func newEvaluator(sk *PrivateKey, m Mode, info []byte) (*evaluator, error) {
 	}
 	if m != ModePOPRF {
 		ev.evalKey, ev.proofKey, ev.proofPub = sk.k, sk.k, sk.pub.e
-		return ev, ev.precomputeProof(ctx)
+		ev.proofPubEnc = sk.pub.enc
+		ev.seed = ev.compositeSeed(ctx)
+		return ev, nil
 	}
 	// RFC 9497 Section 3.3.3, BlindEvaluate:
 	// framedInfo = "Info" || I2OSP(len(info), 2) || info
@@ -74,28 +76,31 @@ func newEvaluator(sk *PrivateKey, m Mode, info []byte) (*evaluator, error) {
 	ev.proofKey = t
 	ev.proofPub = sp.group.NewElement().MulGen(t)
 	ev.evalKey = sp.group.NewScalar().Inv(t)
-	return ev, ev.precomputeProof(ctx)
-}
-
-// precomputeProof sets proofPubEnc and seed (RFC 9497 Section 2.2.1,
-// ComputeCompositesFast), which every proof under this evaluator shares.
-func (ev *evaluator) precomputeProof(ctx []byte) error {
+	// proofPub is this evaluator's own element, so encoding it (which
+	// reduces a P-256 element's coordinates in place) races with nothing.
 	enc, err := ev.proofPub.MarshalBinaryCompress()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ev.proofPubEnc = enc
+	ev.seed = ev.compositeSeed(ctx)
+	return ev, nil
+}
+
+// compositeSeed is the seed of RFC 9497 Section 2.2.1
+// (ComputeCompositesFast), which every proof under this evaluator shares:
+// Hash(I2OSP(len(Bm), 2) || Bm || I2OSP(len(seedDST), 2) || seedDST).
+func (ev *evaluator) compositeSeed(ctx []byte) []byte {
 	seedDST := append([]byte("Seed-"), ctx...)
 	h := ev.sp.hash.New()
 	var l [2]byte
-	binary.BigEndian.PutUint16(l[:], uint16(len(enc)))
+	binary.BigEndian.PutUint16(l[:], uint16(len(ev.proofPubEnc)))
 	h.Write(l[:])
-	h.Write(enc)
+	h.Write(ev.proofPubEnc)
 	binary.BigEndian.PutUint16(l[:], uint16(len(seedDST)))
 	h.Write(l[:])
 	h.Write(seedDST)
-	ev.seed = h.Sum(nil)
-	return nil
+	return h.Sum(nil)
 }
 
 // clone returns an evaluator with its own copies of the circl values.
