@@ -157,26 +157,13 @@ func (p *Publisher) evaluate(req *EvalRequest, info []byte, proofR []group.Scala
 		if proofR != nil {
 			r = proofR[c]
 		}
-		evaluated, proof, err := shared.clone().blindEvaluate(blinded, r)
-		if err != nil {
-			return err
+		var proof []byte
+		if p.hdr.mode.verifiable() {
+			proof = resp.proofs[c*2*sp.scalarLen : (c+1)*2*sp.scalarLen]
 		}
-		out := resp.elems[lo*sp.elemLen : lo*sp.elemLen]
-		for _, e := range evaluated {
-			enc, err := e.MarshalBinaryCompress()
-			if err != nil {
-				return err
-			}
-			out = append(out, enc...)
-		}
-		if proof != nil {
-			pb, err := proof.MarshalBinary()
-			if err != nil {
-				return err
-			}
-			copy(resp.proofs[c*2*sp.scalarLen:], pb)
-		}
-		return nil
+		return shared.clone().blindEvaluate(blinded,
+			req.elems[lo*sp.elemLen:hi*sp.elemLen],
+			resp.elems[lo*sp.elemLen:hi*sp.elemLen], proof, r)
 	})
 	if err != nil {
 		return nil, err

@@ -7,7 +7,6 @@ import (
 	"hash"
 
 	"github.com/cloudflare/circl/group"
-	"github.com/cloudflare/circl/zk/dleq"
 )
 
 // contextString is RFC 9497 Section 3.1's
@@ -32,7 +31,13 @@ type evaluator struct {
 	proofKey group.Scalar  // skS, or t
 	proofPub group.Element // pkS, or t*G
 	h2gDST   []byte
-	dleq     dleq.Params
+	h2sDST   []byte // "HashToScalar-" || contextString
+	// proofPubEnc and seed are fixed for the key, mode and info: the
+	// encoding of proofPub and the composites' seed of RFC 9497 Section
+	// 2.2.1, Hash(I2OSP(len(Bm), 2) || Bm || I2OSP(len(seedDST), 2) ||
+	// seedDST) with seedDST = "Seed-" || contextString.
+	proofPubEnc []byte
+	seed        []byte
 }
 
 func newEvaluator(sk *PrivateKey, m Mode, info []byte) (*evaluator, error) {
@@ -42,10 +47,12 @@ func newEvaluator(sk *PrivateKey, m Mode, info []byte) (*evaluator, error) {
 		sp:     sp,
 		mode:   m,
 		h2gDST: append([]byte("HashToGroup-"), ctx...),
-		dleq:   dleq.Params{G: sp.group, H: sp.hash, DST: ctx},
+		h2sDST: append([]byte("HashToScalar-"), ctx...),
 	}
 	if m != ModePOPRF {
 		ev.evalKey, ev.proofKey, ev.proofPub = sk.k, sk.k, sk.pub.e
+		ev.proofPubEnc = sk.pub.enc
+		ev.seed = ev.compositeSeed(ctx)
 		return ev, nil
 	}
 	// RFC 9497 Section 3.3.3, BlindEvaluate:
@@ -58,7 +65,7 @@ func newEvaluator(sk *PrivateKey, m Mode, info []byte) (*evaluator, error) {
 	framed = append(framed, "Info"...)
 	framed = binary.BigEndian.AppendUint16(framed, uint16(len(info)))
 	framed = append(framed, info...)
-	tweak := sp.group.HashToScalar(framed, append([]byte("HashToScalar-"), ctx...))
+	tweak := sp.group.HashToScalar(framed, ev.h2sDST)
 	t := sp.group.NewScalar().Add(sk.k, tweak)
 	if t.IsZero() {
 		// Probability 2^-252 for a random key: the key and this kind
@@ -69,7 +76,31 @@ func newEvaluator(sk *PrivateKey, m Mode, info []byte) (*evaluator, error) {
 	ev.proofKey = t
 	ev.proofPub = sp.group.NewElement().MulGen(t)
 	ev.evalKey = sp.group.NewScalar().Inv(t)
+	// proofPub is this evaluator's own element, so encoding it (which
+	// reduces a P-256 element's coordinates in place) races with nothing.
+	enc, err := ev.proofPub.MarshalBinaryCompress()
+	if err != nil {
+		return nil, err
+	}
+	ev.proofPubEnc = enc
+	ev.seed = ev.compositeSeed(ctx)
 	return ev, nil
+}
+
+// compositeSeed is the seed of RFC 9497 Section 2.2.1
+// (ComputeCompositesFast), which every proof under this evaluator shares:
+// Hash(I2OSP(len(Bm), 2) || Bm || I2OSP(len(seedDST), 2) || seedDST).
+func (ev *evaluator) compositeSeed(ctx []byte) []byte {
+	seedDST := append([]byte("Seed-"), ctx...)
+	h := ev.sp.hash.New()
+	var l [2]byte
+	binary.BigEndian.PutUint16(l[:], uint16(len(ev.proofPubEnc)))
+	h.Write(l[:])
+	h.Write(ev.proofPubEnc)
+	binary.BigEndian.PutUint16(l[:], uint16(len(seedDST)))
+	h.Write(l[:])
+	h.Write(seedDST)
+	return h.Sum(nil)
 }
 
 // clone returns an evaluator with its own copies of the circl values.
@@ -85,34 +116,111 @@ func (ev *evaluator) clone() *evaluator {
 }
 
 // blindEvaluate is BlindEvaluate of RFC 9497 Sections 3.3.1-3.3.3 over a
-// batch: it multiplies every blinded element by the evaluation key and, in
-// the verifiable modes, proves with one batched DLEQ proof (Section 2.2.1)
-// that it did. r is the proof randomness; nil draws it from crypto/rand.
-func (ev *evaluator) blindEvaluate(blinded []group.Element, r group.Scalar) ([]group.Element, *dleq.Proof, error) {
+// batch: it multiplies every blinded element by the evaluation key, writes
+// the encodings of the results to out (len(blinded)·elemLen bytes) and, in
+// the verifiable modes, writes to proof (2·scalarLen bytes) one batched
+// DLEQ proof (Section 2.2.1) that it did. blindedEnc holds the encodings
+// of the blinded elements as received: decodeElement accepts only the
+// canonical encoding, so they are the bytes SerializeElement would give,
+// and the proof hashes them rather than encoding every element again. r
+// is the proof randomness; nil draws it from crypto/rand.
+func (ev *evaluator) blindEvaluate(blinded []group.Element, blindedEnc, out, proof []byte, r group.Scalar) error {
+	el := ev.sp.elemLen
 	evaluated := make([]group.Element, len(blinded))
 	for i, b := range blinded {
+		// Constant time in the key: circl's Element.Mul.
 		evaluated[i] = ev.sp.group.NewElement().Mul(b, ev.evalKey)
+		enc, err := evaluated[i].MarshalBinaryCompress()
+		if err != nil {
+			return err
+		}
+		if len(enc) != el {
+			// The identity: impossible for a nonzero key and a
+			// blinded element that is not the identity.
+			return fmt.Errorf("%w: evaluated element %d", ErrInvalidElement, i)
+		}
+		copy(out[i*el:], enc)
 	}
 	if !ev.mode.verifiable() {
-		return evaluated, nil, nil
+		return nil
 	}
 	if r == nil {
 		r = ev.sp.group.RandomScalar(rand.Reader)
 	}
-	prover := dleq.Prover{Params: ev.dleq}
-	var proof *dleq.Proof
-	var err error
 	if ev.mode == ModePOPRF {
 		// GenerateProof(t, G, tweakedKey, evaluatedElements, blindedElements)
-		proof, err = prover.ProveBatchWithRandomnessRFC9497(ev.proofKey, ev.proofPub, evaluated, blinded, r)
-	} else {
-		// GenerateProof(skS, G, pkS, blindedElements, evaluatedElements)
-		proof, err = prover.ProveBatchWithRandomnessRFC9497(ev.proofKey, ev.proofPub, blinded, evaluated, r)
+		return ev.prove(evaluated, out[:len(blinded)*el], blindedEnc, r, proof)
 	}
+	// GenerateProof(skS, G, pkS, blindedElements, evaluatedElements)
+	return ev.prove(blinded, blindedEnc, out[:len(blinded)*el], r, proof)
+}
+
+// prove is GenerateProof of RFC 9497 Section 2.2.1 for k = proofKey,
+// A = G, B = proofPub = k·G and the lists C (elements c, encodings cEnc)
+// and D (encodings dEnc), where every Dᵢ = k·Cᵢ; it writes the proof
+// c || s to proof. The composites follow ComputeCompositesFast: M = Σ dᵢ·Cᵢ
+// by a variable-time multi-scalar multiplication (the dᵢ and Cᵢ are
+// public), then Z = k·M, one constant-time multiplication, instead of the
+// per-element multiplications of circl's dleq package, whose output this
+// matches byte for byte (TestProveMatchesCircl).
+func (ev *evaluator) prove(c []group.Element, cEnc, dEnc []byte, r group.Scalar, proof []byte) error {
+	g, el := ev.sp.group, ev.sp.elemLen
+	if len(c) == 0 || len(c) > MaxChunkSize || len(cEnc) != len(c)*el || len(dEnc) != len(c)*el {
+		return fmt.Errorf("%w: proof over %d elements", ErrMalformed, len(c))
+	}
+	// di = G.HashToScalar(I2OSP(len(seed), 2) || seed || I2OSP(i, 2) ||
+	//   I2OSP(len(Ci), 2) || Ci || I2OSP(len(Di), 2) || Di ||
+	//   "Composite", "HashToScalar-" || contextString)
+	buf := make([]byte, 0, 2+len(ev.seed)+2+2*(2+el)+len("Composite"))
+	buf = binary.BigEndian.AppendUint16(buf, uint16(len(ev.seed)))
+	buf = append(buf, ev.seed...)
+	prefix := len(buf)
+	ds := make([]group.Scalar, len(c))
+	for i := range c {
+		b := binary.BigEndian.AppendUint16(buf[:prefix], uint16(i))
+		b = binary.BigEndian.AppendUint16(b, uint16(el))
+		b = append(b, cEnc[i*el:(i+1)*el]...)
+		b = binary.BigEndian.AppendUint16(b, uint16(el))
+		b = append(b, dEnc[i*el:(i+1)*el]...)
+		b = append(b, "Composite"...)
+		ds[i] = g.HashToScalar(b, ev.h2sDST)
+	}
+	m := msm(g, ds, c)
+	z := g.NewElement().Mul(m, ev.proofKey)
+	t2 := g.NewElement().MulGen(r) // r·A with A = G, constant time in r
+	t3 := g.NewElement().Mul(m, r)
+	// c = G.HashToScalar(I2OSP(len(Bm), 2) || Bm || I2OSP(len(a0), 2) ||
+	//   a0 || … || I2OSP(len(a3), 2) || a3 || "Challenge",
+	//   "HashToScalar-" || contextString)
+	ch := binary.BigEndian.AppendUint16(buf[:0], uint16(len(ev.proofPubEnc)))
+	ch = append(ch, ev.proofPubEnc...)
+	for _, e := range []group.Element{m, z, t2, t3} {
+		enc, err := e.MarshalBinaryCompress()
+		if err != nil {
+			return err
+		}
+		ch = binary.BigEndian.AppendUint16(ch, uint16(len(enc)))
+		ch = append(ch, enc...)
+	}
+	ch = append(ch, "Challenge"...)
+	cc := g.HashToScalar(ch, ev.h2sDST)
+	// s = r - c·k
+	ss := g.NewScalar().Mul(cc, ev.proofKey)
+	ss.Sub(r, ss)
+	cb, err := cc.MarshalBinary()
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	return evaluated, proof, nil
+	sb, err := ss.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if len(proof) != len(cb)+len(sb) {
+		return fmt.Errorf("%w: proof buffer of %d bytes", ErrMalformed, len(proof))
+	}
+	copy(proof, cb)
+	copy(proof[len(cb):], sb)
+	return nil
 }
 
 // evaluate is Evaluate of RFC 9497 Sections 3.3.1-3.3.3: the PRF
