@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/cloudflare/circl/group"
-	"github.com/cloudflare/circl/oprf"
-	"github.com/cloudflare/circl/zk/dleq"
 
 	"github.com/fedmatch/fedmatch/match/indicator"
 )
@@ -196,7 +194,7 @@ type Query struct {
 	inds   []indicator.Indicator // distinct, in first-seen order
 	n      int                   // number of inputs
 	chunk  int                   // elements per proof
-	chunks []*oprf.FinalizeData
+	chunks []*blindedChunk
 	state  int
 	cands  []int // indexes into inds of the filter's positives
 	tags   []tag // the outputs' tags, by index into inds, after Finalize
@@ -264,7 +262,7 @@ func (q *Querier) blindInputs(kind string, info []byte, inputs [][]byte, blinds 
 	qu := &Query{q: q, info: info, n: len(inputs), chunk: q.chunkFor(len(inputs))}
 	req := &EvalRequest{hdr: f.hdr, kind: kind, chunk: qu.chunk, count: len(inputs)}
 	req.elems = make([]byte, len(inputs)*sp.elemLen)
-	qu.chunks = make([]*oprf.FinalizeData, numChunks(len(inputs), qu.chunk))
+	qu.chunks = make([]*blindedChunk, numChunks(len(inputs), qu.chunk))
 	err := parallel(q.workers, len(qu.chunks), func(ci int) error {
 		lo, hi := ci*qu.chunk, min((ci+1)*qu.chunk, len(inputs))
 		c, err := q.client()
@@ -275,19 +273,12 @@ func (q *Querier) blindInputs(kind string, info []byte, inputs [][]byte, blinds 
 		if blinds != nil {
 			bl = blinds[lo:hi]
 		}
-		fd, er, err := c.blind(inputs[lo:hi], bl)
+		bc, err := c.blind(inputs[lo:hi], bl)
 		if err != nil {
 			return fmt.Errorf("match: blind: %w", err)
 		}
-		out := req.elems[lo*sp.elemLen : lo*sp.elemLen]
-		for _, e := range er.Elements {
-			enc, err := e.MarshalBinaryCompress()
-			if err != nil {
-				return err
-			}
-			out = append(out, enc...)
-		}
-		qu.chunks[ci] = fd
+		copy(req.elems[lo*sp.elemLen:], bc.enc)
+		qu.chunks[ci] = bc
 		return nil
 	})
 	if err != nil {
@@ -420,25 +411,27 @@ func (qu *Query) Hits(resp *ConfirmResponse) ([]Hit, error) {
 func (qu *Query) Withdrawn() []indicator.Indicator { return qu.withdrawn }
 
 // outputs decodes and verifies resp chunk by chunk, in parallel, and calls
-// fn with the chunk, the index and the OPRF output of every element.
+// fn with the chunk, the index and the OPRF output of every element. y is
+// valid only during the call.
 func (qu *Query) outputs(resp *EvalResponse, fn func(chunk, i int, y []byte)) error {
 	q, f := qu.q, qu.q.f
 	sp := f.hdr.suite.params()
 	return parallel(q.workers, len(qu.chunks), func(ci int) error {
 		lo, hi := ci*qu.chunk, min((ci+1)*qu.chunk, qu.n)
-		ev := &oprf.Evaluation{Elements: make([]group.Element, hi-lo)}
-		for i := range ev.Elements {
+		evals := make([]group.Element, hi-lo)
+		for i := range evals {
 			off := (lo + i) * sp.elemLen
 			e, err := decodeElement(sp, resp.elems[off:off+sp.elemLen])
 			if err != nil {
 				return fmt.Errorf("%w: element %d", err, lo+i)
 			}
-			ev.Elements[i] = e
+			evals[i] = e
 		}
+		var pc, ps group.Scalar
 		if f.hdr.mode.verifiable() {
 			pl := 2 * sp.scalarLen
-			ev.Proof = new(dleq.Proof)
-			if err := ev.Proof.UnmarshalBinary(sp.group, resp.proofs[ci*pl:(ci+1)*pl]); err != nil {
+			var err error
+			if pc, ps, err = decodeProof(sp, resp.proofs[ci*pl:(ci+1)*pl]); err != nil {
 				return fmt.Errorf("%w: chunk %d: proof does not decode", ErrInvalidProof, ci)
 			}
 		}
@@ -446,15 +439,13 @@ func (qu *Query) outputs(resp *EvalResponse, fn func(chunk, i int, y []byte)) er
 		if err != nil {
 			return err
 		}
-		ys, err := c.finalize(qu.chunks[ci], ev, qu.info)
-		if errors.Is(err, oprf.ErrInvalidProof) {
+		err = c.finalize(qu.chunks[ci], evals, resp.elems[lo*sp.elemLen:hi*sp.elemLen], pc, ps, qu.info,
+			func(i int, y []byte) { fn(ci, lo+i, y) })
+		if errors.Is(err, ErrInvalidProof) {
 			return fmt.Errorf("%w: chunk %d", ErrInvalidProof, ci)
 		}
 		if err != nil {
 			return fmt.Errorf("match: finalize chunk %d: %w", ci, err)
-		}
-		for i, y := range ys {
-			fn(ci, lo+i, y)
 		}
 		return nil
 	})
