@@ -387,7 +387,7 @@ func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Q
 			return nil, nil, fmt.Errorf("%w: partner %s sent %v", ErrFilterRollback, c.p.ID, err)
 		}
 	}
-	renumbered := ok && (f.Epoch() < sn.epoch || f.Epoch() == sn.epoch && f.KeyID() != sn.key)
+	renumbered := ok && sn.behind(f) // and not refused above: a fresh start
 	if sameLine && f.Version() < c.querier.Filter().Version() {
 		// Versions within an epoch only add indicators (PROTOCOL.md 2.8).
 		return nil, nil, fmt.Errorf("%w: partner %s sent version %d of epoch %d after version %d", ErrFilterRollback,

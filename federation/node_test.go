@@ -319,37 +319,14 @@ func TestUncheckedLabelsRetireEpoch(t *testing.T) {
 	tn := newTestNet(t, [][]match.Entry{entries(emails(t, "x", 0, 5), "L"), nil}, nil)
 	tn.publishAll()
 	pub, partner := tn.nodes[0], tn.nodes[1]
-	pub.Node.Close()
-	s, err := openFS(pub.cfg.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	state, err := readState(s, pubFile(1), statePublisherJournal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := bytes.Index(state, []byte("L 3"))
-	if i < 0 {
-		t.Fatal("no label in the state")
-	}
-	state[i+1] = '\n' // "L\n3", as an older version could have published
-	if err := writeState(s, pubFile(1), statePublisherJournal, state); err != nil {
-		t.Fatal(err)
-	}
-	s.close()
-	tn.restart(0)
-	if pub.Epoch() != 0 {
-		t.Fatalf("the node serves epoch %d", pub.Epoch())
-	}
-	recs, err := ReadAudit(pub.cfg.StateDir, pub.cfg.ID, pub.cfg.Identity.Public().(ed25519.PublicKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.ContainsFunc(recs, func(r AuditRecord) bool {
-		return r.Type == AuditDestruction && r.Epoch == 1 && strings.Contains(r.Detail, "retired at start") && strings.Contains(r.Detail, "control characters")
-	}) {
-		t.Errorf("no record of epoch 1's retirement in %+v", recs)
-	}
+	retiredAtStart(t, tn, 0, "control characters", func(state []byte) (stateType, []byte) {
+		i := bytes.Index(state, []byte("L 3"))
+		if i < 0 {
+			t.Fatal("no label in the state")
+		}
+		state[i+1] = '\n' // "L\n3", as an older version could have published
+		return statePublisherJournal, state
+	})
 	if err := pub.Publish(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -368,6 +345,28 @@ func TestPreSeedEpochRetired(t *testing.T) {
 	tn.publishAll()
 	pub, partner := tn.nodes[0], tn.nodes[1]
 	old := pub.Filter().KeyID()
+	retiredAtStart(t, tn, 0, "filter seeds", func(state []byte) (stateType, []byte) {
+		// Without its line and journal position: the file of the release
+		// before filter seeds.
+		return statePublisher, state[1+state[0]+8:]
+	})
+	if err := pub.Publish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if pub.Filter().KeyID() == old {
+		t.Error("the retired key serves again")
+	}
+	if r := partner.Match(ctx, emails(t, "x", 3, 1))[0]; r.Err != nil || len(r.Hits) != 1 || r.Epoch != 2 {
+		t.Fatalf("after the new publication: %+v", r)
+	}
+}
+
+// retiredAtStart closes node i, rewrites its epoch 1 publisher state with
+// edit, restarts it and checks that the epoch was retired at start, not
+// served, with an audit record that says why.
+func retiredAtStart(t *testing.T, tn *testNet, i int, why string, edit func(state []byte) (stateType, []byte)) {
+	t.Helper()
+	pub := tn.nodes[i]
 	pub.Node.Close()
 	s, err := openFS(pub.cfg.StateDir)
 	if err != nil {
@@ -377,13 +376,12 @@ func TestPreSeedEpochRetired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Without its line and journal position: the file of the release
-	// before filter seeds.
-	if err := writeState(s, pubFile(1), statePublisher, state[1+state[0]+8:]); err != nil {
+	typ, state := edit(state)
+	if err := writeState(s, pubFile(1), typ, state); err != nil {
 		t.Fatal(err)
 	}
 	s.close()
-	tn.restart(0)
+	tn.restart(i)
 	if pub.Epoch() != 0 || pub.Filter() != nil {
 		t.Fatalf("the node serves epoch %d", pub.Epoch())
 	}
@@ -392,17 +390,8 @@ func TestPreSeedEpochRetired(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.ContainsFunc(recs, func(r AuditRecord) bool {
-		return r.Type == AuditDestruction && r.Epoch == 1 && strings.Contains(r.Detail, "retired at start") && strings.Contains(r.Detail, "filter seeds")
+		return r.Type == AuditDestruction && r.Epoch == 1 && strings.Contains(r.Detail, "retired at start") && strings.Contains(r.Detail, why)
 	}) {
-		t.Errorf("no record of epoch 1's retirement in %+v", recs)
-	}
-	if err := pub.Publish(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if pub.Filter().KeyID() == old {
-		t.Error("the retired key serves again")
-	}
-	if r := partner.Match(ctx, emails(t, "x", 3, 1))[0]; r.Err != nil || len(r.Hits) != 1 || r.Epoch != 2 {
-		t.Fatalf("after the new publication: %+v", r)
+		t.Errorf("no record of epoch 1's retirement (%s) in %+v", why, recs)
 	}
 }

@@ -53,15 +53,22 @@ type seen struct {
 // accepted.
 func (s seen) rollback(f *match.Filter, gen string) error {
 	switch {
-	case f.Epoch() < s.epoch && !s.renumbered(f):
+	case s.behind(f) && !s.renumbered(f) && f.Epoch() < s.epoch:
 		return fmt.Errorf("epoch %d after %d", f.Epoch(), s.epoch)
-	case f.Epoch() == s.epoch && f.KeyID() != s.key && !s.renumbered(f):
+	case s.behind(f) && !s.renumbered(f):
 		// Epochs are never numbered twice but by a fresh start.
 		return fmt.Errorf("epoch %d under another key, valid from no later than the one accepted", f.Epoch())
 	case f.Epoch() == s.epoch && f.KeyID() == s.key && gen != "" && gen == s.gen && f.Version() < s.version:
 		return fmt.Errorf("version %d of epoch %d after version %d", f.Version(), f.Epoch(), s.version)
 	}
 	return nil
+}
+
+// behind reports whether f is of an epoch below s's, or of s's under
+// another key: an older filter or a partner's fresh start (renumbered
+// tells them apart).
+func (s seen) behind(f *match.Filter) bool {
+	return f.Epoch() < s.epoch || f.Epoch() == s.epoch && f.KeyID() != s.key
 }
 
 // renumbered reports whether f, of an epoch not above s's, is a partner's

@@ -138,14 +138,7 @@ func TestStandingRestart(t *testing.T) {
 	tn.publishAll()
 	a, b := tn.nodes[0], tn.nodes[1]
 	log := &hitLog{}
-	stand := func() (context.CancelFunc, *Standing) {
-		ctx, cancel := context.WithCancel(context.Background())
-		st, err := a.Stand(ctx, mine, StandingOptions{OnHit: log.onHit, OnError: log.onError, Wait: time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cancel, st
-	}
+	stand := func() (context.CancelFunc, *Standing) { return standWith(t, a, mine, log) }
 	cancel, st := stand()
 	waitLong(t, func() bool { return log.has("agency-1", mine[0], false) })
 	cancel()
@@ -408,14 +401,7 @@ func TestStandingRestartMidSpread(t *testing.T) {
 	tn.publishAll()
 	a, b := tn.nodes[0], tn.nodes[1]
 	log := &hitLog{}
-	stand := func() (context.CancelFunc, *Standing) {
-		ctx, cancel := context.WithCancel(context.Background())
-		st, err := a.Stand(ctx, mine, StandingOptions{OnHit: log.onHit, OnError: log.onError, Wait: time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cancel, st
-	}
+	stand := func() (context.CancelFunc, *Standing) { return standWith(t, a, mine, log) }
 	cancel, st := stand()
 	defer func() { cancel() }()
 	hit := mine[n-1]
@@ -564,4 +550,17 @@ func keptOnDisk(t *testing.T, n *Node, partner string) int {
 		t.Fatal(err)
 	}
 	return ss.w.Len()
+}
+
+// standWith starts a standing match of inds at node n, reporting to log,
+// with long polls of a second.
+func standWith(t *testing.T, n *testNode, inds []indicator.Indicator, log *hitLog) (context.CancelFunc, *Standing) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := n.Stand(ctx, inds, StandingOptions{OnHit: log.onHit, OnError: log.onError, Wait: time.Second})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	return cancel, st
 }
