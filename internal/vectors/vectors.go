@@ -53,7 +53,9 @@ type Invalid struct {
 const MaxFileSize = 16 << 20
 
 // Read reads a vectors file of at most MaxFileSize bytes, refusing
-// unknown fields.
+// unknown fields and a case listed twice (the same kind, input and
+// region, whether valid or invalid), which would make the file say two
+// things about one input.
 func Read(r io.Reader) (*File, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
@@ -70,6 +72,31 @@ func Read(r io.Reader) (*File, error) {
 	}
 	if dec.More() {
 		return nil, errors.New("vectors: data after the JSON object")
+	}
+	type key struct{ kind, input, region string }
+	seen := map[key]bool{}
+	dup := func(k key) error {
+		if seen[k] {
+			in := fmt.Sprintf("%q", k.input)
+			if k.region != "" {
+				in += " (region " + k.region + ")"
+			}
+			return fmt.Errorf("vectors: kind %q lists input %s twice", k.kind, in)
+		}
+		seen[k] = true
+		return nil
+	}
+	for _, kv := range f.Kinds {
+		for _, v := range kv.Valid {
+			if err := dup(key{kv.Kind, v.Input, v.Region}); err != nil {
+				return nil, err
+			}
+		}
+		for _, v := range kv.Invalid {
+			if err := dup(key{kv.Kind, v.Input, v.Region}); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return &f, nil
 }

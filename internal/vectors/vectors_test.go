@@ -108,3 +108,23 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// A case listed twice, under one kind or under a kind named twice, made
+// Compare of a file with itself report a difference (found by FuzzRead).
+func TestReadRefusesDuplicateCases(t *testing.T) {
+	for _, in := range []string{
+		`{"kinds":[{"kind":"k","valid":[{"input":"a","canonical":"a"}],"invalid":[{"input":"a","code":"c"}]}]}`,
+		`{"kinds":[{"kind":"k","invalid":[{"input":"a","code":"c"}]},{"kind":"k","valid":[{"input":"a","canonical":""}]}]}`,
+		`{"kinds":[{"kind":"phone","valid":[{"input":"1","region":"DE","canonical":"x"},{"input":"1","region":"DE","canonical":"y"}]}]}`,
+	} {
+		_, err := Read(strings.NewReader(in))
+		if err == nil || !strings.Contains(err.Error(), "twice") {
+			t.Errorf("Read(%s) = %v, want a duplicate-case error", in, err)
+		}
+	}
+	// The same input under another region or kind is another case.
+	ok := `{"kinds":[{"kind":"phone","valid":[{"input":"1","region":"DE","canonical":"x"},{"input":"1","region":"FR","canonical":"y"}]},{"kind":"k","valid":[{"input":"1","canonical":"1"}]}]}`
+	if _, err := Read(strings.NewReader(ok)); err != nil {
+		t.Errorf("Read(%s): %v", ok, err)
+	}
+}
