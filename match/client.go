@@ -7,7 +7,6 @@ import (
 	"hash"
 
 	"github.com/cloudflare/circl/group"
-	"github.com/cloudflare/circl/oprf"
 )
 
 // RFC 9497 labels of the client's Finalize and of the DLEQ proof
@@ -21,30 +20,27 @@ const (
 )
 
 // A client is the client side of RFC 9497 (Section 3.3: Blind, Finalize)
-// for one filter's suite, mode and key.
-//
-// Blind is circl's client of the filter's mode (blinding hashes to the
-// group with a DST that names the mode), so the multiplication by the
-// secret blind stays in circl's constant-time code. Finalize is built here
-// on circl's group API, byte for byte what circl's client computes and
-// accepting exactly the proofs it accepts (client_test.go checks both),
-// but cheaper per element: the verifier's composites M and Z
-// (Section 2.2.1, ComputeComposites) are two multi-scalar
-// multiplications over public values instead of one scalar
-// multiplication per element each, the composites hash the element
-// encodings the wire carries instead of re-encoding every element, and
+// for one filter's suite, mode and key, built on the suite's group
+// (internal/r255 for ristretto255, circl for P-256): byte for byte what
+// circl's oprf clients compute, accepting exactly the proofs they accept
+// (client_test.go checks both), but cheaper per element. The verifier's
+// composites M and Z (Section 2.2.1, ComputeComposites) are two
+// multi-scalar multiplications over public values instead of one scalar
+// multiplication per element each; the composites hash the element
+// encodings the wire carries instead of re-encoding every element; and
 // unblinding inverts a chunk's blinds with one inversion (Montgomery's
-// trick) instead of one per element.
+// trick) instead of one per element. The multiplications by the secret
+// blinds and their inverses are the group's constant-time Mul.
 //
-// circl's group elements are not safe for concurrent use even when only
-// encoded (P-256 elements reduce their coordinates in place when
+// Group elements are not safe for concurrent use even when only encoded
+// (circl's P-256 elements reduce their coordinates in place when
 // marshalled), so every goroutine makes its own client.
 type client struct {
 	sp      *suiteParams
 	mode    Mode
-	blindFn func(inputs [][]byte, blinds []oprf.Blind) (*oprf.FinalizeData, *oprf.EvaluationRequest, error)
 	pub     group.Element // pkS, this client's own copy; nil in ModeOPRF
 	pubEnc  []byte        // SerializeElement(pkS)
+	h2gDST  []byte        // "HashToGroup-" || contextString
 	h2sDST  []byte        // "HashToScalar-" || contextString
 	seedDST []byte        // "Seed-" || contextString
 	h       hash.Hash
@@ -54,36 +50,25 @@ type client struct {
 // newClient returns the client for suite s, mode m and the publisher key
 // pub (unused in ModeOPRF).
 func newClient(s Suite, m Mode, pub *PublicKey) (*client, error) {
+	if !m.valid() {
+		return nil, fmt.Errorf("%w: %v", ErrWrongMode, m)
+	}
 	sp := s.params()
 	ctx := contextString(sp, m)
 	c := &client{
 		sp:      sp,
 		mode:    m,
+		h2gDST:  append([]byte("HashToGroup-"), ctx...),
 		h2sDST:  append([]byte("HashToScalar-"), ctx...),
 		seedDST: append([]byte(labelRFCSeed), ctx...),
 		h:       sp.hash.New(),
 	}
-	var pk *oprf.PublicKey
 	if m.verifiable() {
-		pk = new(oprf.PublicKey)
-		if err := pk.UnmarshalBinary(sp.circl, pub.enc); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
-		}
 		c.pub = sp.group.NewElement()
 		if err := c.pub.UnmarshalBinary(pub.enc); err != nil || c.pub.IsIdentity() {
 			return nil, fmt.Errorf("%w: public key does not decode", ErrInvalidKey)
 		}
 		c.pubEnc = pub.enc
-	}
-	switch m {
-	case ModePOPRF:
-		c.blindFn = oprf.NewPartialObliviousClient(sp.circl, pk).DeterministicBlind
-	case ModeVOPRF:
-		c.blindFn = oprf.NewVerifiableClient(sp.circl, pk).DeterministicBlind
-	case ModeOPRF:
-		c.blindFn = oprf.NewClient(sp.circl).DeterministicBlind
-	default:
-		return nil, fmt.Errorf("%w: %v", ErrWrongMode, m)
 	}
 	return c, nil
 }
@@ -97,29 +82,38 @@ type blindedChunk struct {
 	enc    []byte          // their encodings, as on the wire (len(inputs) × Ne)
 }
 
-// blind is Blind of RFC 9497 Section 3.3.1 over a batch of inputs.
-// blinds fixes the blinds for known-answer tests; nil draws them from
-// crypto/rand, as circl's Blind does.
+// blind is Blind of RFC 9497 Section 3.3.1 over a batch of inputs:
+// inputElement = G.HashToGroup(input), refused if it is the identity,
+// then blindedElement = blind · inputElement. blinds fixes the blinds for
+// known-answer tests; nil draws nonzero ones from crypto/rand.
 func (c *client) blind(inputs [][]byte, blinds []group.Scalar) (*blindedChunk, error) {
+	g := c.sp.group
 	if blinds == nil {
 		blinds = make([]group.Scalar, len(inputs))
 		for i := range blinds {
-			blinds[i] = c.sp.group.RandomScalar(rand.Reader)
+			blinds[i] = g.RandomNonZeroScalar(rand.Reader)
 		}
 	}
-	_, er, err := c.blindFn(inputs, blinds)
-	if err != nil {
-		return nil, err
+	if len(blinds) != len(inputs) {
+		return nil, fmt.Errorf("match: blind: %d inputs, %d blinds", len(inputs), len(blinds))
 	}
+	elems := make([]group.Element, len(inputs))
 	enc := make([]byte, 0, len(inputs)*c.sp.elemLen)
-	for _, e := range er.Elements {
-		b, err := e.MarshalBinaryCompress()
+	for i, in := range inputs {
+		p := g.HashToElement(in, c.h2gDST)
+		if p.IsIdentity() {
+			// Probability about 2^-252 for an input no one chose to
+			// collide: the RFC's InvalidInputError.
+			return nil, fmt.Errorf("%w: input %d hashes to the identity", ErrInvalidElement, i)
+		}
+		elems[i] = g.NewElement().Mul(p, blinds[i])
+		b, err := elems[i].MarshalBinaryCompress()
 		if err != nil {
 			return nil, err
 		}
 		enc = append(enc, b...)
 	}
-	return &blindedChunk{inputs: inputs, blinds: blinds, elems: er.Elements, enc: enc}, nil
+	return &blindedChunk{inputs: inputs, blinds: blinds, elems: elems, enc: enc}, nil
 }
 
 // decodeProof decodes a DLEQ proof c || s (RFC 9497 Section 2.2.1) as

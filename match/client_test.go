@@ -131,7 +131,7 @@ func ours(t testing.TB, c *client, bc *blindedChunk, w wireResponse, info []byte
 func theirs(t testing.TB, cc circlClient, fd *oprf.FinalizeData, sp *suiteParams, w wireResponse, info []byte) ([][]byte, error) {
 	ev := &oprf.Evaluation{}
 	for _, b := range w.elems {
-		e := sp.group.NewElement()
+		e := sp.circl.Group().NewElement()
 		if err := e.UnmarshalBinary(b); err != nil {
 			return nil, err
 		}
@@ -139,7 +139,7 @@ func theirs(t testing.TB, cc circlClient, fd *oprf.FinalizeData, sp *suiteParams
 	}
 	if w.proof != nil {
 		ev.Proof = new(dleq.Proof)
-		if err := ev.Proof.UnmarshalBinary(sp.group, w.proof); err != nil {
+		if err := ev.Proof.UnmarshalBinary(sp.circl.Group(), w.proof); err != nil {
 			return nil, err
 		}
 	}
@@ -179,7 +179,7 @@ func newClientCase(t testing.TB, key *PrivateKey, m Mode, n int) *clientCase {
 	if k.bc, err = k.c.blind(inputs, k.blinds); err != nil {
 		t.Fatal(err)
 	}
-	if k.fd, k.req, err = k.cc.blind(inputs, k.blinds); err != nil {
+	if k.fd, k.req, err = k.cc.blind(inputs, circlScalars(t, sp, k.blinds)); err != nil {
 		t.Fatal(err)
 	}
 	if want := toWire(t, &oprf.Evaluation{Elements: k.req.Elements}); !bytes.Equal(k.bc.enc, bytes.Join(want.elems, nil)) {

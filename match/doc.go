@@ -120,9 +120,14 @@
 // against the filter offline. Rotating keys and destroying old ones
 // (package federation) limits the exposure to the filters of that epoch.
 //
-// The publisher's group operations run in constant time in the key for
-// ristretto255; circl's P-256 scalar multiplication and DLEQ proofs are
-// not constant time in the key, so prefer ristretto255 where timing can be
-// observed. The tag index lookup at confirm time is a binary search over
+// For ristretto255 the group arithmetic is internal/r255, RFC 9496 on
+// filippo.io/edwards25519 (the edwards25519 code inside Go's standard
+// library), compared operation by operation with circl's; circl remains
+// the reference its tests check against and the P-256 arithmetic. Every
+// multiplication by a secret (the key, a blind, an inverse) runs in
+// constant time for ristretto255; only the RFC 9497 composites, sums over
+// public values, use variable-time multi-scalar multiplication. circl's
+// P-256 scalar multiplication is not constant time in the key, so prefer
+// ristretto255 where timing can be observed. The tag index lookup at confirm time is a binary search over
 // pseudorandom tags, whose timing reveals nothing useful.
 package match

@@ -9,8 +9,34 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cloudflare/circl/group"
+
 	"github.com/fedmatch/fedmatch/match/indicator"
 )
+
+// circlScalars re-decodes scalars of the suite's group (for
+// ristretto255, internal/r255's) in circl's own group of the suite, so
+// that tests can hand fedmatch's values to circl's oprf package.
+func circlScalars(t testing.TB, sp *suiteParams, xs []group.Scalar) []group.Scalar {
+	t.Helper()
+	out := make([]group.Scalar, len(xs))
+	for i, x := range xs {
+		out[i] = sp.circl.Group().NewScalar()
+		recode(t, x, out[i])
+	}
+	return out
+}
+
+func recode(t testing.TB, x interface{ MarshalBinary() ([]byte, error) }, y interface{ UnmarshalBinary([]byte) error }) {
+	t.Helper()
+	b, err := x.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := y.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // testKey derives a fixed key so failures reproduce.
 func testKey(t testing.TB, s Suite, seed byte) *PrivateKey {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/cloudflare/circl/group"
+
+	"github.com/fedmatch/fedmatch/internal/r255"
 )
 
 var msmGroups = []struct {
@@ -14,6 +16,7 @@ var msmGroups = []struct {
 	g    group.Group
 }{
 	{"ristretto255", group.Ristretto255},
+	{"r255", r255.Group},
 	{"P256", group.P256},
 }
 
@@ -151,6 +154,7 @@ func BenchmarkMSM(b *testing.B) {
 	for _, tc := range msmGroups {
 		for _, n := range []int{1, 2, 3, 7, 16, 32, 64, 128, 256, 1000, 4096} {
 			b.Run(fmt.Sprintf("%s/n=%d", tc.name, n), func(b *testing.B) {
+
 				scalars := make([]group.Scalar, n)
 				points := make([]group.Element, n)
 				for i := range n {

@@ -18,11 +18,12 @@ func contextString(sp *suiteParams, m Mode) []byte {
 }
 
 // An evaluator is the server side of RFC 9497 for one key, mode and (for
-// POPRF) info. circl's oprf package implements the client side, which
-// verifies every evaluation this code produces; the server side is built
-// here on circl's group and dleq packages so that the POPRF key tweak is
-// computed once per kind rather than once per element, and so that
-// known-answer tests can fix the proof randomness.
+// POPRF) info, built on the suite's group (internal/r255 for
+// ristretto255, circl for P-256) rather than on circl's oprf server, so
+// that the POPRF key tweak is computed once per kind rather than once per
+// element, the proof's composites cost one multi-scalar multiplication,
+// and known-answer tests can fix the proof randomness. circl's oprf
+// clients verify what it produces (server_test.go, client_test.go).
 type evaluator struct {
 	sp       *suiteParams
 	mode     Mode
@@ -103,8 +104,8 @@ func (ev *evaluator) compositeSeed(ctx []byte) []byte {
 	return h.Sum(nil)
 }
 
-// clone returns an evaluator with its own copies of the circl values.
-// circl's group elements are not safe for concurrent use even when only
+// clone returns an evaluator with its own copies of the group values.
+// Group elements are not safe for concurrent use even when only
 // encoded (P-256 elements reduce their coordinates in place when
 // marshalled), so every goroutine works on its own evaluator.
 func (ev *evaluator) clone() *evaluator {
@@ -128,7 +129,7 @@ func (ev *evaluator) blindEvaluate(blinded []group.Element, blindedEnc, out, pro
 	el := ev.sp.elemLen
 	evaluated := make([]group.Element, len(blinded))
 	for i, b := range blinded {
-		// Constant time in the key: circl's Element.Mul.
+		// Constant time in the key (for P-256, see the package doc).
 		evaluated[i] = ev.sp.group.NewElement().Mul(b, ev.evalKey)
 		enc, err := evaluated[i].MarshalBinaryCompress()
 		if err != nil {

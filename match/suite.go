@@ -8,6 +8,8 @@ import (
 
 	"github.com/cloudflare/circl/group"
 	"github.com/cloudflare/circl/oprf"
+
+	"github.com/fedmatch/fedmatch/internal/r255"
 )
 
 // A Suite is an RFC 9497 ciphersuite (Section 4). The zero value is
@@ -44,7 +46,7 @@ type suiteParams struct {
 var suites = [...]suiteParams{
 	SuiteRistretto255: {
 		id: "ristretto255-SHA512", code: suiteCodeRistretto255,
-		circl: oprf.SuiteRistretto255, group: group.Ristretto255, hash: crypto.SHA512,
+		circl: oprf.SuiteRistretto255, group: r255.Group, hash: crypto.SHA512,
 		elemLen: 32, scalarLen: 32,
 	},
 	SuiteP256: {
