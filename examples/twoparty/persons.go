@@ -36,7 +36,7 @@ func matchPersons(c *fileConfig, out, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pub, err := match.Publish(key, slices.Values(entries), &match.PublishOptions{FalsePositiveRate: c.fpr})
+	pub, err := match.Publish(key, slices.Values(entries), &match.PublishOptions{FalsePositiveRate: c.fpr, SizeHint: len(entries)})
 	if err != nil {
 		return err
 	}
