@@ -356,7 +356,7 @@ func (st *pubState) listed(t tag, label, ref string, taken map[uint32]bool) (uin
 		return 0, false
 	}
 	for _, e := range st.index[lo:endOfTag(st.index, lo)] { // by entry number
-		if !st.removed[e.entry] && !taken[e.entry] && st.labels.get(int(e.entry)) == label && st.refs.get(int(e.entry)) == ref {
+		if !st.removed[e.entry] && !taken[e.entry] && st.labels.is(int(e.entry), label) && st.refs.is(int(e.entry), ref) {
 			return e.entry, true
 		}
 	}

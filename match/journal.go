@@ -107,13 +107,14 @@ func (p *Publisher) MarshalChange(since Mark) ([]byte, Mark, error) {
 		b = binary.BigEndian.AppendUint32(b, v)
 	}
 	b = binary.BigEndian.AppendUint32(b, uint32(len(tags)))
-	labels, refs := st.labels.from(first), st.refs.from(first)
+	next := [2]int{st.labels.from(first), st.refs.from(first)}
 	for i, t := range tags {
 		b = append(b, t[:]...)
-		for _, ss := range []*sparseStrings{&labels, &refs} {
-			s := ""
-			if len(ss.at) > 0 && int(ss.at[0]) == first+i {
-				s, ss.at, ss.s = ss.s[0], ss.at[1:], ss.s[1:]
+		for k, ss := range []*sparseStrings{&st.labels, &st.refs} {
+			var s []byte
+			if j := next[k]; j < ss.len() && int(ss.at[j]) == first+i {
+				s = ss.bytes(j)
+				next[k]++
 			}
 			b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
 			b = append(b, s...)
@@ -139,11 +140,10 @@ func (p *Publisher) MarshalChange(since Mark) ([]byte, Mark, error) {
 	return b, now, nil
 }
 
-// from returns the strings of entries first and after, sharing ss's
-// arrays.
-func (ss *sparseStrings) from(first int) sparseStrings {
-	i := sort.Search(len(ss.at), func(i int) bool { return int(ss.at[i]) >= first })
-	return sparseStrings{at: ss.at[i:], s: ss.s[i:]}
+// from returns the index of the first string held for entry first or
+// after.
+func (ss *sparseStrings) from(first int) int {
+	return sort.Search(len(ss.at), func(i int) bool { return int(ss.at[i]) >= first })
 }
 
 // A change is a decoded [Publisher.MarshalChange] encoding, checked

@@ -83,11 +83,13 @@ func TestPublisherStateRefusesControlLabels(t *testing.T) {
 	es[2].Label, es[1].Ref = "label", "ref"
 	for _, field := range []string{"label", "reference"} {
 		p := mustPublish(t, key, es, nil)
-		if field == "label" {
-			p.st.labels.s[0] = "secret\nforged"
-		} else {
-			p.st.refs.s[0] = "secret\nforged"
+		ss := &p.st.labels
+		if field == "reference" {
+			ss = &p.st.refs
 		}
+		at := int(ss.at[0])
+		*ss = sparseStrings{}
+		ss.set(at, "secret\nforged")
 		b, err := p.MarshalBinary()
 		if err != nil {
 			t.Fatal(err)

@@ -285,24 +285,54 @@ func (p Publisher) GoString() string { return fmt.Sprint(p) }
 // number, set in increasing order. It costs nothing for entries without
 // one, and its size follows the strings it holds, never the largest entry
 // number (a restored state cannot make it allocate for entries it does not
-// carry).
+// carry). The strings' bytes sit end to end in one array, 12 bytes an
+// entry beside them (a Go string apiece would cost 16 bytes and an
+// allocation more), and a string equal to the one set before it is
+// stored once: feeds often give a run of entries one label.
 type sparseStrings struct {
-	at []uint32 // entry numbers, increasing
-	s  []string
+	at   []uint32 // entry numbers, increasing
+	span []uint64 // where at[i]'s string is: offset in data << spanLenBits | length
+	data []byte
 }
+
+// spanLenBits holds a length up to MaxLabelLen.
+const spanLenBits = 11
 
 // set records v for entry i, which must be above every entry set before.
 func (ss *sparseStrings) set(i int, v string) {
 	if v == "" {
 		return
 	}
+	if n := len(ss.span); n > 0 && string(ss.bytes(n-1)) == v {
+		ss.span = append(ss.span, ss.span[n-1])
+	} else {
+		ss.span = append(ss.span, uint64(len(ss.data))<<spanLenBits|uint64(len(v)))
+		ss.data = append(ss.data, v...)
+	}
 	ss.at = append(ss.at, uint32(i))
-	ss.s = append(ss.s, v)
 }
 
+// len returns the number of strings held.
+func (ss *sparseStrings) len() int { return len(ss.at) }
+
+// bytes returns the j-th string held, not a copy: read, never write it.
+func (ss *sparseStrings) bytes(j int) []byte {
+	off, n := ss.span[j]>>spanLenBits, ss.span[j]&(1<<spanLenBits-1)
+	return ss.data[off : off+n : off+n]
+}
+
+// get returns entry i's string, or "" if it has none.
 func (ss *sparseStrings) get(i int) string {
 	if j, ok := slices.BinarySearch(ss.at, uint32(i)); ok {
-		return ss.s[j]
+		return string(ss.bytes(j))
 	}
 	return ""
+}
+
+// is reports whether entry i's string is v.
+func (ss *sparseStrings) is(i int, v string) bool {
+	if j, ok := slices.BinarySearch(ss.at, uint32(i)); ok {
+		return string(ss.bytes(j)) == v
+	}
+	return v == ""
 }

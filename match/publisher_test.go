@@ -77,3 +77,41 @@ func TestRepeatsTag(t *testing.T) {
 		}
 	}
 }
+
+func TestSparseStrings(t *testing.T) {
+	if MaxLabelLen >= 1<<spanLenBits {
+		t.Fatalf("a span's %d length bits cannot hold MaxLabelLen %d", spanLenBits, MaxLabelLen)
+	}
+	var ss sparseStrings
+	long := strings.Repeat("é", MaxLabelLen/2)
+	set := map[int]string{2: "a", 3: "a", 5: "b", 6: long, 7: long, 9: "a", 10: ""}
+	for _, i := range []int{2, 3, 5, 6, 7, 9, 10} {
+		ss.set(i, set[i])
+	}
+	for i := range 12 {
+		if got := ss.get(i); got != set[i] {
+			t.Errorf("get(%d) = %q, want %q", i, got, set[i])
+		}
+		if !ss.is(i, set[i]) || ss.is(i, set[i]+"x") {
+			t.Errorf("is(%d) wrong", i)
+		}
+	}
+	// Runs of one string are stored once: "a", "b", long, "a".
+	if want := 1 + 1 + len(long) + 1; len(ss.data) != want {
+		t.Errorf("%d bytes of strings stored, want %d", len(ss.data), want)
+	}
+	if ss.len() != 6 {
+		t.Errorf("len %d, want 6 (the empty string is not held)", ss.len())
+	}
+	for first, want := range map[int]int{0: 0, 2: 0, 3: 1, 4: 2, 8: 5, 10: 6, 11: 6} {
+		if got := ss.from(first); got != want {
+			t.Errorf("from(%d) = %d, want %d", first, got, want)
+		}
+	}
+	// get returns a copy: the held bytes cannot be changed through it.
+	g := []byte(ss.get(5))
+	g[0] = 'z'
+	if ss.get(5) != "b" {
+		t.Error("get shares the held bytes")
+	}
+}

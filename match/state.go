@@ -70,9 +70,10 @@ func (p *Publisher) MarshalBinary() ([]byte, error) {
 		b = binary.BigEndian.AppendUint32(b, e.entry)
 	}
 	for _, ss := range []*sparseStrings{&p.st.labels, &p.st.refs} {
-		b = binary.BigEndian.AppendUint32(b, uint32(len(ss.s)))
-		for i, s := range ss.s {
-			b = binary.BigEndian.AppendUint32(b, ss.at[i])
+		b = binary.BigEndian.AppendUint32(b, uint32(ss.len()))
+		for j := range ss.len() {
+			s := ss.bytes(j)
+			b = binary.BigEndian.AppendUint32(b, ss.at[j])
 			b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
 			b = append(b, s...)
 		}
@@ -341,7 +342,7 @@ func readStrings(s *cryptobyte.String, ss *sparseStrings, entries uint64) error 
 		return fmt.Errorf("%w: %d labels or references", ErrTruncated, count)
 	}
 	last := -1
-	ss.at, ss.s = make([]uint32, 0, count), make([]string, 0, count)
+	ss.at, ss.span = make([]uint32, 0, count), make([]uint64, 0, count)
 	for range count {
 		var e uint32
 		var v cryptobyte.String
