@@ -200,6 +200,7 @@ type builder struct {
 	p          *Publisher
 	progressFn func(done int) error
 	evs        map[string]*evaluator // by kind name
+	hint       int                   // PublishOptions.SizeHint
 
 	jobs      chan *publishJob // to the workers
 	results   chan *publishJob // to the collector
@@ -217,7 +218,7 @@ type builder struct {
 func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 	w := p.workers
 	b := &builder{
-		p: p, progressFn: opts.Progress, evs: map[string]*evaluator{},
+		p: p, progressFn: opts.Progress, evs: map[string]*evaluator{}, hint: opts.SizeHint,
 		jobs: make(chan *publishJob, w), results: make(chan *publishJob, w),
 		free: make(chan *publishJob, 3*w+2), collected: make(chan error, 1),
 		tick: make(chan struct{}, 1), stop: make(chan struct{}), jobsOpen: true,
@@ -250,6 +251,8 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 		// A hint well above the list: keep only what the list needs.
 		p.st.index = append(make([]indexEntry, 0, len(idx)), idx...)
 	}
+	p.st.labels.clip()
+	p.st.refs.clip()
 	p.st.index, err = sortIndex(p.st.index)
 	return err
 }
@@ -326,7 +329,7 @@ func (b *builder) feed(entries iter.Seq[Entry]) (int, error) {
 	n := 0
 	cur := b.newJob(0)
 	for e := range entries {
-		if err := b.p.addEntry(e, n, b.evs); err != nil {
+		if err := b.p.addEntry(e, n, b.evs, b.hint); err != nil {
 			return n, err
 		}
 		cur.evs = append(cur.evs, b.evs[e.Indicator.Kind().Name()])
@@ -413,13 +416,18 @@ func (b *builder) progress() error {
 
 // addEntry validates entry number n ([Publisher.checkEntry]), records its
 // label and reference, and makes sure evs holds an evaluator for its kind.
-func (p *Publisher) addEntry(e Entry, n int, evs map[string]*evaluator) error {
+// With a size hint, the first label (and the first reference) reserves
+// room for one an entry up to the hint: lists tend to label all their
+// entries or none.
+func (p *Publisher) addEntry(e Entry, n int, evs map[string]*evaluator, hint int) error {
 	if n >= MaxEntries {
 		return fmt.Errorf("match: more than %d entries", uint64(MaxEntries))
 	}
 	if err := p.checkEntry(e, n, evs); err != nil {
 		return err
 	}
+	p.st.labels.reserve(hint-n, e.Label)
+	p.st.refs.reserve(hint-n, e.Ref)
 	p.st.labels.set(n, e.Label)
 	p.st.refs.set(n, e.Ref)
 	return nil

@@ -54,6 +54,9 @@ func TestPublishSizeHint(t *testing.T) {
 		if c := cap(p.st.index); c > 700+700/8 {
 			t.Errorf("hint %d: the index keeps room for %d entries, %d listed", hint, c, len(p.st.index))
 		}
+		if c := cap(p.st.labels.at); c > 700+700/8 || cap(p.st.labels.span) != c {
+			t.Errorf("hint %d: the labels keep room for %d entries, %d labelled", hint, c, p.st.labels.len())
+		}
 	}
 	for _, hint := range []int{-1, MaxEntries + 1} {
 		_, err := Publish(key, slices.Values(es), &PublishOptions{SizeHint: hint})

@@ -312,6 +312,25 @@ func (ss *sparseStrings) set(i int, v string) {
 	ss.at = append(ss.at, uint32(i))
 }
 
+// reserve makes room for n strings, at most maxPresize, before the first
+// is set, if v, the first, is not empty; otherwise it does nothing. The
+// strings' bytes are not reserved: runs of one string share them.
+func (ss *sparseStrings) reserve(n int, v string) {
+	if len(ss.at) > 0 || v == "" || n <= 0 {
+		return
+	}
+	n = min(n, maxPresize)
+	ss.at, ss.span = make([]uint32, 0, n), make([]uint64, 0, n)
+}
+
+// clip gives back room reserved well above the strings held.
+func (ss *sparseStrings) clip() {
+	if n := len(ss.at); cap(ss.at)-n > n/8 {
+		ss.at = append(make([]uint32, 0, n), ss.at...)
+		ss.span = append(make([]uint64, 0, n), ss.span...)
+	}
+}
+
 // len returns the number of strings held.
 func (ss *sparseStrings) len() int { return len(ss.at) }
 
