@@ -259,8 +259,9 @@ func (c *client) verify(key group.Element, keyEnc []byte, cs, ds []group.Element
 //
 // The blinds are inverted together with Montgomery's trick (one inversion
 // and 3(n-1) multiplications); the blinds, their products and their
-// inverses are secret and go only through circl's scalar operations, and
-// the unblinding through circl's constant-time scalar multiplication.
+// inverses are secret and go only through the group's constant-time
+// scalar operations (for ristretto255, filippo.io/edwards25519's), and the
+// unblinding through its constant-time scalar multiplication.
 func (c *client) unblind(bc *blindedChunk, evals []group.Element, info []byte, out func(i int, y []byte)) error {
 	g, n := c.sp.group, len(bc.blinds)
 	// inv[i] = blinds[0]·…·blinds[i], then, from the last, inv[i] = blinds[i]^-1.

@@ -12,8 +12,8 @@ import (
 // msm runs in variable time: its running time and memory access pattern
 // depend on the scalars and the points. Use it only on public values, such
 // as the RFC 9497 composites (Section 2.2.1), whose scalars dᵢ are hashes
-// of public elements; secret keys and blinds stay in circl's constant-time
-// Element.Mul.
+// of public elements; secret keys and blinds stay in the group's
+// constant-time Element.Mul.
 //
 // Both methods recode each scalar into signed digits in [-2^(w-1), 2^(w-1)),
 // so that a window needs only 2^(w-1) multiples or buckets and a negative
