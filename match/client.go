@@ -87,11 +87,10 @@ type blindedChunk struct {
 // then blindedElement = blind · inputElement. blinds fixes the blinds for
 // known-answer tests; nil draws nonzero ones from crypto/rand.
 func (c *client) blind(inputs [][]byte, blinds []group.Scalar) (*blindedChunk, error) {
-	g := c.sp.group
 	if blinds == nil {
 		blinds = make([]group.Scalar, len(inputs))
 		for i := range blinds {
-			blinds[i] = g.RandomNonZeroScalar(rand.Reader)
+			blinds[i] = c.sp.group.RandomNonZeroScalar(rand.Reader)
 		}
 	}
 	if len(blinds) != len(inputs) {
@@ -100,13 +99,10 @@ func (c *client) blind(inputs [][]byte, blinds []group.Scalar) (*blindedChunk, e
 	elems := make([]group.Element, len(inputs))
 	enc := make([]byte, 0, len(inputs)*c.sp.elemLen)
 	for i, in := range inputs {
-		p := g.HashToElement(in, c.h2gDST)
-		if p.IsIdentity() {
-			// Probability about 2^-252 for an input no one chose to
-			// collide: the RFC's InvalidInputError.
-			return nil, fmt.Errorf("%w: input %d hashes to the identity", ErrInvalidElement, i)
+		var err error
+		if elems[i], err = c.blindOne(in, blinds[i]); err != nil {
+			return nil, fmt.Errorf("input %d: %w", i, err)
 		}
-		elems[i] = g.NewElement().Mul(p, blinds[i])
 		b, err := elems[i].MarshalBinaryCompress()
 		if err != nil {
 			return nil, err
@@ -114,6 +110,18 @@ func (c *client) blind(inputs [][]byte, blinds []group.Scalar) (*blindedChunk, e
 		enc = append(enc, b...)
 	}
 	return &blindedChunk{inputs: inputs, blinds: blinds, elems: elems, enc: enc}, nil
+}
+
+// blindOne returns blind · G.HashToGroup(input), refusing an input that
+// hashes to the identity (RFC 9497 Section 3.3.1, Blind).
+func (c *client) blindOne(input []byte, blind group.Scalar) (group.Element, error) {
+	p := c.sp.group.HashToElement(input, c.h2gDST)
+	if p.IsIdentity() {
+		// Probability about 2^-252 for an input no one chose to collide:
+		// the RFC's InvalidInputError.
+		return nil, fmt.Errorf("%w: input hashes to the identity", ErrInvalidElement)
+	}
+	return c.sp.group.NewElement().Mul(p, blind), nil
 }
 
 // decodeProof decodes a DLEQ proof c || s (RFC 9497 Section 2.2.1) as

@@ -132,6 +132,8 @@ func (f *Filter) Apply(d *Delta, opts *QuerierOptions) (*Filter, error) {
 		return nil, err
 	}
 	switch {
+	case f.count:
+		return nil, malformed("a delta applies to a filter, not to a count filter")
 	case d.epoch != f.epoch:
 		return nil, malformed("delta of epoch %d for a filter of epoch %d", d.epoch, f.epoch)
 	case d.m != uint64(f.bf.Cap()) || uint(d.k) != f.bf.K():

@@ -14,6 +14,7 @@ const (
 	labelTag    = "fedmatch-v1 confirm tag" // confirm tag from the OPRF output
 	labelSeed   = "fedmatch-v1 filter seed" // filter seed from the confirm tag
 	labelPos    = "fedmatch-v1 filter bits" // Bloom-filter bit positions from the seed
+	labelCount  = "fedmatch-v1 count tag"   // count tag from the evaluated element
 )
 
 // tagSize is the length of a confirm tag.
@@ -49,6 +50,20 @@ func deriveTag(y []byte) (t tag) {
 	n += copy(buf[n:], y)
 	sum := sha256.Sum256(buf[:n])
 	copy(t[:], sum[:])
+	return t
+}
+
+// deriveCountTag returns the count tag of an evaluated element N =
+// SerializeElement(k·H(input)) (in POPRF, the tweaked key's): the first 16
+// bytes of SHA-256("fedmatch-v1 count tag" || N). A count filter holds
+// the count tags of a publisher's list; unlike a confirm tag it does not
+// depend on the input, so a querier that unblinds a shuffled batch can
+// test every element without knowing which input it came from.
+func deriveCountTag(elem []byte) (t tag) {
+	h := sha256.New()
+	h.Write([]byte(labelCount))
+	h.Write(elem)
+	copy(t[:], h.Sum(nil))
 	return t
 }
 

@@ -63,6 +63,14 @@ var (
 	// from a version the filter skipped. Ask for the delta from the
 	// filter's version, or for the whole filter.
 	ErrStaleDelta = errors.New("match: delta does not start at the filter's version")
+	// ErrFilterUse reports a filter given to the other kind of query: a
+	// count filter to [Querier.Blind] or a delta, a filter to
+	// [Querier.BlindCount].
+	ErrFilterUse = errors.New("match: wrong filter for this query")
+	// ErrCountResponse reports a count response that is not an honest
+	// evaluation of the request: it repeats an evaluated element, which
+	// distinct indicators cannot give.
+	ErrCountResponse = errors.New("match: count response repeats an element")
 )
 
 func malformed(format string, args ...any) error {

@@ -33,10 +33,15 @@ type Filter struct {
 	n         uint64
 	bf        *bloom.BloomFilter
 	setBits   uint64
+	count     bool // a count filter (wire type 0x13): count tags, for BlindCount
 }
 
 // Suite returns the filter's suite.
 func (f *Filter) Suite() Suite { return f.hdr.suite }
+
+// IsCount reports whether f is a count filter ([Publisher.CountFilter]),
+// which answers only cardinality-only queries ([Querier.BlindCount]).
+func (f *Filter) IsCount() bool { return f.count }
 
 // Mode returns the protocol mode queries against this filter use.
 func (f *Filter) Mode() Mode { return f.hdr.mode }
@@ -198,7 +203,7 @@ func (f *Filter) MarshalBinary() ([]byte, error) {
 func (f *Filter) AppendBinary(b []byte) ([]byte, error) {
 	words := f.bf.BitSet().Words()
 	b = slices.Grow(b, f.Size())
-	b = f.hdr.append(b, wire.TypeFilter)
+	b = f.hdr.append(b, f.wireType())
 	b = append(b, f.pub.enc...)
 	b = binary.BigEndian.AppendUint64(b, f.epoch)
 	b = binary.BigEndian.AppendUint64(b, uint64(f.notBefore))
@@ -240,12 +245,32 @@ func (f *Filter) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
+func (f *Filter) wireType() wire.Type {
+	if f.count {
+		return wire.TypeCountFilter
+	}
+	return wire.TypeFilter
+}
+
+// filterType returns the type of the filter whose encoding s starts with:
+// a count filter's, or otherwise a filter's (and the header's check names
+// what is wrong).
+func filterType(s []byte) wire.Type {
+	if len(s) >= wire.HeaderLen && wire.Type(s[wire.HeaderLen-1]) == wire.TypeCountFilter {
+		return wire.TypeCountFilter
+	}
+	return wire.TypeFilter
+}
+
 // readFilterFixed reads a filter's fields up to its bits and checks them
 // against the limits; it returns the filter without its bits, and m and k.
+// It reads a filter or a count filter.
 func readFilterFixed(s *cryptobyte.String) (g Filter, m uint64, k uint8, err error) {
-	if err := g.hdr.read(s, wire.TypeFilter); err != nil {
+	t := filterType(*s)
+	if err := g.hdr.read(s, t); err != nil {
 		return g, 0, 0, err
 	}
+	g.count = t == wire.TypeCountFilter
 	pub, err := readPublicKey(s, g.hdr.suite)
 	if err != nil {
 		return g, 0, 0, err
@@ -316,7 +341,7 @@ func ReadFilter(r io.Reader, opts *QuerierOptions) (*Filter, error) {
 	}
 	var h msgHeader
 	hs := cryptobyte.String(fixed)
-	if err := h.read(&hs, wire.TypeFilter); err != nil {
+	if err := h.read(&hs, filterType(fixed)); err != nil {
 		return nil, err
 	}
 	fixed = append(fixed, make([]byte, filterFixedLen(h.suite)-msgHeaderLen)...)

@@ -49,7 +49,7 @@ func samples(t testing.TB, s Suite) []sample {
 	key := testKey(t, s, 3)
 	es := entriesOf(synthetic(t, 0, 20), func(i int) string { return fmt.Sprint("label ", i) })
 	es = append(es, Entry{Indicator: es[16].Indicator, Label: "another case"}) // an answer with two labels
-	p := mustPublish(t, key, es, &PublishOptions{Epoch: 7})
+	p := mustPublish(t, key, es, &PublishOptions{Epoch: 7, Count: true})
 	q, err := NewQuerier(p.Filter(), &QuerierOptions{ChunkSize: MinChunkSize})
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +70,18 @@ func samples(t testing.TB, s Suite) []sample {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cq, err := NewQuerier(p.CountFilter(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, countReq, err := cq.BlindCount(synthetic(t, 15, 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	countResp, err := p.EvaluateCount(countReq)
+	if err != nil {
+		t.Fatal(err)
+	}
 	enc := func(m binaryCodec) []byte {
 		b, err := m.MarshalBinary()
 		if err != nil {
@@ -84,6 +96,9 @@ func samples(t testing.TB, s Suite) []sample {
 		{"EvalResponse", enc(resp), decoderFor[EvalResponse](), msgHeaderLen + 2, 4},
 		{"ConfirmRequest", enc(creq), decoderFor[ConfirmRequest](), msgHeaderLen, 4},
 		{"ConfirmResponse", enc(cresp), decoderFor[ConfirmResponse](), msgHeaderLen, 4},
+		{"CountFilter", enc(p.CountFilter()), decoderFor[Filter](), msgHeaderLen + elemLen + 32, 8},
+		{"CountRequest", enc(countReq), decoderFor[CountRequest](), msgHeaderLen + 1 + len("email"), 4},
+		{"CountResponse", enc(countResp), decoderFor[CountResponse](), msgHeaderLen, 4},
 		{"PrivateKey", enc(key), keyDecoder(func(b []byte) (binaryCodec, error) { return ParsePrivateKey(b) }), -1, 0},
 		{"PublicKey", enc(key.Public()), keyDecoder(func(b []byte) (binaryCodec, error) { return ParsePublicKey(b) }), -1, 0},
 	}
@@ -164,7 +179,7 @@ func TestDecodeOversized(t *testing.T) {
 			t.Skip("fixed-size message")
 		}
 		limit := uint64(MaxBatch)
-		if sm.name == "Filter" {
+		if sm.name == "Filter" || sm.name == "CountFilter" {
 			limit = MaxFilterBits
 		}
 		for _, v := range []uint64{limit + 1, 1<<(8*sm.countSize) - 1} {
@@ -191,7 +206,7 @@ func TestDecodeOversized(t *testing.T) {
 // tiny body: truncated, and refused before allocating for the count.
 func TestDecodeHugeCountSmallBody(t *testing.T) {
 	forSamples(t, func(t *testing.T, sm sample) {
-		if sm.countAt < 0 || sm.name == "Filter" {
+		if sm.countAt < 0 || sm.name == "Filter" || sm.name == "CountFilter" {
 			t.Skip("no element count")
 		}
 		b := bytes.Clone(sm.data[:sm.countAt+sm.countSize])

@@ -62,6 +62,11 @@ type PublishOptions struct {
 	// and a capacity above MaxEntries with Padding is refused rather than
 	// cut (the padding would not fit).
 	Padding int
+	// Count also builds a count filter ([Publisher.CountFilter]) over the
+	// list, for cardinality-only matching ([Querier.BlindCount]): one
+	// more hash an entry while publishing, 16 bytes an entry until the
+	// filter is built, and a second filter about the size of the first.
+	Count bool
 	// SizeHint, if positive, is the number of entries the caller expects
 	// entries to yield: the tag index, 20 bytes an entry, is then
 	// allocated once at that size instead of growing as entries arrive,
@@ -127,7 +132,8 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 	if entries == nil {
 		entries = func(func(Entry) bool) {}
 	}
-	if err := p.build(entries, opts); err != nil {
+	counts, err := p.build(entries, opts)
+	if err != nil {
 		return nil, err
 	}
 	n := distinctTags(p.st.index)
@@ -149,6 +155,17 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 		f.notAfter = opts.NotAfter.Unix()
 	}
 	p.st.filter = f
+	if opts.Count {
+		// The list as published: additions and removals change the
+		// filter's versions, not the count filter (see CountFilter).
+		cf, err := buildFilter(counts, fpr, 0)
+		if err != nil {
+			return nil, err
+		}
+		cf.hdr, cf.pub, cf.epoch, cf.notBefore, cf.notAfter = f.hdr, f.pub, f.epoch, f.notBefore, f.notAfter
+		cf.count = true
+		p.countFilter = cf
+	}
 	return p, nil
 }
 
@@ -165,14 +182,16 @@ type publishJob struct {
 	evs    []*evaluator
 	inputs []byte
 	ends   []int
+	count  bool // also derive count tags
 	out    []indexEntry
+	counts []indexEntry // count tags, if count
 	err    error
 }
 
 // run evaluates the job's entries. own maps the shared evaluators to this
 // goroutine's clones.
 func (j *publishJob) run(sc *scratch, own map[*evaluator]*evaluator) {
-	j.out = j.out[:0]
+	j.out, j.counts = j.out[:0], j.counts[:0]
 	start := 0
 	for i, end := range j.ends {
 		ev := own[j.evs[i]]
@@ -186,6 +205,9 @@ func (j *publishJob) run(sc *scratch, own map[*evaluator]*evaluator) {
 			return
 		}
 		j.out = append(j.out, indexEntry{tag: deriveTag(y), entry: j.base + uint32(i)})
+		if j.count {
+			j.counts = append(j.counts, indexEntry{tag: deriveCountTag(sc.elem), entry: j.base + uint32(i)})
+		}
 		start = end
 	}
 }
@@ -201,6 +223,8 @@ type builder struct {
 	progressFn func(done int) error
 	evs        map[string]*evaluator // by kind name
 	hint       int                   // PublishOptions.SizeHint
+	count      bool                  // PublishOptions.Count
+	counts     []indexEntry          // the count tags, if count
 
 	jobs      chan *publishJob // to the workers
 	results   chan *publishJob // to the collector
@@ -214,12 +238,14 @@ type builder struct {
 	reported  int64        // what Progress was last told
 }
 
-// build evaluates the entries and fills p.st.index, sorted.
-func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
+// build evaluates the entries and fills p.st.index, sorted. With
+// opts.Count it returns the count tags, sorted.
+func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) ([]indexEntry, error) {
 	w := p.workers
 	b := &builder{
 		p: p, progressFn: opts.Progress, evs: map[string]*evaluator{}, hint: opts.SizeHint,
-		jobs: make(chan *publishJob, w), results: make(chan *publishJob, w),
+		count: opts.Count,
+		jobs:  make(chan *publishJob, w), results: make(chan *publishJob, w),
 		free: make(chan *publishJob, 3*w+2), collected: make(chan error, 1),
 		tick: make(chan struct{}, 1), stop: make(chan struct{}), jobsOpen: true,
 	}
@@ -244,7 +270,7 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 		err = collectErr
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p.st.entries = n
 	if idx := p.st.index; cap(idx)-len(idx) > len(idx)/8 {
@@ -253,8 +279,11 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) error {
 	}
 	p.st.labels.clip()
 	p.st.refs.clip()
-	p.st.index, err = sortIndex(p.st.index)
-	return err
+	if p.st.index, err = sortIndex(p.st.index); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(b.counts, compareIndex)
+	return b.counts, nil
 }
 
 func (b *builder) halt() { b.stopOnce.Do(func() { close(b.stop) }) }
@@ -306,6 +335,7 @@ func (b *builder) collect() {
 				b.halt()
 			} else {
 				b.p.st.index = append(b.p.st.index, j.out...)
+				b.counts = append(b.counts, j.counts...)
 				b.done.Add(int64(len(j.out)))
 				select {
 				case b.tick <- struct{}{}:
@@ -359,7 +389,7 @@ func (b *builder) newJob(base uint32) *publishJob {
 	default:
 		j = &publishJob{}
 	}
-	j.base = base
+	j.base, j.count = base, b.count
 	return j
 }
 

@@ -23,6 +23,9 @@ type Publisher struct {
 	hdr     msgHeader
 	workers int
 	st      *pubState // what Add and Remove change
+	// countFilter is the count filter of the list as published, with
+	// PublishOptions.Count; nil otherwise.
+	countFilter *Filter
 }
 
 // pubState is the part of a Publisher that [Publisher.Add] and

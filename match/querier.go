@@ -218,29 +218,12 @@ func (q *Querier) Blind(inds []indicator.Indicator) (*Query, *EvalRequest, error
 }
 
 func (q *Querier) blind(inds []indicator.Indicator, blinds []group.Scalar) (*Query, *EvalRequest, error) {
-	if len(inds) == 0 {
-		return nil, nil, ErrEmptyBatch
+	if q.f.count {
+		return nil, nil, fmt.Errorf("%w: a count filter answers only BlindCount", ErrFilterUse)
 	}
-	kind := inds[0].Kind()
-	if kind == nil {
-		return nil, nil, fmt.Errorf("%w: indicator 0 is the zero Indicator", indicator.ErrInvalid)
-	}
-	seen := make(map[indicator.Indicator]struct{}, len(inds))
-	uniq := make([]indicator.Indicator, 0, len(inds))
-	for i, ind := range inds {
-		if ind.Kind() != kind {
-			if ind.Kind() == nil {
-				return nil, nil, fmt.Errorf("%w: indicator %d is the zero Indicator", indicator.ErrInvalid, i)
-			}
-			return nil, nil, fmt.Errorf("%w: indicator %d is %s, batch is %s", ErrMixedKinds, i, ind.Kind().Name(), kind.Name())
-		}
-		if _, dup := seen[ind]; !dup {
-			seen[ind] = struct{}{}
-			uniq = append(uniq, ind)
-		}
-	}
-	if len(uniq) > MaxBatch {
-		return nil, nil, fmt.Errorf("%w: %d indicators, limit %d", ErrBatchTooLarge, len(uniq), MaxBatch)
+	kind, uniq, err := distinctOfOneKind(inds)
+	if err != nil {
+		return nil, nil, err
 	}
 	inputs := make([][]byte, len(uniq))
 	for i, ind := range uniq {

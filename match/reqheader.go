@@ -15,7 +15,7 @@ import (
 // request (or the whole request, if it is shorter) holds its header.
 const MaxRequestHeaderLen = msgHeaderLen + 1 + indicator.MaxKindNameLen + 2 + 4
 
-// A RequestHeader is the part of an [EvalRequest] or a [ConfirmRequest]
+// A RequestHeader is the part of an [EvalRequest], a [CountRequest] or a [ConfirmRequest]
 // before its elements or tags: everything a publisher needs to authorise
 // the request (key, kind, count) and to know its exact length, before it
 // reads the rest. A server decodes it from the first bytes of a request
@@ -31,8 +31,8 @@ type RequestHeader struct {
 	itemSize int // bytes of an element or a tag
 }
 
-// Kind returns the kind an evaluation request declares ("" for a confirm
-// request).
+// Kind returns the kind an evaluation or count request declares ("" for
+// a confirm request).
 func (h *RequestHeader) Kind() string { return h.kind }
 
 // Len returns the number of elements or tags the request declares.
@@ -81,6 +81,44 @@ func ParseConfirmRequestHeader(prefix []byte) (*RequestHeader, error) {
 	}
 	h.len = len(prefix) - len(s)
 	return h, nil
+}
+
+// ParseCountRequestHeader decodes the header of a count request
+// ([CountRequest]) from prefix, as [ParseEvalRequestHeader] does for an
+// evaluation request. Its Kind and Len are the request's.
+func ParseCountRequestHeader(prefix []byte) (*RequestHeader, error) {
+	s := cryptobyte.String(prefix)
+	h, err := readCountHeader(&s)
+	if err != nil {
+		return nil, err
+	}
+	h.len = len(prefix) - len(s)
+	return h, nil
+}
+
+// readCountHeader reads a count request up to its elements.
+func readCountHeader(s *cryptobyte.String) (*RequestHeader, error) {
+	var h RequestHeader
+	if err := h.hdr.read(s, wire.TypeCountRequest); err != nil {
+		return nil, err
+	}
+	var kind cryptobyte.String
+	if !s.ReadUint8LengthPrefixed(&kind) {
+		return nil, fmt.Errorf("%w: kind", ErrTruncated)
+	}
+	if err := indicator.CheckKindName(string(kind)); err != nil {
+		return nil, malformed("%v", err)
+	}
+	h.kind = string(kind)
+	var err error
+	if h.count, err = readCount(s, "elements", MaxBatch); err != nil {
+		return nil, err
+	}
+	if h.count == 0 {
+		return nil, fmt.Errorf("%w: count request of zero elements", ErrEmptyBatch)
+	}
+	h.itemSize = h.hdr.suite.params().elemLen
+	return &h, nil
 }
 
 // readEvalHeader reads an evaluation request up to its elements.

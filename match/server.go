@@ -237,6 +237,7 @@ func (ev *evaluator) evaluate(sc *scratch, input []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	sc.elem = enc
 	return sc.finalize(input, ev.info, ev.mode == ModePOPRF, enc), nil
 }
 
@@ -244,6 +245,7 @@ func (ev *evaluator) evaluate(sc *scratch, input []byte) ([]byte, error) {
 type scratch struct {
 	h        hash.Hash
 	buf, out []byte
+	elem     []byte // the evaluated element of the last evaluate, for its count tag
 }
 
 func newScratch(sp *suiteParams) *scratch { return &scratch{h: sp.hash.New()} }

@@ -49,6 +49,13 @@ const (
 	// TypePublisherChange is one change of a publisher within its epoch,
 	// for a journal beside its state.
 	TypePublisherChange Type = 0x10
+	TypeCountRequest    Type = 0x11
+	TypeCountResponse   Type = 0x12
+	// TypeCountFilter is a publisher's count filter: a filter's fields,
+	// over the count tags of its list (cardinality-only matching). Filter
+	// decoders read both, so it is two bits away from TypeFilter: one
+	// flipped bit cannot turn one into the other.
+	TypeCountFilter Type = 0x13
 )
 
 func (t Type) String() string {
@@ -85,6 +92,12 @@ func (t Type) String() string {
 		return "publisher state with padding"
 	case TypePublisherChange:
 		return "publisher change"
+	case TypeCountFilter:
+		return "count filter"
+	case TypeCountRequest:
+		return "count request"
+	case TypeCountResponse:
+		return "count response"
 	}
 	return fmt.Sprintf("type 0x%02x", uint8(t))
 }
