@@ -351,3 +351,138 @@ func circlQuery(b *testing.B, s Suite, m Mode, opk *oprf.PublicKey, srv circlSer
 	}
 	return blind + time.Since(start)
 }
+
+// BenchmarkCount is cardinality-only matching of n indicators against a
+// list of 10,000 entries, 500 of them shared, on one core, for each side:
+// the querier's BlindCount, encoding and Count (the publisher's part
+// untimed), and the publisher's decoding, EvaluateCount (evaluate,
+// shuffle, prove the sum) and encoding. It reports x-circl, the ratio to
+// circl's own operations for the same elements measured in the same run
+// (for the querier its client's Blind and Finalize, for the publisher its
+// BlindEvaluate), and x-reveal, the ratio to this package's revealing
+// query of the same elements (Blind and Finalize; Evaluate).
+func BenchmarkCount(b *testing.B) {
+	const n = 1000
+	for _, mode := range []Mode{ModePOPRF, ModeVOPRF} {
+		key := testKey(b, SuiteRistretto255, 1)
+		p := mustPublish(b, key, benchEntries(10000), &PublishOptions{Mode: mode, Count: true})
+		inds := synthetic(b, 9500, n)
+		inputs := make([][]byte, n)
+		for i, ind := range inds {
+			inputs[i] = appendInput(nil, ind)
+		}
+		srv := newCirclServer(b, key, mode)
+		info := kindInfo("email")
+		opk := new(oprf.PublicKey)
+		if err := opk.UnmarshalBinary(key.suite.params().circl, key.pub.enc); err != nil {
+			b.Fatal(err)
+		}
+		opts := &QuerierOptions{Workers: 1, ChunkSize: n}
+		cq, err := NewQuerier(p.CountFilter(), opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rq, err := NewQuerier(p.Filter(), opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p1 := *p
+		p1.workers = 1
+		count := func() (querier, publisher time.Duration) {
+			start := time.Now()
+			query, req, err := cq.BlindCount(inds)
+			if err != nil {
+				b.Fatal(err)
+			}
+			reqBytes, _ := req.MarshalBinary()
+			querier = time.Since(start)
+			start = time.Now()
+			var r CountRequest
+			if err := r.UnmarshalBinary(reqBytes); err != nil {
+				b.Fatal(err)
+			}
+			resp, err := p1.EvaluateCount(&r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			respBytes, _ := resp.MarshalBinary()
+			publisher = time.Since(start)
+			start = time.Now()
+			var rr CountResponse
+			if err := rr.UnmarshalBinary(respBytes); err != nil {
+				b.Fatal(err)
+			}
+			res, err := query.Count(&rr)
+			if err != nil || res.Shared != 500 {
+				b.Fatalf("counted %d, %v", res.Shared, err)
+			}
+			return querier + time.Since(start), publisher
+		}
+		reveal := func() (querier, publisher time.Duration) {
+			start := time.Now()
+			qu, req, err := rq.Blind(inds)
+			if err != nil {
+				b.Fatal(err)
+			}
+			reqBytes, _ := req.MarshalBinary()
+			querier = time.Since(start)
+			start = time.Now()
+			var r EvalRequest
+			if err := r.UnmarshalBinary(reqBytes); err != nil {
+				b.Fatal(err)
+			}
+			resp, err := p1.Evaluate(&r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			respBytes, _ := resp.MarshalBinary()
+			publisher = time.Since(start)
+			start = time.Now()
+			var rr EvalResponse
+			if err := rr.UnmarshalBinary(respBytes); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := qu.Finalize(&rr); err != nil {
+				b.Fatal(err)
+			}
+			return querier + time.Since(start), publisher
+		}
+		creq := &oprf.EvaluationRequest{}
+		_, req, err := rq.Blind(inds)
+		if err != nil {
+			b.Fatal(err)
+		}
+		el := key.suite.params().elemLen
+		for i := range n {
+			e := key.suite.params().circl.Group().NewElement()
+			if err := e.UnmarshalBinary(req.elems[i*el : (i+1)*el]); err != nil {
+				b.Fatal(err)
+			}
+			creq.Elements = append(creq.Elements, e)
+		}
+		for _, role := range []string{"querier", "publisher"} {
+			b.Run(fmt.Sprintf("%v/%s/n=%d", mode, role, n), func(b *testing.B) {
+				var ours, rev, raw time.Duration
+				for b.Loop() {
+					q, pub := count()
+					b.StopTimer()
+					rq, rp := reveal()
+					if role == "querier" {
+						ours, rev = ours+q, rev+rq
+						raw += circlQuery(b, key.suite, mode, opk, srv, inputs, info)
+					} else {
+						ours, rev = ours+pub, rev+rp
+						start := time.Now()
+						if _, err := srv.eval(creq, info); err != nil {
+							b.Fatal(err)
+						}
+						raw += time.Since(start)
+					}
+					b.StartTimer()
+				}
+				report(b, ours, raw, n)
+				b.ReportMetric(float64(ours)/float64(rev), "x-reveal")
+			})
+		}
+	}
+}

@@ -79,6 +79,53 @@
 // indicators and random padding seeds, which a querier cannot tell apart
 // and nobody can confirm ([PublishOptions.Padding] keeps room for them).
 //
+// # Cardinality-only matching
+//
+// Before agencies reveal even a hit, they may want to know whether their
+// lists overlap at all, and by how much. A publisher made with
+// [PublishOptions.Count] also has a count filter ([Publisher.CountFilter]);
+// a querier holding it blinds a whole batch with one secret scalar r
+// ([Querier.BlindCount]), the publisher evaluates every element with its
+// key and returns the results in a uniformly random order
+// ([Publisher.EvaluateCount]), and the querier multiplies them all by r⁻¹
+// and tests them against the count filter ([CountQuery.Count]). It learns
+// how many of its distinct indicators are on the list, and the number
+// expected to pass the filter by chance (10^-3 for the largest batch at
+// the default rate), not which: the unblinded elements k·H(x) are those of
+// its inputs, but in an order it cannot relate to them, and their count
+// tags, SHA-256("fedmatch-v1 count tag" || k·H(x)), depend on the element
+// alone. The revealing filter's tags cannot serve here: RFC 9497's output
+// hashes the input with the element, so computing it needs to know which
+// input an element is for. The publisher learns the kind and the number of
+// distinct indicators, as for any batch.
+//
+// The per-element proofs of a revealing query do not apply to a shuffled
+// one: a batched DLEQ proof pairs each blinded element with its
+// evaluation, which is the correspondence the shuffle hides, and a proof
+// of a shuffle is far costlier than the exchange. In the verifiable modes
+// the publisher instead proves, with one RFC 9497 DLEQ proof, that its
+// evaluations sum to its key (tweaked for the kind in POPRF) times the sum
+// of the blinded elements. That catches a wrong key, a corrupted or
+// replaced element, and a repeated or dropped one, but not a change that
+// keeps the sum, such as adding a point to one evaluation and subtracting
+// it from another. What a publisher can do with such changes is bounded:
+// it can lower the count (an altered evaluation unblinds to a point on no
+// list), and it cannot raise it except through the filter's false
+// positives, because it cannot produce k·H(x) for the querier's x without
+// the blind, and a repeated element is refused ([ErrCountResponse]). A
+// count is therefore a lower bound that an honest publisher makes exact.
+//
+// A querier, for its part, learns one bit per indicator if it sends
+// batches of one, or pads a batch with values it knows are not listed: a
+// count of a singleton is a membership test. The evaluation budget that
+// bounds a revealing querier bounds it the same way (package federation
+// counts both against one budget); cardinality-only matching protects the
+// list's membership from an honest-but-curious querier, not from one
+// spending its budget on single probes.
+//
+// The count filter holds the list as published: entries added later are
+// counted from the next publication, and entries removed until then.
+//
 // # Security considerations
 //
 // The querier learns which of its own indicators are on the publisher's
