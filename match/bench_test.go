@@ -173,7 +173,12 @@ func realEntries(b *testing.B, file string, k *indicator.Kind, n int) []Entry {
 // baseline is its server's Evaluate on already-decoded elements, one proof
 // per batch. At cores=2 the querier splits the batch into two chunks.
 func BenchmarkEvaluate(b *testing.B) {
-	const n = 1000
+	for _, n := range []int{100, 1000, 4000} {
+		benchmarkEvaluate(b, n)
+	}
+}
+
+func benchmarkEvaluate(b *testing.B, n int) {
 	for _, mode := range []Mode{ModePOPRF, ModeVOPRF} {
 		for _, cores := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%v/n=%d/cores=%d", mode, n, cores), func(b *testing.B) {
@@ -239,16 +244,21 @@ func BenchmarkEvaluate(b *testing.B) {
 }
 
 // BenchmarkQuery is the querier side of a query of n indicators against a
-// filter of 10,000 entries, 500 of them shared: blind and encode the
+// filter of 10,000 entries, half of them shared: blind and encode the
 // request, then decode the response, verify, finalize and test the filter.
 // The circl baseline is its client's Blind and Finalize (which verifies)
 // on the same inputs.
 func BenchmarkQuery(b *testing.B) {
-	const n = 1000
+	for _, n := range []int{100, 1000, 4000} {
+		benchmarkQuery(b, n)
+	}
+}
+
+func benchmarkQuery(b *testing.B, n int) {
 	for _, mode := range []Mode{ModePOPRF, ModeVOPRF} {
 		key := testKey(b, SuiteRistretto255, 1)
 		p := mustPublish(b, key, benchEntries(10000), &PublishOptions{Mode: mode})
-		inds := synthetic(b, 9500, n)
+		inds := synthetic(b, 10000-n/2, n) // half of them shared
 		inputs := make([][]byte, n)
 		for i, ind := range inds {
 			inputs[i] = appendInput(nil, ind)
@@ -290,7 +300,7 @@ func BenchmarkQuery(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if _, err := creq.MarshalBinary(); err != nil || creq.Len() < 500 {
+					if _, err := creq.MarshalBinary(); err != nil || creq.Len() < n/2 {
 						b.Fatalf("%d candidates, %v", creq.Len(), err)
 					}
 					return t + time.Since(start)
