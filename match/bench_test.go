@@ -398,64 +398,64 @@ func BenchmarkCount(b *testing.B) {
 		}
 		p1 := *p
 		p1.workers = 1
+		var query *CountQuery
 		count := func() (querier, publisher time.Duration) {
-			start := time.Now()
-			query, req, err := cq.BlindCount(inds)
-			if err != nil {
-				b.Fatal(err)
-			}
-			reqBytes, _ := req.MarshalBinary()
-			querier = time.Since(start)
-			start = time.Now()
-			var r CountRequest
-			if err := r.UnmarshalBinary(reqBytes); err != nil {
-				b.Fatal(err)
-			}
-			resp, err := p1.EvaluateCount(&r)
-			if err != nil {
-				b.Fatal(err)
-			}
-			respBytes, _ := resp.MarshalBinary()
-			publisher = time.Since(start)
-			start = time.Now()
-			var rr CountResponse
-			if err := rr.UnmarshalBinary(respBytes); err != nil {
-				b.Fatal(err)
-			}
-			res, err := query.Count(&rr)
-			if err != nil || res.Shared != 500 {
-				b.Fatalf("counted %d, %v", res.Shared, err)
-			}
-			return querier + time.Since(start), publisher
+			return exchangeTimes(b, func() binaryCodec {
+				var req *CountRequest
+				query, req, err = cq.BlindCount(inds)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return req
+			}, func(reqBytes []byte) binaryCodec {
+				var r CountRequest
+				if err := r.UnmarshalBinary(reqBytes); err != nil {
+					b.Fatal(err)
+				}
+				resp, err := p1.EvaluateCount(&r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return resp
+			}, func(respBytes []byte) {
+				var rr CountResponse
+				if err := rr.UnmarshalBinary(respBytes); err != nil {
+					b.Fatal(err)
+				}
+				res, err := query.Count(&rr)
+				if err != nil || res.Shared != 500 {
+					b.Fatalf("counted %d, %v", res.Shared, err)
+				}
+			})
 		}
+		var qu *Query
 		reveal := func() (querier, publisher time.Duration) {
-			start := time.Now()
-			qu, req, err := rq.Blind(inds)
-			if err != nil {
-				b.Fatal(err)
-			}
-			reqBytes, _ := req.MarshalBinary()
-			querier = time.Since(start)
-			start = time.Now()
-			var r EvalRequest
-			if err := r.UnmarshalBinary(reqBytes); err != nil {
-				b.Fatal(err)
-			}
-			resp, err := p1.Evaluate(&r)
-			if err != nil {
-				b.Fatal(err)
-			}
-			respBytes, _ := resp.MarshalBinary()
-			publisher = time.Since(start)
-			start = time.Now()
-			var rr EvalResponse
-			if err := rr.UnmarshalBinary(respBytes); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := qu.Finalize(&rr); err != nil {
-				b.Fatal(err)
-			}
-			return querier + time.Since(start), publisher
+			return exchangeTimes(b, func() binaryCodec {
+				var req *EvalRequest
+				qu, req, err = rq.Blind(inds)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return req
+			}, func(reqBytes []byte) binaryCodec {
+				var r EvalRequest
+				if err := r.UnmarshalBinary(reqBytes); err != nil {
+					b.Fatal(err)
+				}
+				resp, err := p1.Evaluate(&r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return resp
+			}, func(respBytes []byte) {
+				var rr EvalResponse
+				if err := rr.UnmarshalBinary(respBytes); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := qu.Finalize(&rr); err != nil {
+					b.Fatal(err)
+				}
+			})
 		}
 		creq := &oprf.EvaluationRequest{}
 		_, req, err := rq.Blind(inds)
@@ -495,4 +495,28 @@ func BenchmarkCount(b *testing.B) {
 			})
 		}
 	}
+}
+
+// exchangeTimes times one exchange in three steps: the querier's first
+// (blind, then the request is encoded), the publisher's (decode the
+// request, evaluate, encode the response), and the querier's last (decode
+// the response, finish). It returns the querier's time and the
+// publisher's.
+func exchangeTimes(b *testing.B, first func() binaryCodec, middle func([]byte) binaryCodec, last func([]byte)) (querier, publisher time.Duration) {
+	encode := func(m binaryCodec) []byte {
+		out, err := m.MarshalBinary()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return out
+	}
+	start := time.Now()
+	req := encode(first())
+	querier = time.Since(start)
+	start = time.Now()
+	resp := encode(middle(req))
+	publisher = time.Since(start)
+	start = time.Now()
+	last(resp)
+	return querier + time.Since(start), publisher
 }
