@@ -226,3 +226,111 @@ func TestPersonFiles(t *testing.T) {
 		t.Errorf("-format with -kind person: exit %d", code)
 	}
 }
+
+// TestCountOnly: with -count-only the program prints how many of B's
+// distinct indicators are on A's list, and no indicator, shared or not,
+// on either output.
+func TestCountOnly(t *testing.T) {
+	dir := t.TempDir()
+	a := write(t, dir, "a.txt", "# CERT list\nExample.COM.\nfoo.example\nbar.example\nonly-a.example\nbad domain.example\n")
+	// Three shared, written otherwise; a repeat (counted once); two not
+	// shared; one rejected.
+	b := write(t, dir, "b.txt", "bar.example\nexample.com\nFOO.example.\nfoo.example\nonly-b.example\nalso-b.example\n-x.example\n")
+	var out, errb bytes.Buffer
+	if code := run([]string{"-count-only", "-kind", "domain", "-a", a, "-b", b}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 2 || lines[0] != "3" || !strings.HasPrefix(lines[1], "of 5 queried; expected false positives ") {
+		t.Fatalf("output %q, want the count 3 and 5 queried", out.String())
+	}
+	for _, v := range []string{"example.com", "foo", "bar", "only-a", "only-b", "also-b", "x.example"} {
+		if strings.Contains(out.String(), v) || strings.Contains(errb.String(), v) {
+			t.Errorf("the output names the indicator %q:\n%s\n%s", v, out.String(), errb.String())
+		}
+	}
+	for _, want := range []string{
+		"publisher (-a): lines, 4 imported, 1 rejected",
+		"querier (-b): lines, 6 imported, 1 rejected",
+		"count filter: 4 distinct entries",
+		"count: domain: 3 of 5",
+		"count: 3 of 5 distinct indicators",
+	} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, errb.String())
+		}
+	}
+	if strings.Contains(errb.String(), "every domain queried") {
+		t.Error("a count of 3 of 5 is said to tell which")
+	}
+}
+
+// TestCountOnlyFormats: on mixed kinds the count is the number of lines
+// the revealing exchange prints, and each kind is counted apart.
+func TestCountOnlyFormats(t *testing.T) {
+	const td = "../../match/feed/testdata/"
+	for _, files := range [][]string{
+		{td + "bundle.json", td + "list.csv"},
+		{td + "event.json", td + "bundle.json"},
+	} {
+		var shared, sharedErr bytes.Buffer
+		if code := run([]string{"-a", files[0], "-b", files[1], "-region", "DE"}, &shared, &sharedErr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", files, code, sharedErr.String())
+		}
+		want := strings.Count(shared.String(), "\n")
+		var out, errb bytes.Buffer
+		if code := run([]string{"-count-only", "-a", files[0], "-b", files[1], "-region", "DE"}, &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d: %s", files, code, errb.String())
+		}
+		if first, _, _ := strings.Cut(out.String(), "\n"); first != fmt.Sprint(want) || want < 2 {
+			t.Errorf("%v: count %q, revealing exchange %d", files, first, want)
+		}
+		for _, ind := range strings.Fields(shared.String()) {
+			_, v, _ := strings.Cut(ind, ":")
+			if strings.Contains(out.String(), v) || strings.Contains(errb.String(), v) {
+				t.Errorf("%v: the output names the shared %q", files, v)
+			}
+		}
+		// Each kind is counted apart; a count that is all of its batch
+		// (as a batch of one on the list) comes with a warning that it
+		// tells which, and no other does.
+		kinds, warned := 0, 0
+		for l := range strings.Lines(errb.String()) {
+			var kind string
+			var n, of int
+			if _, err := fmt.Sscanf(l, "count: %s %d of %d\n", &kind, &n, &of); err == nil && strings.HasSuffix(kind, ":") {
+				kinds++
+				kind = strings.TrimSuffix(kind, ":")
+				if warn := strings.Contains(errb.String(), l+"  every "+kind+" queried is on the list"); warn != (n == of) {
+					t.Errorf("%v: %q: warning %v", files, l, warn)
+				} else if warn {
+					warned++
+				}
+			}
+		}
+		if kinds < 3 || warned == 0 || warned == kinds {
+			t.Errorf("%v: %d kinds counted, %d warned:\n%s", files, kinds, warned, errb.String())
+		}
+	}
+}
+
+func TestCountOnlyUsage(t *testing.T) {
+	dir := t.TempDir()
+	a := write(t, dir, "a.txt", "example.com\n")
+	p := write(t, dir, "p.csv", "name,dob\nAnna Berg,1980-01-01\n")
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"-count-only", "-kind", "domain", "-a", a, "-b", a, "-out", filepath.Join(dir, "o")}, "-out does not apply"},
+		{[]string{"-count-only", "-kind", "person", "-a", p, "-b", p}, "-count-only does not take -kind person"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(tc.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), tc.msg) || out.Len() != 0 {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, errb.String(), tc.msg)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "o")); err == nil {
+		t.Error("-out was created although the command was refused")
+	}
+}
