@@ -457,6 +457,27 @@ func TestCountVectors(t *testing.T) {
 	for _, v := range got {
 		checkCountFrozen(t, v)
 	}
+	// PROTOCOL.md quotes the first vector: the count tag of 1.3 and the
+	// start of the count response in section 3.
+	doc, err := os.ReadFile("../PROTOCOL.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := got[0]
+	i := slices.IndexFunc(v.Entries, func(e countEntry) bool { return e.Value == "broker@example.net" })
+	e := v.Entries[i]
+	resp := v.Response
+	quoted := []string{
+		"N        = " + e.Element, "countTag = " + e.CountTag, "seed     = " + e.Seed,
+		fmt.Sprintf("its positions start %d, %d, %d, %d.", e.Positions[0], e.Positions[1], e.Positions[2], e.Positions[3]),
+		strings.Join([]string{resp[:8], resp[8:10], resp[10:12], resp[12:14], resp[14:16], resp[16:48]}, " ") + "\n    " +
+			resp[48:56] + " " + resp[56:120] + " ...",
+	}
+	for _, q := range quoted {
+		if !strings.Contains(string(doc), q) {
+			t.Errorf("PROTOCOL.md does not quote the count vector: %q", q)
+		}
+	}
 }
 
 // checkCountFrozen checks a frozen count vector with circl's group
