@@ -9,6 +9,7 @@ import (
 
 	"github.com/fedmatch/fedmatch/match"
 	"github.com/fedmatch/fedmatch/match/indicator"
+	"github.com/fedmatch/fedmatch/match/person"
 )
 
 // countFiles publishes A's file with a count filter and runs the
@@ -141,4 +142,84 @@ func countExchange(pub *match.Publisher, q *match.Querier, inds []indicator.Indi
 		return match.CountResult{}, err
 	}
 	return query.Count(&resp2)
+}
+
+// countPersons publishes the person records of A's file, with a count
+// filter, and counts B's records on it by one designated key each: the
+// record's first person-v1-name-dob key (its first name form and its full
+// date of birth). Counting every key would count one shared person once
+// per key it matches on, and count the partial keys (a pair of names, a
+// name and a year) that different people share; see package match/person.
+// B's records without a full date of birth have no such key and are not
+// counted; records with the same designated key count once.
+func countPersons(c *fileConfig, out, log io.Writer) error {
+	a, err := readPersons(c.pathA)
+	if err != nil {
+		return err
+	}
+	b, err := readPersons(c.pathB)
+	if err != nil {
+		return err
+	}
+	entries, sumA := person.Entries(a.records)
+	_, sumB := person.NewQuery(b.records) // for the summary: what was rejected
+	a.summary(log, "publisher (-a)", sumA, c.maxRejects)
+	b.summary(log, "querier (-b)", sumB, c.maxRejects)
+	var inds []indicator.Indicator
+	seen := map[indicator.Indicator]bool{}
+	undated := 0
+	for _, rec := range b.records {
+		keys, _, err := person.Keys(rec, person.Querier)
+		if err != nil {
+			continue // in the summary above
+		}
+		j := slices.IndexFunc(keys, func(k person.Key) bool { return k.Rule == person.RuleNameDOB })
+		if j < 0 {
+			undated++
+			continue
+		}
+		if k := keys[j].Indicator; !seen[k] {
+			seen[k] = true
+			inds = append(inds, k)
+		}
+	}
+	fmt.Fprintf(log, "querier (-b): %d records without a full date of birth, not counted; %d distinct %s keys counted, one a record\n",
+		undated, len(inds), person.RuleNameDOB.Kind.Name())
+	if len(entries) == 0 && len(inds) == 0 {
+		return errors.New("neither file holds a person record to count")
+	}
+	key, err := match.GenerateKey(match.SuiteRistretto255)
+	if err != nil {
+		return err
+	}
+	pub, err := match.Publish(key, slices.Values(entries), &match.PublishOptions{FalsePositiveRate: c.fpr, SizeHint: len(entries), Count: true})
+	if err != nil {
+		return err
+	}
+	var t traffic
+	var cf match.Filter
+	if err := send(pub.CountFilter(), &cf, &t.toQuerier); err != nil {
+		return err
+	}
+	q, err := match.NewQuerier(&cf, &match.QuerierOptions{PublicKey: pub.PublicKey(), MaxFalsePositiveRate: querierBound(c.fpr)})
+	if err != nil {
+		return err
+	}
+	var total match.CountResult
+	if len(inds) > 0 {
+		if total, _, err = countKinds(pub, q, inds, &t); err != nil {
+			return err
+		}
+	}
+	if _, err := fmt.Fprintf(out, "%d\nof %d queried; expected false positives %.2g\n",
+		total.Shared, total.Queried, total.ExpectedFalsePositives); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "count: %d of %d distinct %s keys (one a record of B; records sharing one count once) are on A's list\n",
+		total.Shared, total.Queried, person.RuleNameDOB.Kind.Name())
+	if total.Queried > 0 && total.Shared == total.Queried {
+		fmt.Fprintln(log, "  every record counted is on the list: a count of a whole batch (or of a batch of one) tells which")
+	}
+	fmt.Fprintf(log, "bytes: querier -> publisher %d, publisher -> querier %d (count filter included)\n", t.toPublisher, t.toQuerier)
+	return nil
 }

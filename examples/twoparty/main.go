@@ -25,17 +25,21 @@
 // learns how many of its distinct indicators of each kind are on A's
 // list and not which (unless the count is all of the kind's batch, or the
 // batch is of one), and A learns only the kinds and numbers of B's
-// indicators. The
-// program prints the count on the first line, and the number queried and
-// the expected false positives on the second; it never prints a shared
-// indicator, so -out does not apply:
+// indicators. The program prints the count on the first line, and the
+// number queried and the expected false positives on the second; it never
+// prints a shared indicator, so -out does not apply:
 //
 //	twoparty -count-only -kind domain -a publisher.txt -b querier.txt
 //
-// -count-only does not take -kind person: a person record makes several
-// keys of several kinds, and counting them all would count one shared
-// person several times (see package match/person on what a count of
-// person records is).
+// With -kind person, -count-only counts records, by one designated key
+// each: B's records with a full date of birth are counted by their first
+// person-v1-name-dob key (their first name form and the date), against
+// every key of A's records. A record makes several keys of several kinds,
+// and counting them all would count one shared person several times (see
+// package match/person on what a count of person records is). B's records
+// without a full date of birth are not counted.
+//
+//	twoparty -count-only -kind person -a A.csv -b B.csv
 //
 // Every message crosses between the two agencies as the bytes of its
 // binary encoding, as it would over a network.
@@ -72,7 +76,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usage: twoparty                        (built-in demonstration)\n")
 		fmt.Fprintf(stderr, "       twoparty -a FILE -b FILE [-kind K] [-format F] [-region CC] [-fpr F] [-out FILE]\n")
 		fmt.Fprintf(stderr, "       twoparty -count-only -a FILE -b FILE [-kind K] [-format F] [-region CC] [-fpr F]\n")
-		fmt.Fprintf(stderr, "       twoparty -kind person -a FILE -b FILE [-fpr F] [-out FILE]\n\n")
+		fmt.Fprintf(stderr, "       twoparty -kind person -a FILE -b FILE [-fpr F] [-out FILE | -count-only]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -112,11 +116,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if *countOnly && persons {
-		fmt.Fprintln(stderr, "twoparty: -count-only does not take -kind person: a person record makes several keys of several kinds, and a count of them would count one person several times; count one designated key kind per batch instead, e.g. person-v1-name-dob (go doc github.com/fedmatch/fedmatch/match/person)")
-		fs.Usage()
-		return 2
-	}
 	if cfg.format, err = feed.ParseFormat(*format); err != nil {
 		fmt.Fprintln(stderr, "twoparty:", err)
 		return 2
@@ -133,6 +132,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	matchFn := matchFiles
 	switch {
+	case persons && *countOnly:
+		matchFn = countPersons
 	case persons:
 		matchFn = matchPersons
 	case *countOnly:
