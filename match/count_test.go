@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/fedmatch/fedmatch/match/indicator"
@@ -415,4 +416,55 @@ func FuzzCountResponse(f *testing.F) {
 			checkReencode(t, in, &r)
 		}
 	})
+}
+
+// What PROTOCOL.md 2.9 warns of: a querier that also holds the filter of
+// the count filter's key pairs each of its inputs with each unblinded
+// element, computes the RFC 9497 output and tests it against the filter,
+// and so learns which of its indicators are on the list. A count hides
+// that only from a partner without the filter. If this test fails, the
+// count no longer shares N with the filter: update PROTOCOL.md 2.9 and
+// the READMEs, which say it does.
+func TestCountLinkableWithFilter(t *testing.T) {
+	key := testKey(t, SuiteRistretto255, 29)
+	p := mustPublish(t, key, entriesOf(synthetic(t, 0, 50), nil), &PublishOptions{Count: true})
+	q, err := NewQuerier(p.CountFilter(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := synthetic(t, 40, 30) // the publisher's 40..49, and 20 others
+	sp := SuiteRistretto255.params()
+	blind := sp.group.NewScalar().SetUint64(777)
+	_, req, err := q.blindCount(query, blind.Copy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := p.EvaluateCount(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := sp.group.NewScalar().Inv(blind)
+	el := sp.elemLen
+	var ns [][]byte
+	for i := range resp.count {
+		d, err := decodeElement(sp, resp.elems[i*el:(i+1)*el])
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := sp.group.NewElement().Mul(d, inv).MarshalBinaryCompress()
+		ns = append(ns, n)
+	}
+	f, pos, sc := p.Filter(), newPositioner(), newScratch(sp)
+	var found []indicator.Indicator
+	for _, x := range query {
+		in, info := appendInput(nil, x), kindInfo(x.Kind().Name())
+		for _, n := range ns {
+			if f.contains(pos, deriveTag(sc.finalize(in, info, true, n))) {
+				found = append(found, x)
+			}
+		}
+	}
+	if want := synthetic(t, 40, 10); !slices.Equal(found, want) {
+		t.Fatalf("with the filter the querier identifies %v, want the 10 shared", found)
+	}
 }

@@ -228,3 +228,62 @@ func ExamplePublisher_RemoveEntries() {
 	// hit: broker@example.net [case 4790]
 	// withdrawn: courier@example.org
 }
+
+// Cardinality-only matching: agency B learns how many of its indicators
+// are on agency A's list, not which, and A learns nothing of B's but the
+// kind and the number. In a deployment each message crosses the network as
+// the bytes of its MarshalBinary method.
+func ExampleQuerier_BlindCount() {
+	// A publishes with a count filter beside its filter.
+	key, err := match.GenerateKey(match.SuiteRistretto255)
+	if err != nil {
+		log.Fatal(err)
+	}
+	watchlist := []match.Entry{
+		{Indicator: indicator.MustNew(indicator.Domain, "c2.example.org")},
+		{Indicator: indicator.MustNew(indicator.Domain, "login-example-bank.com")},
+		{Indicator: indicator.MustNew(indicator.Domain, "update-checker.example")},
+		{Indicator: indicator.MustNew(indicator.Domain, "wallet-recovery.example")},
+	}
+	pub, err := match.Publish(key, slices.Values(watchlist), &match.PublishOptions{Count: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// B checks the count filter and blinds its batch, of one kind, with
+	// one secret scalar. Repeats count once.
+	q, err := match.NewQuerier(pub.CountFilter(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mine := []indicator.Indicator{
+		indicator.MustNew(indicator.Domain, "C2.Example.ORG."),
+		indicator.MustNew(indicator.Domain, "wallet-recovery.example"),
+		indicator.MustNew(indicator.Domain, "wallet-recovery.example"),
+		indicator.MustNew(indicator.Domain, "shop.example"),
+		indicator.MustNew(indicator.Domain, "news.example"),
+	}
+	query, req, err := q.BlindCount(mine)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// A evaluates the batch and returns it shuffled, with one proof.
+	fmt.Printf("A sees: %d indicators of kind %s\n", req.Len(), req.Kind())
+	resp, err := pub.EvaluateCount(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// B verifies the proof and counts.
+	res, err := query.Count(resp)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("B learns: %d of its %d indicators are on A's list\n", res.Shared, res.Queried)
+	fmt.Println("expected false positives below 1e-6:", res.ExpectedFalsePositives < 1e-6)
+	// Output:
+	// A sees: 4 indicators of kind domain
+	// B learns: 2 of its 4 indicators are on A's list
+	// expected false positives below 1e-6: true
+}

@@ -20,6 +20,27 @@
 //
 //	twoparty -kind person -a A.csv -b B.csv -out hits.tsv
 //
+// With -count-only, the two agencies run cardinality-only matching
+// instead (match.Querier.BlindCount): A publishes a count filter, B
+// learns how many of its distinct indicators of each kind are on A's
+// list and not which (unless the count is all of the kind's batch, or the
+// batch is of one), and A learns only the kinds and numbers of B's
+// indicators. The program prints the count on the first line, and the
+// number queried and the expected false positives on the second; it never
+// prints a shared indicator, so -out does not apply:
+//
+//	twoparty -count-only -kind domain -a publisher.txt -b querier.txt
+//
+// With -kind person, -count-only counts records, by one designated key
+// each: B's records with a full date of birth are counted by their first
+// person-v1-name-dob key (their first name form and the date), against
+// every key of A's records. A record makes several keys of several kinds,
+// and counting them all would count one shared person several times (see
+// package match/person on what a count of person records is). B's records
+// without a full date of birth are not counted.
+//
+//	twoparty -count-only -kind person -a A.csv -b B.csv
+//
 // Every message crosses between the two agencies as the bytes of its
 // binary encoding, as it would over a network.
 package main
@@ -49,11 +70,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.region, "region", "", "ISO 3166-1 alpha-2 `country` of phone numbers written in national format")
 	fs.Float64Var(&cfg.fpr, "fpr", match.DefaultFalsePositiveRate, "filter false-positive `rate`; the querier accepts up to 4 times it (at least 1e-6)")
 	out := fs.String("out", "", "write the shared indicators to `file` instead of standard output")
+	countOnly := fs.Bool("count-only", false, "print only how many of B's indicators are on A's list (cardinality-only matching), never which")
 	fs.IntVar(&cfg.maxRejects, "max-rejects", 20, "list at most `n` rejected records per file (0: all)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: twoparty                        (built-in demonstration)\n")
 		fmt.Fprintf(stderr, "       twoparty -a FILE -b FILE [-kind K] [-format F] [-region CC] [-fpr F] [-out FILE]\n")
-		fmt.Fprintf(stderr, "       twoparty -kind person -a FILE -b FILE [-fpr F] [-out FILE]\n\n")
+		fmt.Fprintf(stderr, "       twoparty -count-only -a FILE -b FILE [-kind K] [-format F] [-region CC] [-fpr F]\n")
+		fmt.Fprintf(stderr, "       twoparty -kind person -a FILE -b FILE [-fpr F] [-out FILE | -count-only]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -88,6 +111,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "twoparty: -format and -region do not apply to -kind person (the format is detected)")
 		return 2
 	}
+	if *countOnly && *out != "" {
+		fmt.Fprintln(stderr, "twoparty: -count-only prints only the count, to standard output: -out does not apply")
+		fs.Usage()
+		return 2
+	}
 	if cfg.format, err = feed.ParseFormat(*format); err != nil {
 		fmt.Fprintln(stderr, "twoparty:", err)
 		return 2
@@ -103,8 +131,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		w = f
 	}
 	matchFn := matchFiles
-	if persons {
+	switch {
+	case persons && *countOnly:
+		matchFn = countPersons
+	case persons:
 		matchFn = matchPersons
+	case *countOnly:
+		matchFn = countFiles
 	}
 	if err := matchFn(&cfg, w, stderr); err != nil {
 		fmt.Fprintln(stderr, "twoparty:", err)

@@ -226,3 +226,169 @@ func TestPersonFiles(t *testing.T) {
 		t.Errorf("-format with -kind person: exit %d", code)
 	}
 }
+
+// TestCountOnly: with -count-only the program prints how many of B's
+// distinct indicators are on A's list, and no indicator, shared or not,
+// on either output.
+func TestCountOnly(t *testing.T) {
+	dir := t.TempDir()
+	a := write(t, dir, "a.txt", "# CERT list\nExample.COM.\nfoo.example\nbar.example\nonly-a.example\nbad domain.example\n")
+	// Three shared, written otherwise; a repeat (counted once); two not
+	// shared; one rejected.
+	b := write(t, dir, "b.txt", "bar.example\nexample.com\nFOO.example.\nfoo.example\nonly-b.example\nalso-b.example\n-x.example\n")
+	var out, errb bytes.Buffer
+	if code := run([]string{"-count-only", "-kind", "domain", "-a", a, "-b", b}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 2 || lines[0] != "3" || !strings.HasPrefix(lines[1], "of 5 queried; expected false positives ") {
+		t.Fatalf("output %q, want the count 3 and 5 queried", out.String())
+	}
+	for _, v := range []string{"example.com", "foo", "bar", "only-a", "only-b", "also-b", "x.example"} {
+		if strings.Contains(out.String(), v) || strings.Contains(errb.String(), v) {
+			t.Errorf("the output names the indicator %q:\n%s\n%s", v, out.String(), errb.String())
+		}
+	}
+	for _, want := range []string{
+		"publisher (-a): lines, 4 imported, 1 rejected",
+		"querier (-b): lines, 6 imported, 1 rejected",
+		"count filter: 4 distinct entries",
+		"count: domain: 3 of 5",
+		"count: 3 of 5 distinct indicators",
+	} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, errb.String())
+		}
+	}
+	if strings.Contains(errb.String(), "every domain queried") {
+		t.Error("a count of 3 of 5 is said to tell which")
+	}
+}
+
+// TestCountOnlyFormats: on mixed kinds the count is the number of lines
+// the revealing exchange prints, and each kind is counted apart.
+func TestCountOnlyFormats(t *testing.T) {
+	const td = "../../match/feed/testdata/"
+	for _, files := range [][]string{
+		{td + "bundle.json", td + "list.csv"},
+		{td + "event.json", td + "bundle.json"},
+	} {
+		var shared, sharedErr bytes.Buffer
+		if code := run([]string{"-a", files[0], "-b", files[1], "-region", "DE"}, &shared, &sharedErr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", files, code, sharedErr.String())
+		}
+		want := strings.Count(shared.String(), "\n")
+		var out, errb bytes.Buffer
+		if code := run([]string{"-count-only", "-a", files[0], "-b", files[1], "-region", "DE"}, &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d: %s", files, code, errb.String())
+		}
+		if first, _, _ := strings.Cut(out.String(), "\n"); first != fmt.Sprint(want) || want < 2 {
+			t.Errorf("%v: count %q, revealing exchange %d", files, first, want)
+		}
+		for _, ind := range strings.Fields(shared.String()) {
+			_, v, _ := strings.Cut(ind, ":")
+			if strings.Contains(out.String(), v) || strings.Contains(errb.String(), v) {
+				t.Errorf("%v: the output names the shared %q", files, v)
+			}
+		}
+		// Each kind is counted apart; a count that is all of its batch
+		// (as a batch of one on the list) comes with a warning that it
+		// tells which, and no other does.
+		kinds, warned := 0, 0
+		for l := range strings.Lines(errb.String()) {
+			var kind string
+			var n, of int
+			if _, err := fmt.Sscanf(l, "count: %s %d of %d\n", &kind, &n, &of); err == nil && strings.HasSuffix(kind, ":") {
+				kinds++
+				kind = strings.TrimSuffix(kind, ":")
+				if warn := strings.Contains(errb.String(), l+"  every "+kind+" queried is on the list"); warn != (n == of) {
+					t.Errorf("%v: %q: warning %v", files, l, warn)
+				} else if warn {
+					warned++
+				}
+			}
+		}
+		if kinds < 3 || warned == 0 || warned == kinds {
+			t.Errorf("%v: %d kinds counted, %d warned:\n%s", files, kinds, warned, errb.String())
+		}
+	}
+}
+
+func TestCountOnlyUsage(t *testing.T) {
+	dir := t.TempDir()
+	a := write(t, dir, "a.txt", "example.com\n")
+	p := write(t, dir, "p.csv", "name,dob\nAnna Berg,1980-01-01\n")
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"-count-only", "-kind", "domain", "-a", a, "-b", a, "-out", filepath.Join(dir, "o")}, "-out does not apply"},
+		{[]string{"-count-only", "-kind", "person", "-a", p, "-b", p, "-out", filepath.Join(dir, "o")}, "-out does not apply"},
+		{[]string{"-count-only", "-kind", "person", "-format", "csv", "-a", p, "-b", p}, "do not apply to -kind person"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(tc.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), tc.msg) || out.Len() != 0 {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, errb.String(), tc.msg)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "o")); err == nil {
+		t.Error("-out was created although the command was refused")
+	}
+}
+
+// TestCountOnlyPersons: B's records are counted by one name-dob key each,
+// the first: a record whose two name forms are both on A's list counts
+// once, two records of one person with one key count once, and records
+// that would match only on weaker keys, or have no full date of birth,
+// are not counted.
+func TestCountOnlyPersons(t *testing.T) {
+	dir := t.TempDir()
+	a := write(t, dir, "a.csv", "surname;given;dob;ref;label\n"+
+		"Абдуллаев;Мухаммед;1991-03-14;A-1;case 1\n"+
+		"Müller;Hans-Peter;1970-05-01;A-2;case 2\n"+
+		"Schulz;Otto;1970;A-3;case 3\n"+
+		"Berg;Anna;;A-4;case 4\n")
+	b := write(t, dir, "b.csv", "name,dob,ref\n"+
+		"\"ABDULLAYEV, Muhammad\",14.03.1991,B-1\n"+
+		"Muhammad Abdullayev,1991-03-14,B-2\n"+ // B-1's key: merged
+		"\"Müller, Hans-Peter\",1970-05-01,B-3\n"+ // two name forms, both A's
+		"Anna Berg,1980-01-01,B-4\n"+ // A's record has no date: a weak key only
+		"Otto Schulz,1970-02-03,B-5\n"+ // A's has the year only: weak keys only
+		"Karl Weber,1965-02-03,B-6\n"+
+		"Hans Peter Mueller,1970,B-7\n") // no full date: not counted
+	// The revealing exchange finds B-4, B-5 and B-7 too, on weak keys.
+	hits := filepath.Join(dir, "hits.tsv")
+	var out, errb bytes.Buffer
+	if code := run([]string{"-kind", "person", "-a", a, "-b", b, "-out", hits}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	revealed, _ := os.ReadFile(hits)
+	for _, ref := range []string{"B-1\t", "B-2\t", "B-3\t", "B-4\t", "B-5\t", "B-7\t"} {
+		if !strings.Contains(string(revealed), ref) {
+			t.Fatalf("the revealing exchange does not find %s:\n%s", ref, revealed)
+		}
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"-count-only", "-kind", "person", "-a", a, "-b", b}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 2 || lines[0] != "2" || !strings.HasPrefix(lines[1], "of 5 queried; ") {
+		t.Fatalf("output %q, want 2 of 5", out.String())
+	}
+	for _, want := range []string{
+		"querier (-b): csv, 7 records read",
+		"1 records without a full date of birth, not counted; 5 distinct person-v1-name-dob keys counted",
+		"count: 2 of 5 distinct person-v1-name-dob keys",
+	} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, errb.String())
+		}
+	}
+	for _, v := range []string{"bdul", "ller", "Berg", "berg", "chulz", "eber", "case", "B-", "A-"} {
+		if strings.Contains(out.String(), v) || strings.Contains(errb.String(), v) {
+			t.Errorf("the output names %q:\n%s\n%s", v, out.String(), errb.String())
+		}
+	}
+}

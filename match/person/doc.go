@@ -74,6 +74,27 @@
 // spans at most MaxBirthRange years. Entries keeps at most
 // match.MaxRepeats records per key, the first ones, and counts the rest.
 //
+// # Counting
+//
+// A count (cardinality-only matching, match.Querier.BlindCount) is the
+// number of distinct indicators of one kind in a batch that are on the
+// publisher's list, and a record is many indicators: up to MaxKeys keys of
+// up to seven kinds, and of one kind several (a name-dob key for each name
+// form: "Müller" makes one with muller and one with mueller). Counting
+// every key would count one shared person once for each key it matches
+// on, and count the partial keys (a pair of names, a name and a year)
+// that different people share. The rule is to count one designated key
+// kind per batch (a count request is of one kind anyway), and one key of
+// it per record: for person-v1-name-dob, a record's first name-dob key
+// from Keys (its first name form with its full date of birth). The
+// publisher publishes every key of its records as usual. The count is then
+// the number of the querier's records whose designated key is one of the
+// publisher's keys, records that share that key (a person entered twice,
+// namesakes born the same day) counted once; records without a full date
+// of birth have no name-dob key and are not counted, and a record that
+// would meet only on another form or on a weaker rule is not counted.
+// examples/twoparty -count-only -kind person counts this way.
+//
 // # Privacy
 //
 // Every key of a record is an evaluation against the partner's budget, so
