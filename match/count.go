@@ -185,10 +185,10 @@ func (p *Publisher) evaluateCount(req *CountRequest, r group.Scalar, rnd io.Read
 	if req.count == 0 {
 		return nil, fmt.Errorf("%w: request of zero elements", ErrEmptyBatch)
 	}
-	if err := req.hdr.check(&p.hdr); err != nil {
+	if err := req.hdr.check(&p.countHdr); err != nil {
 		return nil, err
 	}
-	ev, err := newEvaluator(p.key, p.hdr.mode, kindInfo(req.kind))
+	ev, err := newEvaluator(p.countKey, p.hdr.mode, kindInfo(req.kind))
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +224,7 @@ func (p *Publisher) evaluateCount(req *CountRequest, r group.Scalar, rnd io.Read
 	if err != nil {
 		return nil, err
 	}
-	resp := &CountResponse{hdr: p.hdr, count: n, elems: out}
+	resp := &CountResponse{hdr: p.countHdr, count: n, elems: out}
 	if p.hdr.mode.verifiable() {
 		if resp.proof, err = ev.proveSum(sumC, sumD, r); err != nil {
 			return nil, err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
-	"slices"
 	"testing"
 
 	"github.com/fedmatch/fedmatch/match/indicator"
@@ -242,7 +241,7 @@ func TestCountTampered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req.hdr.keyID = other.hdr.keyID
+			req.hdr.keyID = other.countHdr.keyID
 			resp, err := other.EvaluateCount(req)
 			if err != nil {
 				t.Fatal(err)
@@ -250,7 +249,7 @@ func TestCountTampered(t *testing.T) {
 			if _, err := cq.Count(resp); !errors.Is(err, ErrWrongKey) {
 				t.Errorf("another key's response: %v, want ErrWrongKey", err)
 			}
-			resp.hdr.keyID = p.hdr.keyID
+			resp.hdr.keyID = p.countHdr.keyID
 			cq, _, _ = q.BlindCount(synthetic(t, 30, 40))
 			_, err = cq.Count(resp)
 			if m.verifiable() && !errors.Is(err, ErrInvalidProof) {
@@ -268,7 +267,7 @@ func TestCountMisuse(t *testing.T) {
 		t.Error("a count filter without PublishOptions.Count")
 	}
 	cf := p.CountFilter()
-	if !cf.IsCount() || p.Filter().IsCount() || cf.Len() != 30 || cf.Epoch() != p.Filter().Epoch() || cf.KeyID() != p.Filter().KeyID() {
+	if !cf.IsCount() || p.Filter().IsCount() || cf.Len() != 30 || cf.Epoch() != p.Filter().Epoch() || cf.KeyID() == p.Filter().KeyID() || cf.KeyID() != p.countKey.KeyID() {
 		t.Fatalf("count filter: count %v, n %d", cf.IsCount(), cf.Len())
 	}
 	// The count filter encodes as type 0x13 and decodes as a count filter,
@@ -285,7 +284,18 @@ func TestCountMisuse(t *testing.T) {
 	if bytes.Equal(fb[:msgHeaderLen], b[:msgHeaderLen]) {
 		t.Fatal("a filter and a count filter share a header")
 	}
-	cq, err := NewQuerier(cf, nil)
+	// The count key to pin is CountPublicKey's, not the key's.
+	cpk, err := key.CountPublicKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cpk.Equal(cf.PublicKey()) || !cpk.Equal(p.CountPublicKey()) || cpk.Equal(key.Public()) {
+		t.Fatal("CountPublicKey is not the count filter's key")
+	}
+	if _, err := NewQuerier(cf, &QuerierOptions{PublicKey: key.Public()}); !errors.Is(err, ErrWrongKey) {
+		t.Errorf("a count filter pinned to the key: %v, want ErrWrongKey", err)
+	}
+	cq, err := NewQuerier(cf, &QuerierOptions{PublicKey: cpk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +352,7 @@ func TestCountMisuse(t *testing.T) {
 	ne := g.NewElement().Neg(e)
 	be, _ := e.MarshalBinaryCompress()
 	nb, _ := ne.MarshalBinaryCompress()
-	zero := &CountRequest{hdr: p.hdr, kind: "email", count: 2, elems: append(be, nb...)}
+	zero := &CountRequest{hdr: p.countHdr, kind: "email", count: 2, elems: append(be, nb...)}
 	if _, err := p.EvaluateCount(zero); !errors.Is(err, ErrMalformed) {
 		t.Errorf("elements summing to the identity: %v", err)
 	}
@@ -418,14 +428,14 @@ func FuzzCountResponse(f *testing.F) {
 	})
 }
 
-// What PROTOCOL.md 2.9 warns of: a querier that also holds the filter of
-// the count filter's key pairs each of its inputs with each unblinded
-// element, computes the RFC 9497 output and tests it against the filter,
-// and so learns which of its indicators are on the list. A count hides
-// that only from a partner without the filter. If this test fails, the
-// count no longer shares N with the filter: update PROTOCOL.md 2.9 and
-// the READMEs, which say it does.
-func TestCountLinkableWithFilter(t *testing.T) {
+// The attack the count key prevents (PROTOCOL.md 2.9): a querier that
+// also holds the publisher's filter pairs each of its inputs with each
+// unblinded element of a count response, computes the RFC 9497 output and
+// tests it against the filter. Were the count filter under the filter's
+// key, that would find exactly the shared indicators (it did, before the
+// count key); under the count key it finds nothing, and the count
+// filter's key is not the filter's.
+func TestCountUnlinkableWithFilter(t *testing.T) {
 	key := testKey(t, SuiteRistretto255, 29)
 	p := mustPublish(t, key, entriesOf(synthetic(t, 0, 50), nil), &PublishOptions{Count: true})
 	q, err := NewQuerier(p.CountFilter(), nil)
@@ -464,7 +474,23 @@ func TestCountLinkableWithFilter(t *testing.T) {
 			}
 		}
 	}
-	if want := synthetic(t, 40, 10); !slices.Equal(found, want) {
-		t.Fatalf("with the filter the querier identifies %v, want the 10 shared", found)
+	if len(found) != 0 {
+		t.Fatalf("with the filter the querier identifies %v as shared", found)
+	}
+	if p.CountFilter().KeyID() == p.Filter().KeyID() || p.CountFilter().PublicKey().Equal(p.Filter().PublicKey()) {
+		t.Fatal("the count filter is under the filter's key")
+	}
+	// The same pairing against the count filter, with count tags, is how
+	// the count is made: it finds the 10 shared, so the search above was
+	// able to find something.
+	cf := p.CountFilter()
+	hits := 0
+	for _, n := range ns {
+		if cf.contains(pos, deriveCountTag(n)) {
+			hits++
+		}
+	}
+	if hits != 10 {
+		t.Fatalf("%d unblinded elements pass the count filter, want 10", hits)
 	}
 }

@@ -15,6 +15,7 @@ const (
 	labelSeed   = "fedmatch-v1 filter seed" // filter seed from the confirm tag
 	labelPos    = "fedmatch-v1 filter bits" // Bloom-filter bit positions from the seed
 	labelCount  = "fedmatch-v1 count tag"   // count tag from the evaluated element
+	labelCountK = "fedmatch-v1 count key"   // the count filter's key from the publisher's
 )
 
 // tagSize is the length of a confirm tag.

@@ -84,9 +84,13 @@
 // Before agencies reveal even a hit, they may want to know whether their
 // lists overlap at all, and by how much. A publisher made with
 // [PublishOptions.Count] also has a count filter ([Publisher.CountFilter]);
-// a querier holding it blinds a whole batch with one secret scalar r
+// the count filter is under a count key derived one way from the
+// publisher's key ([PrivateKey.CountPublicKey]), so that a querier that
+// also holds the publisher's filter, or revealing evaluations of its
+// indicators, cannot pair a count response's elements with its inputs.
+// A querier holding it blinds a whole batch with one secret scalar r
 // ([Querier.BlindCount]), the publisher evaluates every element with its
-// key and returns the results in a uniformly random order
+// count key and returns the results in a uniformly random order
 // ([Publisher.EvaluateCount]), and the querier multiplies them all by r⁻¹
 // and tests them against the count filter ([CountQuery.Count]). It learns
 // how many of its distinct indicators are on the list, and the number

@@ -110,6 +110,38 @@ func newPublicKey(s Suite, e group.Element) (*PublicKey, error) {
 	return pk, nil
 }
 
+// countKey derives the key of the publisher's count filter from k: the
+// suite's HashToScalar of SerializeScalar(skS) under the DST
+// "fedmatch-v1 count key" (PROTOCOL.md 1.3). A count filter under k
+// itself would let a querier holding k's filter pair the unblinded
+// elements of a count response with its inputs (count² Finalize hashes,
+// tested against the filter) and learn which are shared; under a key
+// derived one way from k, its elements are worthless for k's filter, and
+// k's evaluations for the count filter.
+func (k *PrivateKey) countKey() (*PrivateKey, error) {
+	b, err := k.k.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	defer clear(b)
+	s := k.suite.params().group.HashToScalar(b, []byte(labelCountK))
+	return newPrivateKey(k.suite, s)
+}
+
+// CountPublicKey returns the public key of k's count key: the key of the
+// count filters a publisher with k makes ([PublishOptions.Count]), which
+// partners pin ([QuerierOptions.PublicKey]) for cardinality-only queries
+// as they pin k's public key for the others. The count key is derived one
+// way from k (PROTOCOL.md 1.3): its public key does not reveal k's, nor k's
+// its.
+func (k *PrivateKey) CountPublicKey() (*PublicKey, error) {
+	ck, err := k.countKey()
+	if err != nil {
+		return nil, err
+	}
+	return ck.pub, nil
+}
+
 // Public returns the public key.
 func (k *PrivateKey) Public() *PublicKey { return k.pub }
 

@@ -63,9 +63,10 @@ type PublishOptions struct {
 	// cut (the padding would not fit).
 	Padding int
 	// Count also builds a count filter ([Publisher.CountFilter]) over the
-	// list, for cardinality-only matching ([Querier.BlindCount]): one
-	// more hash an entry while publishing, 16 bytes an entry until the
-	// filter is built, and a second filter about the size of the first.
+	// list, for cardinality-only matching ([Querier.BlindCount]), under a
+	// key derived from the publisher's: one more scalar multiplication an
+	// entry while publishing, 16 bytes an entry until the filter is
+	// built, and a second filter about the size of the first.
 	Count bool
 	// SizeHint, if positive, is the number of entries the caller expects
 	// entries to yield: the tag index, 20 bytes an entry, is then
@@ -129,6 +130,9 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 		workers: defaultWorkers(opts.Workers),
 		st:      &pubState{},
 	}
+	if err := p.setCountKey(); err != nil {
+		return nil, err
+	}
 	if entries == nil {
 		entries = func(func(Entry) bool) {}
 	}
@@ -162,7 +166,8 @@ func Publish(key *PrivateKey, entries iter.Seq[Entry], opts *PublishOptions) (*P
 		if err != nil {
 			return nil, err
 		}
-		cf.hdr, cf.pub, cf.epoch, cf.notBefore, cf.notAfter = f.hdr, f.pub, f.epoch, f.notBefore, f.notAfter
+		cf.hdr, cf.pub = p.countHdr, p.countKey.pub
+		cf.epoch, cf.notBefore, cf.notAfter = f.epoch, f.notBefore, f.notAfter
 		cf.count = true
 		p.countFilter = cf
 	}
@@ -182,7 +187,8 @@ type publishJob struct {
 	evs    []*evaluator
 	inputs []byte
 	ends   []int
-	count  bool // also derive count tags
+	count  bool         // also derive count tags, with cevs
+	cevs   []*evaluator // the count key's evaluators, by entry, if count
 	out    []indexEntry
 	counts []indexEntry // count tags, if count
 	err    error
@@ -206,7 +212,17 @@ func (j *publishJob) run(sc *scratch, own map[*evaluator]*evaluator) {
 		}
 		j.out = append(j.out, indexEntry{tag: deriveTag(y), entry: j.base + uint32(i)})
 		if j.count {
-			j.counts = append(j.counts, indexEntry{tag: deriveCountTag(sc.elem), entry: j.base + uint32(i)})
+			cev := own[j.cevs[i]]
+			if cev == nil {
+				cev = j.cevs[i].clone()
+				own[j.cevs[i]] = cev
+			}
+			n, err := cev.countElement(sc)
+			if err != nil {
+				j.err = fmt.Errorf("entry %d: %w", j.base+uint32(i), err)
+				return
+			}
+			j.counts = append(j.counts, indexEntry{tag: deriveCountTag(n), entry: j.base + uint32(i)})
 		}
 		start = end
 	}
@@ -224,6 +240,7 @@ type builder struct {
 	evs        map[string]*evaluator // by kind name
 	hint       int                   // PublishOptions.SizeHint
 	count      bool                  // PublishOptions.Count
+	cevs       map[string]*evaluator // the count key's, by kind name, if count
 	counts     []indexEntry          // the count tags, if count
 
 	jobs      chan *publishJob // to the workers
@@ -244,8 +261,8 @@ func (p *Publisher) build(entries iter.Seq[Entry], opts *PublishOptions) ([]inde
 	w := p.workers
 	b := &builder{
 		p: p, progressFn: opts.Progress, evs: map[string]*evaluator{}, hint: opts.SizeHint,
-		count: opts.Count,
-		jobs:  make(chan *publishJob, w), results: make(chan *publishJob, w),
+		count: opts.Count, cevs: map[string]*evaluator{},
+		jobs: make(chan *publishJob, w), results: make(chan *publishJob, w),
 		free: make(chan *publishJob, 3*w+2), collected: make(chan error, 1),
 		tick: make(chan struct{}, 1), stop: make(chan struct{}), jobsOpen: true,
 	}
@@ -362,7 +379,19 @@ func (b *builder) feed(entries iter.Seq[Entry]) (int, error) {
 		if err := b.p.addEntry(e, n, b.evs, b.hint); err != nil {
 			return n, err
 		}
-		cur.evs = append(cur.evs, b.evs[e.Indicator.Kind().Name()])
+		name := e.Indicator.Kind().Name()
+		cur.evs = append(cur.evs, b.evs[name])
+		if b.count {
+			cev := b.cevs[name]
+			if cev == nil {
+				var err error
+				if cev, err = newEvaluator(b.p.countKey, b.p.hdr.mode, kindInfo(name)); err != nil {
+					return n, fmt.Errorf("match: entry %d: kind %s: count key: %w", n, name, err)
+				}
+				b.cevs[name] = cev
+			}
+			cur.cevs = append(cur.cevs, cev)
+		}
 		cur.inputs = appendInput(cur.inputs, e.Indicator)
 		cur.ends = append(cur.ends, len(cur.inputs))
 		n++
@@ -385,7 +414,7 @@ func (b *builder) newJob(base uint32) *publishJob {
 	var j *publishJob
 	select {
 	case j = <-b.free:
-		j.evs, j.inputs, j.ends, j.err = j.evs[:0], j.inputs[:0], j.ends[:0], nil
+		j.evs, j.cevs, j.inputs, j.ends, j.err = j.evs[:0], j.cevs[:0], j.inputs[:0], j.ends[:0], nil
 	default:
 		j = &publishJob{}
 	}

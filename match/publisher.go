@@ -26,6 +26,21 @@ type Publisher struct {
 	// countFilter is the count filter of the list as published, with
 	// PublishOptions.Count; nil otherwise.
 	countFilter *Filter
+	// countKey is the count filter's key, derived from key (see
+	// PrivateKey.countKey), and countHdr the header of its messages.
+	countKey *PrivateKey
+	countHdr msgHeader
+}
+
+// setCountKey derives the count filter's key and header.
+func (p *Publisher) setCountKey() error {
+	ck, err := p.key.countKey()
+	if err != nil {
+		return err
+	}
+	p.countKey = ck
+	p.countHdr = msgHeader{suite: p.hdr.suite, mode: p.hdr.mode, keyID: ck.KeyID()}
+	return nil
 }
 
 // pubState is the part of a Publisher that [Publisher.Add] and
@@ -82,6 +97,10 @@ func (p *Publisher) Entries() int {
 	defer p.st.mu.RUnlock()
 	return p.st.entries
 }
+
+// CountPublicKey returns the public key of the publisher's count key, the
+// key of its count filters ([PrivateKey.CountPublicKey]).
+func (p *Publisher) CountPublicKey() *PublicKey { return p.countKey.pub }
 
 // Evaluate evaluates a querier's batch with the publisher's key: the
 // publisher side of the query. It checks suite, mode and key id, decodes

@@ -237,15 +237,24 @@ func (ev *evaluator) evaluate(sc *scratch, input []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc.elem = enc
+	sc.point = p
 	return sc.finalize(input, ev.info, ev.mode == ModePOPRF, enc), nil
+}
+
+// countElement returns SerializeElement of the input element of the last
+// [evaluator.evaluate] on sc multiplied by this evaluator's key: the
+// element a count tag hashes, when ev is the count key's evaluator of the
+// kind. It is valid until the next call.
+func (ev *evaluator) countElement(sc *scratch) ([]byte, error) {
+	z := ev.sp.group.NewElement().Mul(sc.point, ev.evalKey)
+	return z.MarshalBinaryCompress()
 }
 
 // scratch holds a hash and buffers for [scratch.finalize]; one per goroutine.
 type scratch struct {
 	h        hash.Hash
 	buf, out []byte
-	elem     []byte // the evaluated element of the last evaluate, for its count tag
+	point    group.Element // the input element of the last evaluate, for countElement
 }
 
 func newScratch(sp *suiteParams) *scratch { return &scratch{h: sp.hash.New()} }

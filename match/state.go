@@ -294,6 +294,9 @@ func RestorePublisher(key *PrivateKey, data []byte, opts *PublishOptions) (*Publ
 		}
 	}
 	p := &Publisher{key: key, hdr: h, workers: defaultWorkers(opts.Workers), st: &pubState{index: idx, entries: int(entries)}}
+	if err := p.setCountKey(); err != nil {
+		return nil, err
+	}
 	for _, ss := range []*sparseStrings{&p.st.labels, &p.st.refs} {
 		if err := readStrings(&s, ss, entries); err != nil {
 			return nil, err

@@ -305,13 +305,18 @@ func filterParams(t *testing.T, hexFilter string) (uint64, int) {
 // the request, the evaluations in request order, the proof randomness,
 // the shuffle's seed and the response, and the count.
 type countVector struct {
-	Suite     string       `json:"suite"`
-	Mode      string       `json:"mode"`
-	Seed      string       `json:"seed"`
-	KeyInfo   string       `json:"keyInfo"`
-	SkS       string       `json:"skS"`
-	PkS       string       `json:"pkS"`
-	KeyID     string       `json:"keyID"`
+	Suite   string `json:"suite"`
+	Mode    string `json:"mode"`
+	Seed    string `json:"seed"`
+	KeyInfo string `json:"keyInfo"`
+	SkS     string `json:"skS"`
+	PkS     string `json:"pkS"`
+	KeyID   string `json:"keyID"`
+	// SkC, PkC and KeyIDC are the count key's, derived from skS
+	// (PROTOCOL.md 1.3): the count filter's and the count messages'.
+	SkC       string       `json:"skC"`
+	PkC       string       `json:"pkC"`
+	KeyIDC    string       `json:"keyIDC"`
 	Entries   []countEntry `json:"entries"`
 	FPR       float64      `json:"falsePositiveRate"`
 	Epoch     uint64       `json:"epoch"`
@@ -337,6 +342,7 @@ type countEntry struct {
 	Info      string   `json:"info"`
 	Element   string   `json:"evaluatedElement"` // N, the element Finalize hashes
 	Output    string   `json:"output"`
+	CountElem string   `json:"countElement"` // Nc, the count key's evaluation: what the count tag hashes
 	CountTag  string   `json:"countTag"`
 	Seed      string   `json:"seed"`
 	Positions []uint64 `json:"bitPositions"`
@@ -363,10 +369,16 @@ func makeCountVector(t *testing.T, suite Suite, mode Mode) countVector {
 	}
 	p := mustPublish(t, key, list, &PublishOptions{Mode: mode, FalsePositiveRate: v.FPR, Epoch: v.Epoch, Count: true})
 	cf := p.CountFilter()
+	skc, _ := p.countKey.k.MarshalBinary()
+	v.SkC, v.PkC, v.KeyIDC = hex.EncodeToString(skc), hex.EncodeToString(p.countKey.Public().Bytes()), p.countKey.KeyID().String()
 	sc := newScratch(suite.params())
 	for _, e := range list {
 		info := kindInfo(e.Indicator.Kind().Name())
 		ev, err := newEvaluator(key, mode, info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cev, err := newEvaluator(p.countKey, mode, info)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -375,14 +387,19 @@ func makeCountVector(t *testing.T, suite Suite, mode Mode) countVector {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ct := deriveCountTag(sc.elem)
+		n, _ := sc.point.Copy().Mul(sc.point, ev.evalKey).MarshalBinaryCompress()
+		nc, err := cev.countElement(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ct := deriveCountTag(nc)
 		sd := deriveSeed(ct)
 		locs := slices.Clone(newPositioner().positions(ct, uint64(cf.Bits()), cf.Hashes()))
 		if mode != ModePOPRF {
 			info = nil
 		}
 		v.Entries = append(v.Entries, countEntry{e.Indicator.Kind().Name(), e.Indicator.Value(), hex.EncodeToString(in),
-			hex.EncodeToString(info), hex.EncodeToString(sc.elem), hex.EncodeToString(y), hex.EncodeToString(ct[:]), hex.EncodeToString(sd[:]), locs})
+			hex.EncodeToString(info), hex.EncodeToString(n), hex.EncodeToString(y), hex.EncodeToString(nc), hex.EncodeToString(ct[:]), hex.EncodeToString(sd[:]), locs})
 	}
 	v.Filter = hexOf(t, cf)
 
@@ -406,7 +423,7 @@ func makeCountVector(t *testing.T, suite Suite, mode Mode) countVector {
 		t.Fatal(err)
 	}
 	v.Request = hexOf(t, req)
-	ev, err := newEvaluator(key, mode, kindInfo(req.kind))
+	ev, err := newEvaluator(p.countKey, mode, kindInfo(req.kind))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,7 +485,7 @@ func TestCountVectors(t *testing.T) {
 	e := v.Entries[i]
 	resp := v.Response
 	quoted := []string{
-		"N        = " + e.Element, "countTag = " + e.CountTag, "seed     = " + e.Seed,
+		"Nc       = " + e.CountElem, "countTag = " + e.CountTag, "seed     = " + e.Seed,
 		fmt.Sprintf("its positions start %d, %d, %d, %d.", e.Positions[0], e.Positions[1], e.Positions[2], e.Positions[3]),
 		strings.Join([]string{resp[:8], resp[8:10], resp[10:12], resp[12:14], resp[14:16], resp[16:48]}, " ") + "\n    " +
 			resp[48:56] + " " + resp[56:120] + " ...",
@@ -523,6 +540,31 @@ func checkCountFrozen(t *testing.T, v countVector) {
 	enc := func(e group.Element) string { b, _ := e.MarshalBinaryCompress(); return hex.EncodeToString(b) }
 	u16 := func(n int) []byte { return []byte{byte(n >> 8), byte(n)} }
 
+	// The count key: HashToScalar(SerializeScalar(skS)) under the DST
+	// "fedmatch-v1 count key", and its public key.
+	skS, skC := g.NewScalar(), g.NewScalar()
+	if err := skS.UnmarshalBinary(unhex(v.SkS)); err != nil {
+		t.Fatal(err)
+	}
+	if err := skC.UnmarshalBinary(unhex(v.SkC)); err != nil {
+		t.Fatal(err)
+	}
+	if !g.HashToScalar(unhex(v.SkS), []byte("fedmatch-v1 count key")).IsEqual(skC) {
+		t.Errorf("%s: skC is not derived from skS", v.Suite)
+	}
+	if enc(g.NewElement().MulGen(skC)) != v.PkC {
+		t.Errorf("%s: pkC is not skC·G", v.Suite)
+	}
+	// evalScalar is the scalar a key evaluates with: the key, or in POPRF
+	// the inverse of the key tweaked by the info (RFC 9497 3.3.3).
+	evalScalar := func(sk group.Scalar, info string) group.Scalar {
+		if v.Mode != "POPRF" {
+			return sk
+		}
+		framed := append(append([]byte("Info"), u16(len(info))...), info...)
+		tw := g.NewScalar().Add(sk, g.HashToScalar(framed, []byte("HashToScalar-"+ctx)))
+		return g.NewScalar().Inv(tw)
+	}
 	m, k := filterParams(t, v.Filter)
 	filter := unhex(v.Filter)
 	bits := filter[6+2+16+len(unhex(v.PkS))+8*4+9:]
@@ -558,19 +600,30 @@ func checkCountFrozen(t *testing.T, v countVector) {
 		if hex.EncodeToString(hashOf(fin)) != e.Output {
 			t.Errorf("%s: the output of %s is not Finalize's hash of N", v.Suite, e.Value)
 		}
-		ct := sha256.Sum256(append([]byte("fedmatch-v1 count tag"), n...))
+		nc := unhex(e.CountElem)
+		h := g.HashToElement(in, []byte("HashToGroup-"+ctx))
+		if enc(g.NewElement().Mul(h, evalScalar(skC, string(unhex(e.Info))))) != e.CountElem {
+			t.Errorf("%s: the count element of %s is not the count key's evaluation", v.Suite, e.Value)
+		}
+		if enc(g.NewElement().Mul(h, evalScalar(skS, string(unhex(e.Info))))) != e.Element {
+			t.Errorf("%s: the element of %s is not the key's evaluation", v.Suite, e.Value)
+		}
+		ct := sha256.Sum256(append([]byte("fedmatch-v1 count tag"), nc...))
 		if hex.EncodeToString(ct[:16]) != e.CountTag {
-			t.Errorf("%s: count tag of %s is not H(label || N)[:16]", v.Suite, e.Value)
+			t.Errorf("%s: count tag of %s is not H(label || Nc)[:16]", v.Suite, e.Value)
 		}
 		sd := sha256.Sum256(append([]byte("fedmatch-v1 filter seed"), ct[:16]...))
 		if hex.EncodeToString(sd[:16]) != e.Seed || !slices.Equal(positions(ct[:16]), e.Positions) {
 			t.Errorf("%s: seed or positions of %s", v.Suite, e.Value)
 		}
-		if !passes(n) {
+		if !passes(nc) {
 			t.Errorf("%s: entry %s is not in the count filter", v.Suite, e.Value)
 		}
+		if passes(n) {
+			t.Errorf("%s: the key's own evaluation of %s passes the count filter", v.Suite, e.Value)
+		}
 		if e.Kind == v.QueryKind {
-			nOf[e.Value] = e.Element
+			nOf[e.Value] = e.CountElem
 		}
 	}
 
@@ -595,16 +648,7 @@ func checkCountFrozen(t *testing.T, v countVector) {
 	if err := blind.UnmarshalBinary(unhex(v.Blind)); err != nil {
 		t.Fatal(err)
 	}
-	var key group.Scalar = g.NewScalar()
-	if err := key.UnmarshalBinary(unhex(v.SkS)); err != nil {
-		t.Fatal(err)
-	}
-	if v.Mode == "POPRF" {
-		info := "fedmatch-v1/" + v.QueryKind
-		framed := append(append([]byte("Info"), u16(len(info))...), info...)
-		tw := g.NewScalar().Add(key, g.HashToScalar(framed, []byte("HashToScalar-"+ctx)))
-		key = g.NewScalar().Inv(tw)
-	}
+	key := evalScalar(skC, "fedmatch-v1/"+v.QueryKind)
 	var evaluated []string
 	for i, s := range distinctQ {
 		h := g.HashToElement([]byte("fedmatch-v1/"+v.QueryKind+"\x00"+s), []byte("HashToGroup-"+ctx))

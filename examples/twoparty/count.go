@@ -44,7 +44,7 @@ func countFiles(c *fileConfig, out, log io.Writer) error {
 	if err := send(pub.CountFilter(), &cf, &t.toQuerier); err != nil {
 		return err
 	}
-	q, err := match.NewQuerier(&cf, &match.QuerierOptions{PublicKey: pub.PublicKey(), MaxFalsePositiveRate: querierBound(c.fpr)})
+	q, err := match.NewQuerier(&cf, &match.QuerierOptions{PublicKey: pub.CountPublicKey(), MaxFalsePositiveRate: querierBound(c.fpr)})
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func countPersons(c *fileConfig, out, log io.Writer) error {
 	if err := send(pub.CountFilter(), &cf, &t.toQuerier); err != nil {
 		return err
 	}
-	q, err := match.NewQuerier(&cf, &match.QuerierOptions{PublicKey: pub.PublicKey(), MaxFalsePositiveRate: querierBound(c.fpr)})
+	q, err := match.NewQuerier(&cf, &match.QuerierOptions{PublicKey: pub.CountPublicKey(), MaxFalsePositiveRate: querierBound(c.fpr)})
 	if err != nil {
 		return err
 	}
