@@ -130,7 +130,7 @@ func (n *Node) change(ctx context.Context, verb string, fn func(*match.Publisher
 // epoch ref is reloaded from disk, so that what is served is what is on
 // disk. opMu is held.
 func (n *Node) commit(cur *epoch, ref epochRef, recs []AuditRecord) (*epoch, error) {
-	e, err := n.newEpoch(cur.number, cur.key, cur.pub)
+	e, err := n.newEpoch(cur.number, cur.key, cur.pub, cur.count) // the count filter as published
 	if err == nil {
 		e.gen, e.jr = cur.gen, cur.jr // the same line of versions, and its journal
 		err = n.journalChange(e, recs)

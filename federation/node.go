@@ -73,6 +73,12 @@ type epoch struct {
 	// jr is the journal of the epoch's changes (journal.go), shared by
 	// its versions.
 	jr *journal
+	// count is the count filter of the list as published in the epoch
+	// (match.Publisher.CountFilter), kept in epoch-N.pub beside the
+	// publisher's state, and countSigned the same signed for partners;
+	// both nil if the epoch was published without one.
+	count       *match.Filter
+	countSigned *signedFilter
 }
 
 // New opens the node's state directory, creating it if needed, and loads
@@ -401,11 +407,11 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 	// The line of versions, if the file records it (a file of an earlier
 	// release may not, and is retired below), and the changes of the
 	// journal it includes.
-	typ, pb, err := decodeStateOf(data, statePublisherJournal, statePublisherLine, statePublisher)
+	typ, pb, err := decodeStateOf(data, statePublisherJournal, statePublisherLine, statePublisher, statePublisherCount)
 	if err != nil {
 		return nil, fmt.Errorf("federation: epoch %d: %s: %w", ref.number, pubFile(ref.number), err)
 	}
-	gen, applied, pb, ok := decodePublisherFile(typ, pb)
+	gen, applied, cb, pb, ok := decodePublisherFile(typ, pb)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s: line of versions", ErrCorruptState, pubFile(ref.number))
 	}
@@ -429,20 +435,25 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 	if pub.Filter().Epoch() != ref.number {
 		return nil, fmt.Errorf("%w: %s holds epoch %d", ErrCorruptState, pubFile(ref.number), pub.Filter().Epoch())
 	}
+	count, err := decodeCountFilter(cb, pub.Filter())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorruptState, pubFile(ref.number), err)
+	}
 	jr := &journal{legacy: true, gen: gen}
-	if typ == statePublisherJournal {
+	if typ == statePublisherJournal || typ == statePublisherCount {
 		if jr, err = n.replayJournal(ref.number, pub, gen, applied); err != nil {
 			return nil, err
 		}
 		jr.base = int64(len(data))
 	}
-	e, err := n.newEpoch(ref.number, key, pub) // signs the version the journal brought it to
+	e, err := n.newEpoch(ref.number, key, pub, count) // signs the version the journal brought it to
 	if err != nil {
 		return nil, err
 	}
 	if gen != "" {
 		e.gen = gen
 	}
+
 	jr.gen, e.jr = e.gen, jr
 	return e, nil
 }
@@ -451,14 +462,26 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 // publisher's journal.
 func epochFiles(n uint64) []string { return []string{keyFile(n), pubFile(n), chgFile(n)} }
 
-func (n *Node) newEpoch(number uint64, key *match.PrivateKey, pub *match.Publisher) (*epoch, error) {
+// newEpoch signs pub's filter, and the count filter: count, or if nil
+// the publisher's own (a new publication's).
+func (n *Node) newEpoch(number uint64, key *match.PrivateKey, pub *match.Publisher, count *match.Filter) (*epoch, error) {
 	signed, err := newSignedFilter(n.cfg.ID, n.cfg.Identity, pub.Filter())
 	if err != nil {
 		return nil, err
 	}
 	var g [8]byte
 	rand.Read(g[:])
-	return &epoch{number: number, key: key, pub: pub, signed: signed, gen: hex.EncodeToString(g[:]), made: n.cfg.Now()}, nil
+	e := &epoch{number: number, key: key, pub: pub, signed: signed, gen: hex.EncodeToString(g[:]), made: n.cfg.Now()}
+	if count == nil {
+		count = pub.CountFilter()
+	}
+	if count != nil {
+		if e.countSigned, err = newSignedFilter(n.cfg.ID, n.cfg.Identity, count); err != nil {
+			return nil, err
+		}
+		e.count = count
+	}
+	return e, nil
 }
 
 // Epoch returns the current epoch number, 0 before the first publication.
