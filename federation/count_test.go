@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -22,9 +23,17 @@ import (
 // lets agency-1 count with budget (and kinds) as given; agency-1 queries
 // in batches of querierBatch.
 func countNet(t *testing.T, listLen int, allow bool, budget int, kinds []string, querierBatch int) *testNet {
+	return countNetLog(t, listLen, allow, budget, kinds, querierBatch, nil)
+}
+
+// countNetLog is countNet, both nodes logging to log if not nil.
+func countNetLog(t *testing.T, listLen int, allow bool, budget int, kinds []string, querierBatch int, log *lockedBuffer) *testNet {
 	t.Helper()
 	lists := [][]match.Entry{entries(emails(t, "a", 0, listLen), "list"), nil}
 	tn := newTestNet(t, lists, func(i int, cfg *Config) {
+		if log != nil {
+			cfg.Logger = slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}
 		switch i {
 		case 0:
 			p := &cfg.Partners[0] // agency-1
@@ -212,6 +221,9 @@ func TestCountPolicy(t *testing.T) {
 	if used := pub.BudgetUsed("agency-1", pub.Epoch()); used != 0 {
 		t.Fatalf("refused counts spent %d", used)
 	}
+	if h, err := q.Health(countContext(t), "agency-0"); err != nil || h.Limits.Count {
+		t.Fatalf("health of a node that refuses counts: %+v, %v", h, err)
+	}
 
 	// Allowed to count, but only domains: emails are refused as an
 	// evaluation of them would be.
@@ -226,6 +238,9 @@ func TestCountPolicy(t *testing.T) {
 	}
 	if used := pub.BudgetUsed("agency-1", pub.Epoch()); used != 1 {
 		t.Fatalf("budget used %d, want 1", used)
+	}
+	if h, err := q.Health(countContext(t), "agency-0"); err != nil || !h.Limits.Count {
+		t.Fatalf("health of a node that allows counts: %+v, %v", h, err)
 	}
 }
 
@@ -312,7 +327,8 @@ func TestCountBudget(t *testing.T) {
 // kind, batch size, marked as a count; no count learned and no indicator
 // value, in the record or in the node's log lines.
 func TestCountAudit(t *testing.T) {
-	tn := countNet(t, 50, true, 1<<20, nil, 0)
+	var logs lockedBuffer
+	tn := countNetLog(t, 50, true, 1<<20, nil, 0, &logs)
 	pub, q := tn.nodes[0], tn.nodes[1]
 	inds := emails(t, "a", 40, 17) // 10 on the list
 	res, err := q.Count(countContext(t), "agency-0", inds)
@@ -361,6 +377,15 @@ func TestCountAudit(t *testing.T) {
 	}
 	if _, err := VerifyAudit(pub.cfg.StateDir, pub.cfg.ID, pub.cfg.Identity.Public().(ed25519.PublicKey)); err != nil {
 		t.Fatal(err)
+	}
+	// The log line of the count: partner, kind and size, no value, no
+	// count learned.
+	out := logs.String()
+	if !strings.Contains(out, `"msg":"counted","partner":"agency-1","kind":"email","count":17`) {
+		t.Fatalf("no \"counted\" line in the log:\n%s", out)
+	}
+	if strings.Contains(out, "@example.org") || strings.Contains(out, `"shared"`) {
+		t.Fatalf("the log holds an indicator value or a count learned:\n%s", out)
 	}
 }
 
@@ -543,4 +568,86 @@ func postMsg(t *testing.T, from, to *testNode, path string, body []byte) (int, s
 	var ae apiError
 	json.NewDecoder(resp.Body).Decode(&ae)
 	return resp.StatusCode, ae.Error, ae.Message
+}
+
+// sampleSignedCountFilter is a signed count filter, in both envelopes.
+func sampleSignedCountFilter(t testing.TB) (legacy, streamed []byte, p *Partner, now time.Time) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	mk, _ := match.GenerateKey(match.SuiteRistretto255)
+	now = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	pub, err := match.Publish(mk, seq(entries(emails(t, "s", 0, 20), "L")),
+		&match.PublishOptions{Count: true, Epoch: 3, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf, err := newSignedFilter("pub", key, pub.CountFilter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamed = append(bytes.Clone(sf.stream), sf.filter...)
+	return sf.legacy, streamed, &Partner{ID: "pub", Identity: key.Public().(ed25519.PublicKey)}, now
+}
+
+// TestSignedCountFilterTruncated: every cut of a signed count filter, in
+// either envelope, is refused with ErrFilterMalformed (or, for a cut
+// inside the streamed filter, a signature or decoding error), never
+// accepted.
+func TestSignedCountFilterTruncated(t *testing.T) {
+	legacy, streamed, p, now := sampleSignedCountFilter(t)
+	for _, full := range [][]byte{legacy, streamed} {
+		f, err := verifyFilter(full, p, now)
+		if err != nil || !f.IsCount() {
+			t.Fatalf("genuine signed count filter: %v", err)
+		}
+		for i := range len(full) {
+			if _, err := verifyFilter(full[:i], p, now); err == nil {
+				t.Fatalf("signed count filter cut at %d of %d accepted", i, len(full))
+			} else if !errors.Is(err, ErrFilterMalformed) && !errors.Is(err, ErrFilterSignature) {
+				t.Fatalf("cut at %d: %v", i, err)
+			}
+		}
+	}
+}
+
+func FuzzSignedCountFilter(f *testing.F) {
+	legacy, streamed, p, now := sampleSignedCountFilter(f)
+	f.Add(legacy)
+	f.Add(streamed)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fl, err := verifyFilter(data, p, now)
+		if err != nil {
+			return
+		}
+		// Only the genuine bytes verify.
+		if !bytes.Equal(data, legacy) && !bytes.Equal(data, streamed) || !fl.IsCount() {
+			t.Fatalf("accepted a count filter other than the one signed")
+		}
+	})
+}
+
+// FuzzPublisherFile: the payload of epoch-N.pub, with a count filter or
+// not, never panics the decoder, and a count filter it yields is checked.
+func FuzzPublisherFile(f *testing.F) {
+	legacy, _, p, now := sampleSignedCountFilter(f)
+	fl, err := verifyFilter(legacy, p, now)
+	if err != nil {
+		f.Fatal(err)
+	}
+	cb, _ := fl.MarshalBinary()
+	f.Add(encodePublisherFile("00ff", 7, cb, []byte("state")))
+	f.Add(encodePublisherFile("00ff", 7, nil, []byte("state")))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, typ := range []stateType{statePublisher, statePublisherLine, statePublisherJournal, statePublisherCount} {
+			_, _, count, _, ok := decodePublisherFile(typ, data)
+			if !ok {
+				continue
+			}
+			if typ != statePublisherCount && count != nil {
+				t.Fatalf("a count filter in a file of type %v", typ)
+			}
+			if c, err := decodeCountFilter(count, fl); err == nil && c != nil && (!c.IsCount() || c.Epoch() != fl.Epoch()) {
+				t.Fatal("decodeCountFilter took a filter that is not the epoch's count filter")
+			}
+		}
+	})
 }

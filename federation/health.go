@@ -53,6 +53,9 @@ type Limits struct {
 	Budget      int    `json:"budget"`
 	BudgetLeft  int    `json:"budgetLeft"`
 	Confirmable uint64 `json:"confirmable"`
+	// Count says whether the partner may count (Partner.Cardinality:
+	// GET count-filter, POST count); false, and absent, otherwise.
+	Count bool `json:"count,omitempty"`
 }
 
 // maxHealthBody bounds the health answer a client reads: a few hundred
@@ -71,6 +74,7 @@ func (n *Node) serveHealth(w http.ResponseWriter, r *http.Request, p *Partner) {
 		Budget:          p.Budget,
 		BudgetLeft:      n.budgets.left(p.ID, epoch, p.Budget),
 		Confirmable:     n.budgets.confirmable(p.ID),
+		Count:           p.Cardinality,
 	}}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
