@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,6 +85,15 @@ func TestCountEndToEnd(t *testing.T) {
 	}
 	if used := pub.BudgetUsed("agency-1", pub.Epoch()); used != 123 {
 		t.Fatalf("budget used %d, want 123 (the distinct indicators sent)", used)
+	}
+	// Metrics: the counts are evaluations of their kinds, and their
+	// requests are timed by endpoint.
+	s := pub.Metrics().Partners[0]
+	if s.Evaluations["email"] != 120 || s.Evaluations["domain"] != 3 {
+		t.Errorf("evaluations counted %v, want email 120, domain 3", s.Evaluations)
+	}
+	if s.Latency["count"].Count != 5 || s.Latency["count_filter"].Count != 1 {
+		t.Errorf("latency counted %d count and %d count_filter requests, want 5 and 1", s.Latency["count"].Count, s.Latency["count_filter"].Count)
 	}
 	// A second count of the same list is exact too (the held count filter,
 	// revalidated by its ETag).
@@ -469,6 +479,18 @@ func TestCountFilterRestart(t *testing.T) {
 	if _, err := pub.Add(context.Background(), entries(emails(t, "n", 0, 3), "new")); err != nil {
 		t.Fatal(err)
 	}
+	// The journal folded into epoch-N.pub keeps the count filter.
+	pub.opMu.Lock()
+	err = pub.savePublisher(pub.current, pub.current.jr.seq)
+	pub.opMu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data, err := pub.store.read(pubFile(1)); err != nil {
+		t.Fatal(err)
+	} else if typ, _, err := decodeStateOf(data, statePublisherCount); err != nil || typ != statePublisherCount {
+		t.Fatalf("epoch-1.pub after a fold: %v", err)
+	}
 	tn.restart(0)
 	pub = tn.nodes[0]
 	if pub.current.count == nil || pub.current.countSigned == nil {
@@ -650,4 +672,36 @@ func FuzzPublisherFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCountRotationRetry: a count refused with unknown_key because the
+// partner rotated between the count filter's fetch and the request (which
+// spent nothing) is sent again, once, under the new count filter, and
+// counts exactly.
+func TestCountRotationRetry(t *testing.T) {
+	tn := countNet(t, 30, true, 1<<20, nil, 0)
+	pub, q := tn.nodes[0], tn.nodes[1]
+	h := pub.Handler()
+	var rotated atomic.Bool
+	var sw http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == PathPrefix+"count" && !rotated.Swap(true) {
+			for range 2 { // the first key is destroyed
+				if err := pub.Rotate(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+	pub.handler.Store(&sw)
+	res, err := q.Count(countContext(t), "agency-0", emails(t, "a", 20, 20))
+	if err != nil || res.Shared != 10 || res.Queried != 20 {
+		t.Fatalf("Count across a rotation = %+v, %v", res, err)
+	}
+	if !rotated.Load() || pub.Epoch() != 3 {
+		t.Fatalf("rotated %v, epoch %d", rotated.Load(), pub.Epoch())
+	}
+	if used := pub.BudgetUsed("agency-1", 3); used != 20 {
+		t.Fatalf("budget used %d in epoch 3, want 20 (the refused request spent nothing)", used)
+	}
 }
