@@ -130,9 +130,11 @@ func (n *Node) change(ctx context.Context, verb string, fn func(*match.Publisher
 // epoch ref is reloaded from disk, so that what is served is what is on
 // disk. opMu is held.
 func (n *Node) commit(cur *epoch, ref epochRef, recs []AuditRecord) (*epoch, error) {
-	e, err := n.newEpoch(cur.number, cur.key, cur.pub, cur.count) // the count filter as published
+	e, err := n.newEpoch(cur.number, cur.key, cur.pub)
 	if err == nil {
 		e.gen, e.jr = cur.gen, cur.jr // the same line of versions, and its journal
+		// The count filter as published, unchanged by the change.
+		e.count, e.countSigned = cur.count, cur.countSigned
 		err = n.journalChange(e, recs)
 	}
 	if err != nil {

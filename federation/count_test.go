@@ -176,17 +176,22 @@ func getBody(t *testing.T, from, to *testNode, path, accept string) []byte {
 // getStatus GETs a node's endpoint and returns the status and error code.
 func getStatus(t *testing.T, from, to *testNode, path string) (int, string) {
 	t.Helper()
+	st, code, _ := getMsg(t, from, to, path)
+	return st, code
+}
+
+// getMsg GETs a node's endpoint and returns the status, error code and
+// message.
+func getMsg(t *testing.T, from, to *testNode, path string) (int, string, string) {
+	t.Helper()
 	resp, err := rawClient(from.certificate()).Get(to.server.URL + PathPrefix + path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	code := ""
-	if i := strings.Index(string(b), `"error":"`); i >= 0 {
-		code = strings.SplitN(string(b[i+9:]), `"`, 2)[0]
-	}
-	return resp.StatusCode, code
+	var ae apiError
+	json.NewDecoder(resp.Body).Decode(&ae)
+	return resp.StatusCode, ae.Error, ae.Message
 }
 
 // countBody is a valid count request of inds for node's count filter.
@@ -233,6 +238,23 @@ func TestCountPolicy(t *testing.T) {
 	}
 	if h, err := q.Health(countContext(t), "agency-0"); err != nil || h.Limits.Count {
 		t.Fatalf("health of a node that refuses counts: %+v, %v", h, err)
+	}
+
+	// Allowed once the epoch was published: no count filter until the
+	// next publication (503 not_published), then counts.
+	partnerOf(pub.Node, "agency-1").Cardinality = true
+	st, code, msg := getMsg(t, q, pub, "count-filter")
+	if st != http.StatusServiceUnavailable || code != CodeNotPublished || !strings.Contains(msg, "no count filter in epoch 1") {
+		t.Fatalf("GET count-filter of an epoch without one: %d %s %q", st, code, msg)
+	}
+	if _, err := q.Count(countContext(t), "agency-0", emails(t, "a", 0, 5)); !errors.As(err, &re) || re.Code != CodeNotPublished {
+		t.Fatalf("Count of an epoch without a count filter: %v", err)
+	}
+	if err := pub.Publish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := q.Count(countContext(t), "agency-0", emails(t, "a", 0, 5)); err != nil || res.Shared != 5 {
+		t.Fatalf("Count after the publication: %+v, %v", res, err)
 	}
 
 	// Allowed to count, but only domains: emails are refused as an
@@ -476,8 +498,12 @@ func TestCountFilterRestart(t *testing.T) {
 	}
 	// A change within the epoch: the count filter stays the list as
 	// published.
+	signed := pub.current.countSigned
 	if _, err := pub.Add(context.Background(), entries(emails(t, "n", 0, 3), "new")); err != nil {
 		t.Fatal(err)
+	}
+	if pub.current.countSigned != signed {
+		t.Fatal("a change signed the count filter again")
 	}
 	// The journal folded into epoch-N.pub keeps the count filter.
 	pub.opMu.Lock()

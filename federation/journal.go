@@ -35,7 +35,10 @@ import (
 //
 // epoch-N.pub is then a state file of type 10 (statePublisherJournal):
 // genLen:u8 gen applied:u64 and the publisher's state, which includes
-// the changes up to applied. A journal belongs to the epoch's line of
+// the changes up to applied; or, if the epoch has a count filter, of
+// type 14 (statePublisherCount), which has countLen:u64 countFilter
+// after applied (the count filter of the list as published, which no
+// change alters and a fold keeps). A journal belongs to the epoch's line of
 // versions gen, and starts after change from; its changes are numbered
 // from+1, from+2, ... At start, the state is restored and the journal's
 // changes after applied are applied in order. A journal of another line

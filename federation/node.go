@@ -446,14 +446,16 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 		}
 		jr.base = int64(len(data))
 	}
-	e, err := n.newEpoch(ref.number, key, pub, count) // signs the version the journal brought it to
+	e, err := n.newEpoch(ref.number, key, pub) // signs the version the journal brought it to
+	if err == nil {
+		err = n.withCount(e, count) // which a restored publisher lacks
+	}
 	if err != nil {
 		return nil, err
 	}
 	if gen != "" {
 		e.gen = gen
 	}
-
 	jr.gen, e.jr = e.gen, jr
 	return e, nil
 }
@@ -462,26 +464,28 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 // publisher's journal.
 func epochFiles(n uint64) []string { return []string{keyFile(n), pubFile(n), chgFile(n)} }
 
-// newEpoch signs pub's filter, and the count filter: count, or if nil
-// the publisher's own (a new publication's).
-func (n *Node) newEpoch(number uint64, key *match.PrivateKey, pub *match.Publisher, count *match.Filter) (*epoch, error) {
+func (n *Node) newEpoch(number uint64, key *match.PrivateKey, pub *match.Publisher) (*epoch, error) {
 	signed, err := newSignedFilter(n.cfg.ID, n.cfg.Identity, pub.Filter())
 	if err != nil {
 		return nil, err
 	}
 	var g [8]byte
 	rand.Read(g[:])
-	e := &epoch{number: number, key: key, pub: pub, signed: signed, gen: hex.EncodeToString(g[:]), made: n.cfg.Now()}
-	if count == nil {
-		count = pub.CountFilter()
+	return &epoch{number: number, key: key, pub: pub, signed: signed, gen: hex.EncodeToString(g[:]), made: n.cfg.Now()}, nil
+}
+
+// withCount gives e the count filter cf, signed; nil gives it none. The
+// versions of an epoch share theirs (commit): it is signed once.
+func (n *Node) withCount(e *epoch, cf *match.Filter) error {
+	if cf == nil {
+		return nil
 	}
-	if count != nil {
-		if e.countSigned, err = newSignedFilter(n.cfg.ID, n.cfg.Identity, count); err != nil {
-			return nil, err
-		}
-		e.count = count
+	signed, err := newSignedFilter(n.cfg.ID, n.cfg.Identity, cf)
+	if err != nil {
+		return err
 	}
-	return e, nil
+	e.count, e.countSigned = cf, signed
+	return nil
 }
 
 // Epoch returns the current epoch number, 0 before the first publication.

@@ -30,7 +30,10 @@ func (n *Node) Publish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e, err := n.newEpoch(cur.number, cur.key, pub, nil)
+	e, err := n.newEpoch(cur.number, cur.key, pub)
+	if err == nil {
+		err = n.withCount(e, pub.CountFilter())
+	}
 	if err != nil {
 		return err
 	}
@@ -173,7 +176,10 @@ func (n *Node) rotate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e, err := n.newEpoch(number, key, pub, nil)
+	e, err := n.newEpoch(number, key, pub)
+	if err == nil {
+		err = n.withCount(e, pub.CountFilter())
+	}
 	if err != nil {
 		return err
 	}
