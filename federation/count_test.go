@@ -10,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -729,5 +731,79 @@ func TestCountRotationRetry(t *testing.T) {
 	}
 	if used := pub.BudgetUsed("agency-1", 3); used != 20 {
 		t.Fatalf("budget used %d in epoch 3, want 20 (the refused request spent nothing)", used)
+	}
+}
+
+// TestCountBudgetsDeleted: budgets spent by counts only are not refunded
+// by deleting the budgets file: the audit log's count records say that
+// budget was spent, and New refuses to start. Regression: a checkpoint
+// that kept only evaluation records would start with fresh budgets.
+func TestCountBudgetsDeleted(t *testing.T) {
+	tn := countNet(t, 10, true, 1<<20, nil, 0)
+	pub, q := tn.nodes[0], tn.nodes[1]
+	if _, err := q.Count(countContext(t), "agency-0", emails(t, "a", 0, 3)); err != nil {
+		t.Fatal(err)
+	}
+	pub.Close()
+	if err := os.Remove(filepath.Join(pub.cfg.StateDir, budgetsFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(pub.cfg); !errors.Is(err, ErrCorruptState) || !strings.Contains(err.Error(), "budgets is missing") {
+		t.Fatalf("New without the budgets of counts: %v", err)
+	}
+	c := start("node")
+	c.add(&AuditRecord{Type: AuditCount, Epoch: 4}, [32]byte{}, 10)
+	if c.evaluated != [2]uint64{4, 0} {
+		t.Fatalf("checkpoint after a count record: %+v", c.evaluated)
+	}
+}
+
+// TestCountStoreFailures: a count whose audit record or budget
+// reservation cannot be written is answered 500, not answered with the
+// evaluation, and leaves the budget as it was (audit) or unspent in the
+// log (budget).
+func TestCountStoreFailures(t *testing.T) {
+	tn := countNet(t, 10, true, 1<<20, nil, 0)
+	pub, q := tn.nodes[0], tn.nodes[1]
+	errDisk := errors.New("disk failed")
+	pub.audit.mu.Lock()
+	good := pub.audit.s
+	pub.audit.s = &faultStore{store: good, fault: func(op, _ string) error {
+		if op == "append" {
+			return errDisk
+		}
+		return nil
+	}}
+	pub.audit.mu.Unlock()
+	st, code, msg := postMsg(t, q, pub, "count", countBody(t, pub, emails(t, "a", 0, 4)))
+	if st != http.StatusInternalServerError || code != CodeInternal || msg != "audit log unavailable" {
+		t.Fatalf("count with the audit log failing: %d %s %q", st, code, msg)
+	}
+	if used := pub.BudgetUsed("agency-1", pub.Epoch()); used != 0 {
+		t.Fatalf("a count not recorded spent %d", used)
+	}
+
+	tn = countNet(t, 10, true, 1<<20, nil, 0)
+	pub, q = tn.nodes[0], tn.nodes[1]
+	pub.budgets.mu.Lock()
+	pub.budgets.s = &faultStore{store: pub.budgets.s, fault: func(op, name string) error {
+		if name == budgetsFile {
+			return errDisk
+		}
+		return nil
+	}}
+	pub.budgets.mu.Unlock()
+	st, code, msg = postMsg(t, q, pub, "count", countBody(t, pub, emails(t, "a", 0, 4)))
+	if st != http.StatusInternalServerError || code != CodeInternal || msg != "budget store unavailable" {
+		t.Fatalf("count with the budget store failing: %d %s %q", st, code, msg)
+	}
+	recs, err := ReadAudit(pub.cfg.StateDir, pub.cfg.ID, pub.cfg.Identity.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Type == AuditCount {
+			t.Fatalf("a count whose budget was not written is recorded: %v", &r)
+		}
 	}
 }
