@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -804,6 +805,57 @@ func TestCountStoreFailures(t *testing.T) {
 	for _, r := range recs {
 		if r.Type == AuditCount {
 			t.Fatalf("a count whose budget was not written is recorded: %v", &r)
+		}
+	}
+}
+
+// TestCountCrashAtEveryStep is TestCrashAtEveryStep for a node that
+// publishes count filters: stopped at each store operation in turn (a
+// crash, or that operation failing alone), its state loads as
+// checkRestart requires, and every epoch it serves has its count filter,
+// of its key: the count filter is written with the publisher's state, in
+// one atomic write.
+func TestCountCrashAtEveryStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a few seconds")
+	}
+	for _, fault := range []error{errCrash, errors.New("no space left on device")} {
+		for k := 1; ; k++ {
+			clk := newClock()
+			c := crashConfig("", 20)
+			c.Now = clk.Now
+			c.Partners[0].Cardinality = true
+			cfg, err := c.check(false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := newMemStore()
+			ops, at := 0, ""
+			m.fault = func(op, name string) error {
+				if ops++; ops == k {
+					at = op + " " + name
+					return fault
+				}
+				return nil
+			}
+			ackEpoch, ackUsed := aNodesLife(cfg, clk, m)
+			if ops < k {
+				break
+			}
+			what := fmt.Sprintf("%v at operation %d (%s)", fault, k, at)
+			everyRotation := fault == errCrash || at != "append " && at != "write audit.head"
+			s := m.reopen()
+			checkRestart(t, what, cfg, s, ackEpoch, ackUsed, everyRotation)
+			n, err := newNode(cfg, s)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			for _, e := range []*epoch{n.current, n.previous} {
+				if e != nil && (e.count == nil || e.countSigned == nil || e.count.KeyID() != e.key.KeyID()) {
+					t.Errorf("%s: epoch %d serves without its count filter", what, e.number)
+				}
+			}
+			n.Close()
 		}
 	}
 }
