@@ -20,7 +20,7 @@ import (
 // which the signature covers, tells it from a filter), and kept in
 // epoch-N.pub beside the publisher's state, so that a restart serves it
 // again. The partner fetches it at GET count-filter and sends a batch at
-// POST count ([Node.Count]); the node authorises the batch as an
+// POST count ([Matcher.Count]); the node authorises the batch as an
 // evaluation (partner, kind, size, budget), evaluates it
 // ([match.Publisher.EvaluateCount]) and audits it (AuditCount): it never
 // learns the count, which only the partner computes.
@@ -60,16 +60,22 @@ func (n *Node) serveCountFilter(w http.ResponseWriter, r *http.Request, p *Partn
 	e.countSigned.serve(w, r)
 }
 
-// serveCount answers POST count: a match.CountRequest, authorised on its
-// header as an evaluation is (the partner may count, the kind, the size,
-// the budget), then evaluated, reserved against the budget (on disk before
+// serveCount answers POST count: a match.CountRequest of a partner that
+// may count (any other is refused before its body is read), authorised
+// on its header as an evaluation is (the key, the size, the kind, the
+// budget), then evaluated, reserved against the budget (on disk before
 // the answer) and audited, and answered with a match.CountResponse.
 func (n *Node) serveCount(w http.ResponseWriter, r *http.Request, p *Partner) {
-	in, ok := n.readRequest(w, r, p, match.ParseCountRequestHeader, func(h *match.RequestHeader, _ *epoch, charged uint64) *refusal {
-		if !p.Cardinality {
-			f := countRefused
-			return &f
+	if !p.Cardinality {
+		// Refused whatever it sends, before a byte of it is read.
+		if r.ProtoMajor == 1 {
+			w.Header().Set("Connection", "close") // the body is not read (see readRequest)
 		}
+		f := countRefused
+		n.refuse(w, p, &f)
+		return
+	}
+	in, ok := n.readRequest(w, r, p, match.ParseCountRequestHeader, func(h *match.RequestHeader, _ *epoch, charged uint64) *refusal {
 		if !p.allowsKind(h.Kind()) {
 			return &refusal{http.StatusForbidden, CodeKindNotAllowed, "kind " + h.Kind() + " is not allowed for this partner"}
 		}
@@ -165,8 +171,8 @@ func (n *Node) evaluateCount(w http.ResponseWriter, r *http.Request, in *incomin
 // then sends the distinct non-zero indicators kind by kind in batches of
 // Config.MaxBatch ([match.Querier.BlindCount]), verifies each answer's
 // proof and counts ([match.CountQuery.Count]). The result sums the
-// batches. Each batch spends as much of this node's budget at the
-// partner as an evaluation of its size. The partner must allow it
+// batches. Each batch spends, of the budget the partner grants this
+// node, as much as an evaluation of its size. The partner must allow it
 // (Partner.Cardinality in its configuration): otherwise a *RemoteError
 // with Code CodeCountNotAllowed. A batch refused because the partner
 // rotated (CodeUnknownKey, which spent nothing) is sent once again under

@@ -231,10 +231,19 @@ func TestCountPolicy(t *testing.T) {
 	if st, code := getStatus(t, q, pub, "count-filter"); st != http.StatusForbidden || code != CodeCountNotAllowed {
 		t.Fatalf("GET count-filter: %d %s", st, code)
 	}
-	// A valid request for the key: the policy is checked on its header.
+	// Whatever it sends: a valid request for the key, one for no key, a
+	// malformed one, one above every limit.
 	body := countBodyForKey(t, pub, emails(t, "a", 0, 5))
-	if st, code := post(t, q, pub, "count", body); st != http.StatusForbidden || code != CodeCountNotAllowed {
-		t.Fatalf("POST count: %d %s", st, code)
+	noKey := bytes.Clone(body)
+	noKey[len(noKey)-5*32-4-1-len("email")-1] ^= 1 // the key id's last byte
+	if h, err := match.ParseCountRequestHeader(noKey); err != nil || h.KeyID() == pub.Filter().KeyID() {
+		t.Fatalf("the request for no key: %v", err)
+	}
+	for name, b := range map[string][]byte{"valid": body, "unknown key": noKey, "malformed": []byte("fedmatch"),
+		"oversized": make([]byte, requestBodyLimit(pub.cfg.MaxBatch)+1)} {
+		if st, code := post(t, q, pub, "count", b); st != http.StatusForbidden || code != CodeCountNotAllowed {
+			t.Fatalf("POST count, %s: %d %s", name, st, code)
+		}
 	}
 	if used := pub.BudgetUsed("agency-1", pub.Epoch()); used != 0 {
 		t.Fatalf("refused counts spent %d", used)
