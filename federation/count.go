@@ -56,8 +56,7 @@ func (n *Node) serveCountFilter(w http.ResponseWriter, r *http.Request, p *Partn
 			fmt.Sprintf("no count filter in epoch %d: it was published without one; the next publication makes one", e.number))
 		return
 	}
-	w.Header().Set(headerGeneration, e.gen)
-	e.countSigned.serve(w, r)
+	e.countSigned.serve(w, r) // one version an epoch: no line of versions
 }
 
 // serveCount answers POST count: a match.CountRequest of a partner that

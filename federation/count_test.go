@@ -868,3 +868,52 @@ func TestCountCrashAtEveryStep(t *testing.T) {
 		}
 	}
 }
+
+// TestCountFilterRollback: a querier refuses a count filter of an older
+// epoch than the count filter, or the filter, it accepted from the
+// partner (a replay of a signed, still valid count filter).
+func TestCountFilterRollback(t *testing.T) {
+	tn := countNet(t, 10, true, 1<<20, nil, 0)
+	pub, q := tn.nodes[0], tn.nodes[1]
+	old := pub.current.countSigned
+	if err := pub.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := q.Count(countContext(t), "agency-0", emails(t, "a", 0, 4)); err != nil || res.Shared != 4 {
+		t.Fatalf("Count in epoch 2: %+v, %v", res, err)
+	}
+	h := pub.Handler()
+	var replay http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == PathPrefix+"count-filter" {
+			old.serve(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	pub.handler.Store(&replay)
+	if _, err := q.Count(countContext(t), "agency-0", emails(t, "a", 0, 4)); !errors.Is(err, ErrFilterRollback) {
+		t.Fatalf("a replayed count filter of epoch 1 after epoch 2: %v, want ErrFilterRollback", err)
+	}
+	// A querier that accepted only the filter of epoch 2 refuses it too.
+	tn2 := countNet(t, 10, true, 1<<20, nil, 0)
+	pub2, q2 := tn2.nodes[0], tn2.nodes[1]
+	old2 := pub2.current.countSigned
+	if err := pub2.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r := q2.Match(countContext(t), emails(t, "a", 0, 1))[0]; r.Err != nil || r.Epoch != 2 {
+		t.Fatalf("Match in epoch 2: %+v", r)
+	}
+	h2 := pub2.Handler()
+	var replay2 http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == PathPrefix+"count-filter" {
+			old2.serve(w, r)
+			return
+		}
+		h2.ServeHTTP(w, r)
+	})
+	pub2.handler.Store(&replay2)
+	if _, err := q2.Count(countContext(t), "agency-0", emails(t, "a", 0, 4)); !errors.Is(err, ErrFilterRollback) {
+		t.Fatalf("a count filter of epoch 1 after the filter of epoch 2: %v, want ErrFilterRollback", err)
+	}
+}
