@@ -155,9 +155,12 @@ type Partner struct {
 	// lesser grant (a partner that also holds the filter can test each
 	// evaluated element against it for each of its indicators). A node
 	// with at least one such partner publishes a count filter with each
-	// filter ([Node.Publish], rotations), which costs about the filter's
-	// size again in memory, on disk and in publication time. False (the
-	// default) refuses both endpoints with 403 count_not_allowed.
+	// filter ([Node.Publish], rotations): about the filter's size again
+	// in memory and on disk, and a hash an entry more to publish. It
+	// holds the list as published: Node.Add and Node.Remove reach it at
+	// the next publication or rotation. False (the default) refuses both
+	// endpoints with 403 count_not_allowed. A node needs nothing set to
+	// count at its partners ([Matcher.Count]).
 	Cardinality bool
 	// MaxFilterEntries and MaxFilterBytes bound the partner's filter as
 	// this node accepts it when it queries: the entries it declares and
