@@ -27,7 +27,7 @@ import (
 // the log, and a checkpoint of it: the number of records, the chain hash
 // of the last one, the offset where it ends, and what a node needs to know
 // of all the records at start (the highest epoch with a rotation record,
-// the two highest with evaluation records; 0 for none):
+// the two highest with evaluation or count records; 0 for none):
 //
 //	head      = seq:u64 hash[32] end:u64 rotated:u64 evaluated:u64
 //	            evaluatedBefore:u64 signature[64]
@@ -89,6 +89,11 @@ const (
 	AuditRefusal      AuditType = 7 // a partner's refusals in one period (a minute); Count: refusals, Detail: how many of each error code, and the period
 	AuditMisbehaviour AuditType = 8 // a partner's confirm answers hid hits (match.ErrMisbehaviour): it is not queried again in its epoch; Epoch: the partner's, Count: indicators queried, Hits: hits confirmed, Detail: candidates, "not an entry" answers, bound
 	AuditChange       AuditType = 9 // entries added to or removed from the current epoch's list (Node.Add, Node.Remove, Node.RemoveEntries); Count: entries added, Detail: the filter version, entries removed
+	// AuditCount is a partner's cardinality-only batch (POST count),
+	// charged to its evaluation budget: Epoch: charged, Count: elements,
+	// Detail: kind (and the key's epoch if another). Never the count the
+	// partner learns, which the publisher does not know.
+	AuditCount AuditType = 10
 )
 
 func (t AuditType) String() string {
@@ -111,6 +116,8 @@ func (t AuditType) String() string {
 		return "misbehaviour"
 	case AuditChange:
 		return "change"
+	case AuditCount:
+		return "count"
 	}
 	return fmt.Sprintf("AuditType(%d)", uint8(t))
 }
@@ -132,7 +139,7 @@ func (r *AuditRecord) String() string {
 	if r.Partner != "" {
 		s += " partner=" + r.Partner
 	}
-	if r.Count != 0 || r.Type == AuditEvaluation || r.Type == AuditConfirmation {
+	if r.Count != 0 || r.Type == AuditEvaluation || r.Type == AuditConfirmation || r.Type == AuditCount {
 		s += fmt.Sprintf(" count=%d", r.Count)
 	}
 	if r.Type == AuditConfirmation {

@@ -80,7 +80,7 @@ func (c *checkpoint) add(r *AuditRecord, hash [32]byte, size int) {
 	switch e := r.Epoch; r.Type {
 	case AuditRotation:
 		c.rotated = max(c.rotated, e)
-	case AuditEvaluation:
+	case AuditEvaluation, AuditCount: // both spend budget
 		switch {
 		case e == c.evaluated[0] || e == c.evaluated[1]:
 		case e > c.evaluated[0]:

@@ -133,6 +133,8 @@ func (n *Node) commit(cur *epoch, ref epochRef, recs []AuditRecord) (*epoch, err
 	e, err := n.newEpoch(cur.number, cur.key, cur.pub)
 	if err == nil {
 		e.gen, e.jr = cur.gen, cur.jr // the same line of versions, and its journal
+		// The count filter as published, unchanged by the change.
+		e.count, e.countSigned = cur.count, cur.countSigned
 		err = n.journalChange(e, recs)
 	}
 	if err != nil {

@@ -136,6 +136,9 @@ type partnerClient struct {
 	gen     string // the line of versions querier's filter belongs to
 	blocked *block // set when the partner misbehaved (misbehaviour.go)
 
+	countETag    string
+	countQuerier *match.Querier // of the partner's count filter (count.go)
+
 	stats clientStats // for Node.Metrics (metrics.go)
 }
 
@@ -173,6 +176,8 @@ func (c *partnerClient) responseLimit(path string, n int) int64 {
 		return c.p.maxFilterBytes() + filterEnvelopeMax
 	case "evaluate":
 		return 4096 + int64(n)*(33+64)
+	case "count":
+		return 4096 + int64(n)*33 // n elements, one proof
 	}
 	return 4096 + int64(n)*(2+match.MaxRepeats*(2+match.MaxLabelLen))
 }
@@ -351,6 +356,9 @@ func (c *partnerClient) fetch(ctx context.Context, wait time.Duration) (*match.Q
 			return err
 		}
 		f, err = readSignedFilter(body, resp.ContentLength, c.p, now)
+		if err == nil && f.IsCount() {
+			err = fmt.Errorf("%w: a count filter where the filter belongs", ErrFilterMalformed)
+		}
 		newETag = resp.Header.Get("ETag")
 		return err
 	})

@@ -147,8 +147,20 @@ type Partner struct {
 	// alone, or starting with "TLP:" but not with a TLP 2.0 marking in
 	// upper case (or TLP:WHITE) is refused.
 	ReleaseLabels []string
-	// Cardinality allows cardinality-only queries (reserved; not yet
-	// served).
+	// Cardinality allows the partner cardinality-only queries (PSI-CA,
+	// PROTOCOL.md 5.3): GET count-filter and POST count, which tell it
+	// how many of a batch of its indicators are on this node's list and
+	// not which. Each counts against Budget like an evaluation of the
+	// same size, and Kinds applies: it is another way to query, never a
+	// lesser grant (a partner that also holds the filter can test each
+	// evaluated element against it for each of its indicators). A node
+	// with at least one such partner publishes a count filter with each
+	// filter ([Node.Publish], rotations): about the filter's size again
+	// in memory and on disk, and a hash an entry more to publish. It
+	// holds the list as published: Node.Add and Node.Remove reach it at
+	// the next publication or rotation. False (the default) refuses both
+	// endpoints with 403 count_not_allowed. A node needs nothing set to
+	// count at its partners ([Matcher.Count]).
 	Cardinality bool
 	// MaxFilterEntries and MaxFilterBytes bound the partner's filter as
 	// this node accepts it when it queries: the entries it declares and
@@ -278,6 +290,12 @@ func (c *Config) check(needState bool) (*Config, error) {
 		seen[p.ID], pins[p.SPKI] = true, true
 	}
 	return &cfg, nil
+}
+
+// counting reports whether the node publishes count filters: whether a
+// partner may count.
+func (c *Config) counting() bool {
+	return slices.ContainsFunc(c.Partners, func(p Partner) bool { return p.Cardinality })
 }
 
 // allowsKind reports whether the partner may query kind.

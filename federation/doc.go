@@ -54,13 +54,46 @@
 // evaluated once per partner key, each new version is tested without
 // evaluation, and each new hit is reported to both sides, once.
 //
+// # Cardinality-only matching
+//
+// [Matcher.Count] (so Node.Count) asks one partner how many of a set of
+// indicators are on its list, without learning which (PSI-CA, package
+// match's [match.Querier.BlindCount]):
+//
+//	GET  /fedmatch/v1/count-filter ---------------->
+//	     <------------ signed count filter (ETag)     Ed25519, as the filter
+//	verify as a filter; a count filter (type 0x13)
+//	POST /fedmatch/v1/count  CountRequest --------->
+//	                                                  authorise: partner may
+//	                                                  count, kind, size, budget
+//	                                                  (on disk); evaluate,
+//	                                                  shuffle; audit
+//	     <------------------------- CountResponse
+//	verify the proof, count
+//
+// A partner may count only if its Partner.Cardinality is set (otherwise
+// both endpoints answer 403 count_not_allowed and nothing is spent); a
+// node with such a partner publishes, with each filter, a count filter of
+// the same list, signed in the same envelopes and kept in the epoch's
+// state file, so that a restart serves it again. A count is authorised on
+// its header as an evaluation is, its kinds limited by Partner.Kinds, and
+// spends the same budget as evaluations, one per element: it is another
+// way to query, not a lesser grant (a partner that also holds the filter
+// could test each evaluated element against it). The publisher records
+// each in the audit log (AuditCount: partner, epoch, kind, elements),
+// never the count, which only the querier computes; the querier records
+// nothing of its own queries, counts included. The count filter holds the
+// list as published: additions and removals of the epoch reach it at the
+// next publication or rotation.
+//
 // # Observability
 //
 // [Node.Metrics] returns a snapshot of the node's counters and gauges, a
 // plain [Metrics] value that any metrics system can read (examples/node
 // serves it in the Prometheus text format): the node's epoch, filter
 // version, entries, room left and time of its last change; for each
-// partner it serves, the evaluations answered by kind, the budget left,
+// partner it serves, the evaluations answered by kind (counts included),
+// the budget left,
 // the tags confirmed and their hits, the refusals by error code and the
 // latency of its requests by endpoint; for each partner it follows, the
 // epoch and version of the filter last accepted and when, the evaluations
@@ -71,7 +104,7 @@
 // Config.Logger receives one structured line for each change of state,
 // with stable keys (partner, kind, epoch, version, count): "fedmatch node
 // started" and "fedmatch node closed"; "published", "rotated", "list
-// changed" and "destroyed epoch key"; "evaluated", "confirmed", "budget
+// changed" and "destroyed epoch key"; "evaluated", "counted", "confirmed", "budget
 // exhausted" and "refused requests" (once a period per partner); "partner
 // filter accepted", "standing hit found" and "standing hit withdrawn"
 // (partner and kind); "partner misbehaviour at confirm: ..."; "self-signed
@@ -129,7 +162,7 @@
 // epoch are useless to anyone, including someone who recorded them.
 //
 // The audit log records publications, rotations, key destructions,
-// evaluations (partner, kind, count, epoch), confirmations (partner,
+// evaluations and counts (partner, kind, batch size, epoch), confirmations (partner,
 // tags, hits) and refusals (per partner, counted by error code and
 // recorded once a minute: requests that change nothing do not grow the
 // log by request), hash-chained and signed record by record, with

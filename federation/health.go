@@ -28,13 +28,14 @@ type Health struct {
 // Limits are the limits a node applies to one partner's requests
 // (PROTOCOL.md 5.3), as its health endpoint tells that partner.
 type Limits struct {
-	// MaxBatch is the most elements of an evaluation request, and tags of
-	// a confirm request, the node takes: beyond, 413 too_large.
+	// MaxBatch is the most elements of an evaluation or count request,
+	// and tags of a confirm request, the node takes: beyond, 413
+	// too_large.
 	MaxBatch int `json:"maxBatch"`
-	// MaxRequestBytes is the longest body of an evaluate or confirm
-	// request: beyond, 413 too_large.
+	// MaxRequestBytes is the longest body of an evaluate, count or
+	// confirm request: beyond, 413 too_large.
 	MaxRequestBytes int64 `json:"maxRequestBytes"`
-	// Requests is the most evaluate and confirm requests of the partner
+	// Requests is the most evaluate, count and confirm requests of the partner
 	// served at once, and BodyBytes the most bytes of its request bodies
 	// held at once: beyond either, 503 busy. The node's totals over all
 	// partners may refuse sooner.
@@ -45,7 +46,8 @@ type Limits struct {
 	// longest wait.
 	LongPolls      int `json:"longPolls"`
 	MaxWaitSeconds int `json:"maxWaitSeconds"`
-	// Budget is the partner's evaluations per epoch, BudgetLeft what is
+	// Budget is the partner's evaluations per epoch (a count request
+	// spends one per element, as an evaluation), BudgetLeft what is
 	// left of it in the current epoch (429 budget_exhausted beyond), and
 	// Confirmable the tags it may still confirm: its evaluations in the
 	// epochs still served, less its confirmations. A concurrent request
@@ -53,6 +55,9 @@ type Limits struct {
 	Budget      int    `json:"budget"`
 	BudgetLeft  int    `json:"budgetLeft"`
 	Confirmable uint64 `json:"confirmable"`
+	// Count says whether the partner may count (Partner.Cardinality:
+	// GET count-filter, POST count); false, and absent, otherwise.
+	Count bool `json:"count,omitempty"`
 }
 
 // maxHealthBody bounds the health answer a client reads: a few hundred
@@ -71,6 +76,7 @@ func (n *Node) serveHealth(w http.ResponseWriter, r *http.Request, p *Partner) {
 		Budget:          p.Budget,
 		BudgetLeft:      n.budgets.left(p.ID, epoch, p.Budget),
 		Confirmable:     n.budgets.confirmable(p.ID),
+		Count:           p.Cardinality,
 	}}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

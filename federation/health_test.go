@@ -144,7 +144,7 @@ func TestEveryEndpointNeedsAPartner(t *testing.T) {
 	tn.publishAll()
 	node, partner := tn.nodes[0], tn.nodes[1]
 	addr := serve(t, node)
-	paths := []string{"health", "filter", "evaluate", "confirm", "no-such-endpoint"}
+	paths := []string{"health", "filter", "evaluate", "confirm", "count-filter", "count", "no-such-endpoint"}
 	for _, path := range paths {
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
 			req, _ := http.NewRequest(method, "https://"+addr+PathPrefix+path, nil)

@@ -35,7 +35,10 @@ import (
 //
 // epoch-N.pub is then a state file of type 10 (statePublisherJournal):
 // genLen:u8 gen applied:u64 and the publisher's state, which includes
-// the changes up to applied. A journal belongs to the epoch's line of
+// the changes up to applied; or, if the epoch has a count filter, of
+// type 14 (statePublisherCount), which has countLen:u64 countFilter
+// after applied (the count filter of the list as published, which no
+// change alters and a fold keeps). A journal belongs to the epoch's line of
 // versions gen, and starts after change from; its changes are numbered
 // from+1, from+2, ... At start, the state is restored and the journal's
 // changes after applied are applied in order. A journal of another line
@@ -505,27 +508,60 @@ func (a *auditLog) end() int64 {
 }
 
 // encodePublisherFile is the payload of epoch-N.pub: the line, the last
-// change included, and the publisher's state.
-func encodePublisherFile(gen string, applied uint64, state []byte) []byte {
+// change included, the count filter's encoding if there is one (then of
+// type statePublisherCount), and the publisher's state.
+func encodePublisherFile(gen string, applied uint64, count, state []byte) []byte {
 	b := append([]byte{byte(len(gen))}, gen...)
 	b = binary.BigEndian.AppendUint64(b, applied)
+	if count != nil {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(count)))
+		b = append(b, count...)
+	}
 	return append(b, state...)
 }
 
 // decodePublisherFile splits the payload of epoch-N.pub of type typ into
-// its line (none in the oldest files), the last change it includes, and
+// its line (none in the oldest files), the last change it includes, the
+// count filter's encoding (statePublisherCount only; nil otherwise) and
 // the publisher's state.
-func decodePublisherFile(typ stateType, pb []byte) (gen string, applied uint64, state []byte, ok bool) {
+func decodePublisherFile(typ stateType, pb []byte) (gen string, applied uint64, count, state []byte, ok bool) {
 	if typ == statePublisher {
-		return "", 0, pb, true
+		return "", 0, nil, pb, true
 	}
 	s := cryptobyte.String(pb)
 	var g cryptobyte.String
 	if !s.ReadUint8LengthPrefixed(&g) || !validGeneration(string(g)) {
-		return "", 0, nil, false
+		return "", 0, nil, nil, false
 	}
-	if typ == statePublisherJournal && (len(g) == 0 || !s.ReadUint64(&applied)) {
-		return "", 0, nil, false
+	journaled := typ == statePublisherJournal || typ == statePublisherCount
+	if journaled && (len(g) == 0 || !s.ReadUint64(&applied)) {
+		return "", 0, nil, nil, false
 	}
-	return string(g), applied, s, true
+	if typ == statePublisherCount {
+		var l uint64
+		if !s.ReadUint64(&l) || l == 0 || l > uint64(len(s)) || !s.ReadBytes(&count, int(l)) {
+			return "", 0, nil, nil, false
+		}
+	}
+	return string(g), applied, count, s, true
+}
+
+// decodeCountFilter decodes the count filter kept in epoch-N.pub (nil if
+// b is) and checks it against the epoch's filter f: a count filter, of
+// the same epoch, key and validity.
+func decodeCountFilter(b []byte, f *match.Filter) (*match.Filter, error) {
+	if b == nil {
+		return nil, nil
+	}
+	var cf match.Filter
+	if err := cf.UnmarshalBinary(b); err != nil {
+		return nil, fmt.Errorf("count filter: %v", err)
+	}
+	switch {
+	case !cf.IsCount():
+		return nil, errors.New("count filter: a filter of another type")
+	case cf.Epoch() != f.Epoch() || cf.KeyID() != f.KeyID() || !cf.NotBefore().Equal(f.NotBefore()) || !cf.NotAfter().Equal(f.NotAfter()):
+		return nil, fmt.Errorf("count filter: of epoch %d, key %v, not the filter's", cf.Epoch(), cf.KeyID())
+	}
+	return &cf, nil
 }

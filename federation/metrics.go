@@ -77,7 +77,8 @@ type PartnerMetrics struct {
 	// Latency is the time this node took to answer the partner's
 	// requests, by endpoint: "filter", "filter_wait" (a GET filter that
 	// waits for a new version, up to a minute: PROTOCOL.md 5.3),
-	// "evaluate", "confirm" and "health"; a request is counted once its
+	// "evaluate", "confirm", "health", "count_filter" and "count"
+	// (cardinality-only queries); a request is counted once its
 	// answer is written. Requests refused before they name a partner
 	// (without a certificate, or with a certificate of no partner) are
 	// not counted.
@@ -204,10 +205,12 @@ const (
 	endpointEvaluate
 	endpointConfirm
 	endpointHealth
+	endpointCountFilter
+	endpointCount
 	numEndpoints
 )
 
-var endpointNames = [numEndpoints]string{"filter", "filter_wait", "evaluate", "confirm", "health"}
+var endpointNames = [numEndpoints]string{"filter", "filter_wait", "evaluate", "confirm", "health", "count_filter", "count"}
 
 // endpointOf returns the endpoint of a request that the node's handler
 // routed (its ServeMux pattern), or -1.
@@ -224,6 +227,10 @@ func endpointOf(r *http.Request) int {
 		return endpointConfirm
 	case "health":
 		return endpointHealth
+	case "count-filter":
+		return endpointCountFilter
+	case "count":
+		return endpointCount
 	}
 	return -1
 }

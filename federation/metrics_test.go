@@ -353,6 +353,8 @@ func TestEndpointOf(t *testing.T) {
 		"evaluate":                    endpointEvaluate,
 		"confirm":                     endpointConfirm,
 		"health":                      endpointHealth,
+		"count-filter":                endpointCountFilter,
+		"count":                       endpointCount,
 		"other":                       -1,
 	} {
 		r, _ := http.NewRequest(http.MethodGet, "https://node.example"+PathPrefix+target, nil)

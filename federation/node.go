@@ -73,6 +73,12 @@ type epoch struct {
 	// jr is the journal of the epoch's changes (journal.go), shared by
 	// its versions.
 	jr *journal
+	// count is the count filter of the list as published in the epoch
+	// (match.Publisher.CountFilter), kept in epoch-N.pub beside the
+	// publisher's state, and countSigned the same signed for partners;
+	// both nil if the epoch was published without one.
+	count       *match.Filter
+	countSigned *signedFilter
 }
 
 // New opens the node's state directory, creating it if needed, and loads
@@ -401,11 +407,11 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 	// The line of versions, if the file records it (a file of an earlier
 	// release may not, and is retired below), and the changes of the
 	// journal it includes.
-	typ, pb, err := decodeStateOf(data, statePublisherJournal, statePublisherLine, statePublisher)
+	typ, pb, err := decodeStateOf(data, statePublisherJournal, statePublisherLine, statePublisher, statePublisherCount)
 	if err != nil {
 		return nil, fmt.Errorf("federation: epoch %d: %s: %w", ref.number, pubFile(ref.number), err)
 	}
-	gen, applied, pb, ok := decodePublisherFile(typ, pb)
+	gen, applied, cb, pb, ok := decodePublisherFile(typ, pb)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s: line of versions", ErrCorruptState, pubFile(ref.number))
 	}
@@ -429,14 +435,21 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 	if pub.Filter().Epoch() != ref.number {
 		return nil, fmt.Errorf("%w: %s holds epoch %d", ErrCorruptState, pubFile(ref.number), pub.Filter().Epoch())
 	}
+	count, err := decodeCountFilter(cb, pub.Filter())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorruptState, pubFile(ref.number), err)
+	}
 	jr := &journal{legacy: true, gen: gen}
-	if typ == statePublisherJournal {
+	if typ == statePublisherJournal || typ == statePublisherCount {
 		if jr, err = n.replayJournal(ref.number, pub, gen, applied); err != nil {
 			return nil, err
 		}
 		jr.base = int64(len(data))
 	}
 	e, err := n.newEpoch(ref.number, key, pub) // signs the version the journal brought it to
+	if err == nil {
+		err = n.withCount(e, count) // which a restored publisher lacks
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -459,6 +472,20 @@ func (n *Node) newEpoch(number uint64, key *match.PrivateKey, pub *match.Publish
 	var g [8]byte
 	rand.Read(g[:])
 	return &epoch{number: number, key: key, pub: pub, signed: signed, gen: hex.EncodeToString(g[:]), made: n.cfg.Now()}, nil
+}
+
+// withCount gives e the count filter cf, signed; nil gives it none. The
+// versions of an epoch share theirs (commit): it is signed once.
+func (n *Node) withCount(e *epoch, cf *match.Filter) error {
+	if cf == nil {
+		return nil
+	}
+	signed, err := newSignedFilter(n.cfg.ID, n.cfg.Identity, cf)
+	if err != nil {
+		return err
+	}
+	e.count, e.countSigned = cf, signed
+	return nil
 }
 
 // Epoch returns the current epoch number, 0 before the first publication.

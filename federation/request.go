@@ -10,8 +10,8 @@ import (
 	"github.com/fedmatch/fedmatch/match"
 )
 
-// requestBodyLimit is the largest body of an evaluation or confirm
-// request with batches of maxBatch.
+// requestBodyLimit is the largest body of an evaluation, count or
+// confirm request with batches of maxBatch.
 func requestBodyLimit(maxBatch int) int64 { return 256 + int64(maxBatch)*33 }
 
 // A refusal is an error answer to a partner's request.
@@ -42,8 +42,8 @@ func busy(what string) *refusal {
 	return &refusal{http.StatusServiceUnavailable, CodeBusy, what + "; try again later"}
 }
 
-// An incoming request is an evaluation or confirm request read within the
-// server's limits. done gives back what it holds.
+// An incoming request is an evaluation, count or confirm request read
+// within the server's limits. done gives back what it holds.
 type incoming struct {
 	n       *Node
 	p       *Partner

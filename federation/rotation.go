@@ -31,6 +31,9 @@ func (n *Node) Publish(ctx context.Context) error {
 		return err
 	}
 	e, err := n.newEpoch(cur.number, cur.key, pub)
+	if err == nil {
+		err = n.withCount(e, pub.CountFilter())
+	}
 	if err != nil {
 		return err
 	}
@@ -103,6 +106,7 @@ func (n *Node) build(ctx context.Context, key *match.PrivateKey, ref epochRef) (
 		NotBefore:         ref.start,
 		NotAfter:          ref.start.Add(n.cfg.EpochLength + n.cfg.Grace),
 		Progress:          func(int) error { return ctx.Err() },
+		Count:             n.cfg.counting(), // a count filter for partners that may count
 	})
 	if err == nil && listErr != nil {
 		err = fmt.Errorf("federation: watchlist: %w (nothing published)", listErr)
@@ -122,7 +126,16 @@ func (n *Node) savePublisher(e *epoch, applied uint64) error {
 	mark := e.pub.Mark() // opMu is held: nothing changes the publisher meanwhile
 	// With its line of versions, so that a restart continues the line
 	// (and a partner refuses an older version of it, PROTOCOL.md 5.3).
-	file := encodeState(statePublisherJournal, encodePublisherFile(e.gen, applied, b))
+	// The count filter, if any, goes in the same file, written with it
+	// atomically: a restored publisher has none (match.RestorePublisher).
+	typ, cb := statePublisherJournal, []byte(nil)
+	if e.count != nil {
+		if cb, err = e.count.MarshalBinary(); err != nil {
+			return err
+		}
+		typ = statePublisherCount
+	}
+	file := encodeState(typ, encodePublisherFile(e.gen, applied, cb, b))
 	if err := n.store.write(pubFile(e.number), file); err != nil {
 		return err
 	}
@@ -164,6 +177,9 @@ func (n *Node) rotate(ctx context.Context) error {
 		return err
 	}
 	e, err := n.newEpoch(number, key, pub)
+	if err == nil {
+		err = n.withCount(e, pub.CountFilter())
+	}
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,8 @@ import (
 //	POST /fedmatch/v1/evaluate  an EvalRequest; answers an EvalResponse
 //	POST /fedmatch/v1/confirm   a ConfirmRequest; answers a ConfirmResponse
 //	GET  /fedmatch/v1/health    {"node": ID, "epoch": N, "published": bool, "limits": {...}} (see [Health])
+//	GET  /fedmatch/v1/count-filter  the signed count filter (Partner.Cardinality); ETag and If-None-Match
+//	POST /fedmatch/v1/count     a CountRequest; answers a CountResponse (Partner.Cardinality)
 //
 // Request and response bodies are the binary encodings of package match,
 // with Content-Type application/octet-stream. Errors answer with a status
@@ -33,6 +35,7 @@ const (
 	CodeUnknownPartner      = "unknown_partner"       // 403
 	CodeCertificateExpired  = "certificate_expired"   // 403
 	CodeKindNotAllowed      = "kind_not_allowed"      // 403
+	CodeCountNotAllowed     = "count_not_allowed"     // 403: the partner may not count (Partner.Cardinality)
 	CodeNotFound            = "not_found"             // 404
 	CodeMethodNotAllowed    = "method_not_allowed"    // 405
 	CodeUnknownKey          = "unknown_key"           // 410: the key's epoch is over, or never was
@@ -60,6 +63,8 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc(PathPrefix+"evaluate", n.authenticated(http.MethodPost, n.serveEvaluate))
 	mux.HandleFunc(PathPrefix+"confirm", n.authenticated(http.MethodPost, n.serveConfirm))
 	mux.HandleFunc(PathPrefix+"health", n.authenticated(http.MethodGet, n.serveHealth))
+	mux.HandleFunc(PathPrefix+"count-filter", n.authenticated(http.MethodGet, n.serveCountFilter))
+	mux.HandleFunc(PathPrefix+"count", n.authenticated(http.MethodPost, n.serveCount))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// Authenticated too, so that a handler mounted behind a TLS
 		// configuration that lets anyone in answers a stranger nothing

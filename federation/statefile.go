@@ -42,6 +42,10 @@ const (
 	statePublisherJournal stateType = 10
 	statePartnersFrom     stateType = 12 // partners.state: as statePartners, with each filter's notBefore
 	stateStandingMarks    stateType = 13 // standing-ID: a standing match with its reported hits and spread
+	// epoch-N.pub: as statePublisherJournal, with the epoch's count
+	// filter (cardinality-only matching) after applied:
+	// countLen:u64 countFilter
+	statePublisherCount stateType = 14
 )
 
 func (t stateType) String() string {
@@ -66,6 +70,8 @@ func (t stateType) String() string {
 		return "publisher state and line"
 	case statePublisherJournal:
 		return "publisher state with a journal"
+	case statePublisherCount:
+		return "publisher state with a journal and a count filter"
 	}
 	return fmt.Sprintf("state type %d", uint8(t))
 }

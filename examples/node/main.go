@@ -82,6 +82,10 @@ type fileConfig struct {
 		// (federation.Partner.MaxFilterEntries and MaxFilterBytes).
 		MaxFilterEntries int   `json:"max_filter_entries"`
 		MaxFilterBytes   int64 `json:"max_filter_bytes"`
+		// Cardinality lets the partner count (federation.Partner.Cardinality):
+		// learn how many of its indicators are on this node's list, not
+		// which, at the cost of its budget. Default false.
+		Cardinality bool `json:"cardinality"`
 	} `json:"partners"`
 }
 
@@ -98,6 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "configuration `file` (JSON)")
 	initID := fs.Bool("init", false, "create the identity key if missing and print this node's pins for its partners")
 	matchFile := fs.String("match", "", "match the indicators of `file` against every partner and exit")
+	countFile := fs.String("count", "", "count how many of the indicators of `file` each partner holds, without learning which, and exit (the partner must allow it: \"cardinality\")")
 	watchFile := fs.String("watch", "", "while serving, keep the indicators of `file` matched against every partner (re-read when it changes) and print each new hit")
 	matchFormat := fs.String("format", "", "`format` of the -match file (default: detected)")
 	verify := fs.Bool("verify-audit", false, "verify the audit log and exit")
@@ -108,7 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *cfgPath == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: node -config FILE [-init | -match FILE | -verify-audit | -watch FILE] [-state DIR] [-listen ADDR] [-metrics ADDR]")
+		fmt.Fprintln(stderr, "usage: node -config FILE [-init | -match FILE | -count FILE | -verify-audit | -watch FILE] [-state DIR] [-listen ADDR] [-metrics ADDR]")
 		fmt.Fprintln(stderr, "paths in FILE are relative to FILE's directory, paths on the command line to the working directory")
 		return 2
 	}
@@ -142,6 +147,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			err = verifyAudit(cfg, stdout)
 		case *matchFile != "":
 			err = matchIndicators(ctx, cfg, *matchFile, *matchFormat, fc.Watchlist.PhoneRegion, stdout, stderr)
+		case *countFile != "":
+			err = countIndicators(ctx, cfg, *countFile, *matchFormat, fc.Watchlist.PhoneRegion, stdout, stderr)
 		default:
 			var w *watchSpec
 			if *watchFile != "" {
@@ -305,6 +312,7 @@ func buildConfig(fc *fileConfig, dir string, log *slog.Logger) (*federation.Conf
 			ID: p.ID, URL: p.URL, SPKI: [32]byte(spki), Identity: id,
 			Kinds: p.Kinds, Budget: p.Budget, ReleaseLabels: p.ReleaseLabels,
 			MaxFilterEntries: p.MaxFilterEntries, MaxFilterBytes: p.MaxFilterBytes,
+			Cardinality: p.Cardinality,
 		})
 	}
 	wl := fc.Watchlist
@@ -420,25 +428,9 @@ func matchIndicators(ctx context.Context, cfg *federation.Config, path, format, 
 	if err != nil {
 		return err
 	}
-	opts, err := feedOptions(format, "", region)
+	inds, err := readIndicators(path, format, region, errw)
 	if err != nil {
 		return err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	rd := feed.NewReader(f, opts)
-	var inds []indicator.Indicator
-	for e := range rd.Entries() {
-		inds = append(inds, e.Indicator)
-	}
-	if err := rd.Err(); err != nil {
-		return err
-	}
-	for _, r := range rd.Rejects() {
-		fmt.Fprintf(errw, "%s: %s\n", path, r)
 	}
 	failed := false
 	for _, r := range m.Match(ctx, inds) {
@@ -449,6 +441,61 @@ func matchIndicators(ctx context.Context, cfg *federation.Config, path, format, 
 		return errors.New("some partners failed")
 	}
 	return nil
+}
+
+// countIndicators counts, for every partner, how many of the indicators
+// of path it holds (federation.Matcher.Count), and prints one line per
+// partner: "partner<TAB>shared<TAB>queried". A partner's error (one that
+// does not allow counting, say) goes to errw.
+func countIndicators(ctx context.Context, cfg *federation.Config, path, format, region string, out, errw io.Writer) error {
+	m, err := federation.NewMatcher(cfg)
+	if err != nil {
+		return err
+	}
+	inds, err := readIndicators(path, format, region, errw)
+	if err != nil {
+		return err
+	}
+	failed := false
+	for _, p := range cfg.Partners {
+		res, err := m.Count(ctx, p.ID, inds)
+		if err != nil {
+			failed = true
+			fmt.Fprintf(errw, "%s: %s\n", p.ID, printable(err.Error()))
+			continue
+		}
+		fmt.Fprintf(out, "%s\t%d\t%d\n", p.ID, res.Shared, res.Queried)
+	}
+	if failed {
+		return errors.New("some partners failed")
+	}
+	return nil
+}
+
+// readIndicators reads the indicators of a file to match or count; its
+// rejected records go to errw, by position and reason.
+func readIndicators(path, format, region string, errw io.Writer) ([]indicator.Indicator, error) {
+	opts, err := feedOptions(format, "", region)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rd := feed.NewReader(f, opts)
+	var inds []indicator.Indicator
+	for e := range rd.Entries() {
+		inds = append(inds, e.Indicator)
+	}
+	if err := rd.Err(); err != nil {
+		return nil, err
+	}
+	for _, r := range rd.Rejects() {
+		fmt.Fprintf(errw, "%s: %s\n", path, r)
+	}
+	return inds, nil
 }
 
 // printResult prints a partner's hits, one line each, to out, and its

@@ -656,3 +656,82 @@ func TestWatchlistFollowRotation(t *testing.T) {
 		t.Errorf("after a restart with a line fewer: known %v, %d given, %d entries", f.known, len(f.given), n.Metrics().Entries)
 	}
 }
+
+// TestNodesCount: with "cardinality" in cert-a's configuration of fiu-b,
+// fiu-b's -count prints how many of its query's indicators cert-a holds
+// (4 of 5); without it, cert-a refuses with count_not_allowed and -count
+// fails.
+func TestNodesCount(t *testing.T) {
+	for _, allow := range []bool{true, false} {
+		cfgA, cfgB := setup(t)
+		if !allow {
+			data, _ := os.ReadFile(cfgA)
+			var m map[string]any
+			if err := json.Unmarshal(data, &m); err != nil {
+				t.Fatal(err)
+			}
+			m["partners"].([]any)[0].(map[string]any)["cardinality"] = false
+			out, _ := json.Marshal(m)
+			os.WriteFile(cfgA, out, 0o600)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var logA syncBuffer
+		done := make(chan int)
+		go func() { done <- run(ctx, []string{"-config", cfgA}, &bytes.Buffer{}, &logA) }()
+		query := filepath.Join(filepath.Dir(cfgB), "fiu-b-query.csv")
+		var out, errb bytes.Buffer
+		deadline := time.Now().Add(20 * time.Second)
+		code := 0
+		for {
+			out.Reset()
+			errb.Reset()
+			code = run(context.Background(), []string{"-config", cfgB, "-count", query}, &out, &errb)
+			if code == 0 || strings.Contains(errb.String(), "count_not_allowed") || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if allow {
+			if code != 0 || out.String() != "cert-a\t4\t5\n" {
+				t.Errorf("-count: %d %q, want \"cert-a\\t4\\t5\\n\"; stderr: %s", code, out.String(), errb.String())
+			}
+		} else if code == 0 || !strings.Contains(errb.String(), "count_not_allowed") || out.Len() != 0 {
+			t.Errorf("-count without cardinality: %d %q, stderr: %s", code, out.String(), errb.String())
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, logA.String())
+		}
+		if strings.Contains(logA.String(), "example.net") {
+			t.Errorf("publisher's log holds a value:\n%s", logA.String())
+		}
+	}
+}
+
+// The "cardinality" field of a partner reaches federation.Partner.
+func TestPartnerCardinality(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "id"), []byte(strings.Repeat("ab", 32)), 0o600)
+	for _, allow := range []string{"true", "false", ""} {
+		field := ""
+		if allow != "" {
+			field = `, "cardinality": ` + allow
+		}
+		conf := `{"id": "a", "state_dir": "state", "identity_file": "id", "partners": [{"id": "b", "url": "https://b.example",
+			"spki": "` + strings.Repeat("01", 32) + `", "identity": "` + strings.Repeat("02", 32) + `",
+			"kinds": ["*"], "budget": 1` + field + `}]}`
+		path := filepath.Join(dir, "a.json")
+		os.WriteFile(path, []byte(conf), 0o600)
+		fc, base, err := readConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := buildConfig(fc, base, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Partners[0].Cardinality; got != (allow == "true") {
+			t.Fatalf("cardinality %q: Partner.Cardinality %v", allow, got)
+		}
+	}
+}
