@@ -152,11 +152,12 @@ type Partner struct {
 	// how many of a batch of its indicators are on this node's list and
 	// not which. Each counts against Budget like an evaluation of the
 	// same size, and Kinds applies: it is another way to query, never a
-	// lesser grant (a partner that also holds the filter can test each
-	// evaluated element against it for each of its indicators). A node
-	// with at least one such partner publishes a count filter with each
-	// filter ([Node.Publish], rotations): about the filter's size again
-	// in memory and on disk, and a hash an entry more to publish. It
+	// lesser grant (a count of a batch of one is a membership test). A
+	// node with at least one such partner publishes a count filter with
+	// each filter ([Node.Publish], rotations), under the epoch's count key
+	// (match.PrivateKey.CountPublicKey): about the filter's size again in
+	// memory and on disk, and a scalar multiplication an entry more to
+	// publish. It
 	// holds the list as published: Node.Add and Node.Remove reach it at
 	// the next publication or rotation. False (the default) refuses both
 	// endpoints with 403 count_not_allowed. A node needs nothing set to

@@ -278,14 +278,14 @@ func (c *partnerClient) refreshCount(ctx context.Context) (*match.Querier, error
 	// No older than the filter accepted from the partner (possibly
 	// before a restart), nor than the count filter held.
 	if sn, ok := c.m.seen.get(c.p.ID); ok {
-		if err := sn.rollback(f, ""); err != nil {
+		if err := sn.countRollback(f); err != nil {
 			return nil, fmt.Errorf("%w: partner %s sent a count filter of %v", ErrFilterRollback, c.p.ID, err)
 		}
 	}
 	if cur := c.countQuerier; cur != nil {
 		cf := cur.Filter()
 		sn := seen{epoch: cf.Epoch(), key: cf.KeyID(), notBefore: cf.NotBefore().Unix()}
-		if err := sn.rollback(f, ""); err != nil {
+		if err := sn.countRollback(f); err != nil {
 			return nil, fmt.Errorf("%w: partner %s sent a count filter of %v", ErrFilterRollback, c.p.ID, err)
 		}
 	}

@@ -121,7 +121,7 @@ func TestCountFilterSignedAndTyped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !f.IsCount() || f.Epoch() != pub.Epoch() || f.KeyID() != pub.Filter().KeyID() {
+	if !f.IsCount() || f.Epoch() != pub.Epoch() || f.KeyID() != pub.current.pub.CountPublicKey().KeyID() || f.KeyID() == pub.Filter().KeyID() {
 		t.Fatalf("count filter: count %v epoch %d key %v", f.IsCount(), f.Epoch(), f.KeyID())
 	}
 	legacy := getBody(t, q, pub, "count-filter", "application/octet-stream")
@@ -567,14 +567,14 @@ func TestCountFilterCorrupt(t *testing.T) {
 	tn := countNet(t, 10, true, 1<<20, nil, 0)
 	pub := tn.nodes[0]
 	f := pub.Filter()
-	if _, err := decodeCountFilter(mustMarshal(t, f), f); err == nil {
+	if _, err := decodeCountFilter(mustMarshal(t, f), pub.current.pub); err == nil {
 		t.Fatal("a filter taken as a count filter")
 	}
 	cb := mustMarshal(t, pub.current.count)
-	if _, err := decodeCountFilter(cb, f); err != nil {
+	if _, err := decodeCountFilter(cb, pub.current.pub); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := decodeCountFilter(cb[:len(cb)-1], f); err == nil {
+	if _, err := decodeCountFilter(cb[:len(cb)-1], pub.current.pub); err == nil {
 		t.Fatal("a truncated count filter decoded")
 	}
 	payload := encodePublisherFile("00ff", 3, cb, []byte("state"))
@@ -688,12 +688,16 @@ func FuzzSignedCountFilter(f *testing.F) {
 // FuzzPublisherFile: the payload of epoch-N.pub, with a count filter or
 // not, never panics the decoder, and a count filter it yields is checked.
 func FuzzPublisherFile(f *testing.F) {
-	legacy, _, p, now := sampleSignedCountFilter(f)
-	fl, err := verifyFilter(legacy, p, now)
+	mk, err := match.GenerateKey(match.SuiteRistretto255)
 	if err != nil {
 		f.Fatal(err)
 	}
-	cb, _ := fl.MarshalBinary()
+	pub, err := match.Publish(mk, seq(entries(emails(f, "s", 0, 20), "L")), &match.PublishOptions{Count: true, Epoch: 7})
+	if err != nil {
+		f.Fatal(err)
+	}
+	fl := pub.Filter()
+	cb, _ := pub.CountFilter().MarshalBinary()
 	f.Add(encodePublisherFile("00ff", 7, cb, []byte("state")))
 	f.Add(encodePublisherFile("00ff", 7, nil, []byte("state")))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -705,7 +709,7 @@ func FuzzPublisherFile(f *testing.F) {
 			if typ != statePublisherCount && count != nil {
 				t.Fatalf("a count filter in a file of type %v", typ)
 			}
-			if c, err := decodeCountFilter(count, fl); err == nil && c != nil && (!c.IsCount() || c.Epoch() != fl.Epoch()) {
+			if c, err := decodeCountFilter(count, pub); err == nil && c != nil && (!c.IsCount() || c.Epoch() != fl.Epoch() || c.KeyID() != pub.CountPublicKey().KeyID()) {
 				t.Fatal("decodeCountFilter took a filter that is not the epoch's count filter")
 			}
 		}
@@ -860,7 +864,7 @@ func TestCountCrashAtEveryStep(t *testing.T) {
 				t.Fatalf("%s: %v", what, err)
 			}
 			for _, e := range []*epoch{n.current, n.previous} {
-				if e != nil && (e.count == nil || e.countSigned == nil || e.count.KeyID() != e.key.KeyID()) {
+				if e != nil && (e.count == nil || e.countSigned == nil || e.count.KeyID() != e.pub.CountPublicKey().KeyID()) {
 					t.Errorf("%s: epoch %d serves without its count filter", what, e.number)
 				}
 			}

@@ -78,8 +78,11 @@
 // state file, so that a restart serves it again. A count is authorised on
 // its header as an evaluation is, its kinds limited by Partner.Kinds, and
 // spends the same budget as evaluations, one per element: it is another
-// way to query, not a lesser grant (a partner that also holds the filter
-// could test each evaluated element against it). The publisher records
+// way to query, not a lesser grant (a count of a batch of one is a
+// membership test). The count filter is under the epoch's count key,
+// derived from its key (match.PrivateKey.CountPublicKey), so that a
+// partner holding both filters cannot tell which indicators a count
+// holds. The publisher records
 // each in the audit log (AuditCount: partner, epoch, kind, elements),
 // never the count, which only the querier computes; the querier records
 // nothing of its own queries, counts included. The count filter holds the

@@ -547,12 +547,13 @@ func decodePublisherFile(typ stateType, pb []byte) (gen string, applied uint64, 
 }
 
 // decodeCountFilter decodes the count filter kept in epoch-N.pub (nil if
-// b is) and checks it against the epoch's filter f: a count filter, of
-// the same epoch, key and validity.
-func decodeCountFilter(b []byte, f *match.Filter) (*match.Filter, error) {
+// b is) and checks it against the epoch's publisher: a count filter of
+// the same epoch and validity as its filter, under its count key.
+func decodeCountFilter(b []byte, pub *match.Publisher) (*match.Filter, error) {
 	if b == nil {
 		return nil, nil
 	}
+	f := pub.Filter()
 	var cf match.Filter
 	if err := cf.UnmarshalBinary(b); err != nil {
 		return nil, fmt.Errorf("count filter: %v", err)
@@ -560,8 +561,8 @@ func decodeCountFilter(b []byte, f *match.Filter) (*match.Filter, error) {
 	switch {
 	case !cf.IsCount():
 		return nil, errors.New("count filter: a filter of another type")
-	case cf.Epoch() != f.Epoch() || cf.KeyID() != f.KeyID() || !cf.NotBefore().Equal(f.NotBefore()) || !cf.NotAfter().Equal(f.NotAfter()):
-		return nil, fmt.Errorf("count filter: of epoch %d, key %v, not the filter's", cf.Epoch(), cf.KeyID())
+	case cf.Epoch() != f.Epoch() || cf.KeyID() != pub.CountPublicKey().KeyID() || !cf.NotBefore().Equal(f.NotBefore()) || !cf.NotAfter().Equal(f.NotAfter()):
+		return nil, fmt.Errorf("count filter: of epoch %d, key %v, not the epoch's count filter", cf.Epoch(), cf.KeyID())
 	}
 	return &cf, nil
 }

@@ -435,7 +435,7 @@ func (n *Node) loadEpoch(ref epochRef) (*epoch, error) {
 	if pub.Filter().Epoch() != ref.number {
 		return nil, fmt.Errorf("%w: %s holds epoch %d", ErrCorruptState, pubFile(ref.number), pub.Filter().Epoch())
 	}
-	count, err := decodeCountFilter(cb, pub.Filter())
+	count, err := decodeCountFilter(cb, pub)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorruptState, pubFile(ref.number), err)
 	}
@@ -514,16 +514,25 @@ func (n *Node) BudgetUsed(partner string, epoch uint64) int {
 // current one, or the previous one within its grace period) and the
 // current epoch's number, to which requests are charged (0 before the
 // first publication).
-func (n *Node) publisherFor(id match.KeyID) (e *epoch, current uint64) {
+//
+// With count, id is a count key's (a count request's, PROTOCOL.md 1.3):
+// the epoch's count key, derived from its key, is what it must name.
+func (n *Node) publisherFor(id match.KeyID, count bool) (e *epoch, current uint64) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	if n.current == nil {
 		return nil, 0
 	}
-	if n.current.key.KeyID() == id {
+	keyOf := func(e *epoch) match.KeyID {
+		if count {
+			return e.pub.CountPublicKey().KeyID()
+		}
+		return e.key.KeyID()
+	}
+	if keyOf(n.current) == id {
 		return n.current, n.current.number
 	}
-	if n.previous != nil && n.previous.key.KeyID() == id && n.sched.previousServes(n.cfg.Now()) {
+	if n.previous != nil && keyOf(n.previous) == id && n.sched.previousServes(n.cfg.Now()) {
 		return n.previous, n.current.number
 	}
 	return nil, n.current.number

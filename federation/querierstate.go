@@ -64,6 +64,24 @@ func (s seen) rollback(f *match.Filter, gen string) error {
 	return nil
 }
 
+// countRollback reports why a count filter f would take the partner back,
+// or nil. A count filter is under its epoch's count key, not the key s
+// records, so it is judged by epoch and validity alone: refused if of an
+// epoch below s's, or of s's valid from earlier, unless it is valid from
+// later than s (a partner's fresh start numbers epochs from 1 again).
+func (s seen) countRollback(f *match.Filter) error {
+	nb := f.NotBefore().Unix()
+	switch {
+	case s.notBefore != 0 && nb > s.notBefore:
+		return nil
+	case f.Epoch() < s.epoch:
+		return fmt.Errorf("epoch %d after %d", f.Epoch(), s.epoch)
+	case f.Epoch() == s.epoch && nb < s.notBefore:
+		return fmt.Errorf("epoch %d valid from before the one accepted", f.Epoch())
+	}
+	return nil
+}
+
 // behind reports whether f is of an epoch below s's, or of s's under
 // another key: an older filter or a partner's fresh start (renumbered
 // tells them apart).

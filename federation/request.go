@@ -136,7 +136,7 @@ func (n *Node) readHeader(r *http.Request, in *incoming, parse func([]byte) (*ma
 	case int64(k) > size:
 		return &refusal{http.StatusBadRequest, CodeMalformed, fmt.Sprintf("body longer than the %d bytes the request declares", size)}
 	}
-	in.e, in.charged = n.publisherFor(h.KeyID())
+	in.e, in.charged = n.publisherFor(h.KeyID(), h.IsCount())
 	switch {
 	case in.charged == 0:
 		return &refusal{http.StatusServiceUnavailable, CodeNotPublished, "no filter published yet"}

@@ -93,7 +93,7 @@ func TestRotation(t *testing.T) {
 		t.Fatalf("scheduled rotation: epoch %d", pub.Epoch())
 	}
 	tn.restart(0)
-	if e, _ := tn.nodes[0].publisherFor(tn.nodes[0].previous.key.KeyID()); tn.nodes[0].Epoch() != 3 || e == nil {
+	if e, _ := tn.nodes[0].publisherFor(tn.nodes[0].previous.key.KeyID(), false); tn.nodes[0].Epoch() != 3 || e == nil {
 		t.Fatalf("after restart: epoch %d, previous %v", tn.nodes[0].Epoch(), tn.nodes[0].previous)
 	}
 	// The grace period ends while the node is down: the key goes at start.

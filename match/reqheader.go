@@ -27,9 +27,14 @@ type RequestHeader struct {
 	kind     string // evaluation requests only
 	chunk    int    // evaluation requests only
 	count    int
-	len      int // bytes of the header
-	itemSize int // bytes of an element or a tag
+	len      int  // bytes of the header
+	itemSize int  // bytes of an element or a tag
+	isCount  bool // a count request's
 }
+
+// IsCount reports whether the header is a count request's: its key id is
+// then a count key's ([PrivateKey.CountPublicKey]).
+func (h *RequestHeader) IsCount() bool { return h.isCount }
 
 // Kind returns the kind an evaluation or count request declares ("" for
 // a confirm request).
@@ -118,6 +123,7 @@ func readCountHeader(s *cryptobyte.String) (*RequestHeader, error) {
 		return nil, fmt.Errorf("%w: count request of zero elements", ErrEmptyBatch)
 	}
 	h.itemSize = h.hdr.suite.params().elemLen
+	h.isCount = true
 	return &h, nil
 }
 
