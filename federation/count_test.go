@@ -484,6 +484,21 @@ func TestCountMalformed(t *testing.T) {
 	if used := pub.BudgetUsed("agency-1", pub.Epoch()); used != 0 {
 		t.Fatalf("malformed counts spent %d", used)
 	}
+	// A count request names the count key; under the filter's key it
+	// names no served key, and an evaluation under the count key neither.
+	fid, cid := pub.Filter().KeyID(), pub.current.pub.CountPublicKey().KeyID()
+	underFilterKey := bytes.Clone(good)
+	copy(underFilterKey[wire.HeaderLen+2:], fid[:])
+	evalUnderCountKey := evalBody(t, pub.Filter(), 8)
+	copy(evalUnderCountKey[wire.HeaderLen+2:], cid[:])
+	for _, c := range []struct {
+		endpoint string
+		body     []byte
+	}{{"count", underFilterKey}, {"evaluate", evalUnderCountKey}} {
+		if st, code, msg := postMsg(t, q, pub, c.endpoint, c.body); st != http.StatusGone || code != CodeUnknownKey {
+			t.Errorf("%s under the other key: %d %s %q, want 410 %s", c.endpoint, st, code, msg, CodeUnknownKey)
+		}
+	}
 	// GET on the count endpoint, POST on the count filter's.
 	if st, code := getStatus(t, q, pub, "count"); st != http.StatusMethodNotAllowed || code != CodeMethodNotAllowed {
 		t.Fatalf("GET count: %d %s", st, code)
