@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fedmatch/fedmatch/internal/procstat"
 )
 
 // genAuditLog writes to dir a valid audit log of n records (evaluations of
@@ -157,7 +159,7 @@ func TestAuditFiguresChild(t *testing.T) {
 	close(stop)
 	<-done
 	runtime.ReadMemStats(&m1)
-	fmt.Printf("figures %d %d %d %d %d\n", elapsed.Microseconds(), m1.TotalAlloc-m0.TotalAlloc, peak.Load(), procStatusKiB("VmHWM"), cpu.Microseconds())
+	fmt.Printf("figures %d %d %d %d %d\n", elapsed.Microseconds(), m1.TotalAlloc-m0.TotalAlloc, peak.Load(), procstat.KiB("VmHWM"), cpu.Microseconds())
 }
 
 func figuresKey() ed25519.PrivateKey {

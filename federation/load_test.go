@@ -61,6 +61,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedmatch/fedmatch/internal/procstat"
 	"github.com/fedmatch/fedmatch/match"
 	"github.com/fedmatch/fedmatch/match/indicator"
 )
@@ -153,7 +154,7 @@ func TestLoad(t *testing.T) {
 	hdr = hdr[:len(hdr)-16*32]
 	binary.BigEndian.PutUint32(hdr[len(hdr)-4:], 1<<16)
 	mem := sampleMemory()
-	baseRSS := procStatusKiB("VmRSS")
+	baseRSS := procstat.KiB("VmRSS")
 	cpu0 := cpuTime()
 	child := flood(t, hostile, addr, "bodies", hex.EncodeToString(hdr), conns, secs)
 	end := time.Now().Add(time.Duration(secs) * time.Second)
@@ -261,7 +262,7 @@ func sampleMemory() func() (heap uint64, rss uint64) {
 		for !stop.Load() {
 			runtime.ReadMemStats(&ms)
 			peakHeap = max(peakHeap, ms.HeapInuse)
-			peakRSS = max(peakRSS, procStatusKiB("VmRSS"))
+			peakRSS = max(peakRSS, procstat.KiB("VmRSS"))
 			time.Sleep(50 * time.Millisecond)
 		}
 	}()

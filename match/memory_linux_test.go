@@ -8,10 +8,10 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/fedmatch/fedmatch/internal/procstat"
 	"github.com/fedmatch/fedmatch/match/indicator"
 )
 
@@ -33,7 +33,7 @@ func TestPublishMemory(t *testing.T) {
 	labels := os.Getenv("FEDMATCH_PUBLISH_LABELS") != ""
 	key := testKey(t, SuiteRistretto255, 1)
 	runtime.GC()
-	before := procStatusKiB("VmRSS")
+	before := procstat.KiB("VmRSS")
 	entries := func(yield func(Entry) bool) {
 		var b [8]byte
 		for i := range n {
@@ -58,7 +58,7 @@ func TestPublishMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	elapsed := time.Since(start)
-	peak := procStatusKiB("VmHWM")
+	peak := procstat.KiB("VmHWM")
 	filter := p.Filter().Size()
 	above := int64(peak) - int64(before)
 	t.Logf("%d entries in %v on %d cores: peak resident set %.1f MiB, %.1f MiB above the %.1f MiB before; filter %.2f MiB; above the filter: %.1f MiB",
@@ -68,19 +68,4 @@ func TestPublishMemory(t *testing.T) {
 		t.Errorf("peak %d KiB above the start, more than the filter plus 40 MiB (%d KiB)", above, limit)
 	}
 	runtime.KeepAlive(p)
-}
-
-// procStatusKiB returns a field of /proc/self/status in KiB, such as
-// "VmRSS" (the resident set) or "VmHWM" (its peak), or 0 if it is missing.
-func procStatusKiB(field string) uint64 {
-	data, _ := os.ReadFile("/proc/self/status")
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			if f := strings.Fields(rest); len(f) > 0 {
-				kb, _ := strconv.ParseUint(f[0], 10, 64)
-				return kb
-			}
-		}
-	}
-	return 0
 }
