@@ -87,7 +87,9 @@ import (
 //  7. Joining. In each list of words, a word of glueNext ("abd",
 //     "abdul", "abdel", …, "abu", "abou") is joined to the next word,
 //     skipping an article between them ("Abd al-Rahman" is
-//     "abdrahman", "Abu Bakr" is "abubakr"); then every word beginning
+//     "abdrahman", "Abu Bakr" is "abubakr"), and again while the
+//     joined word is one of glueNext ("Abd Ol Rahman" is
+//     "abdolrahman", as "Abdol Rahman" is); then every word beginning
 //     "abd" is written by canonAbd ("abdrahman", "abdurrahman",
 //     "abdelrahman" are all "abdulrahman").
 //
@@ -301,7 +303,10 @@ func finishForm(in []string) (form []string, cut bool) {
 	words := make([]string, 0, len(in))
 	for i := 0; i < len(in); i++ {
 		w := in[i]
-		if glueNext[w] && i+1 < len(in) {
+		// A glued word can itself be one to glue ("abd" + "ol" is
+		// "abdol"): glue again, so that "abd ol a" is what "abdol a"
+		// is, and every form is its own primary form.
+		for glueNext[w] && i+1 < len(in) {
 			j := i + 1
 			if articles[in[j]] && j+1 < len(in) {
 				j++

@@ -50,6 +50,8 @@ func TestNormalizeNameMeets(t *testing.T) {
 		{"honorifics", []string{"Sheikh Dr. Ayman al-Zawahiri", "Ayman Zawahiri", "أيمن الظواهري"}},
 		{"bin", []string{"Usama bin Ladin", "Osama Bin Ladin", "أسامة بن لادن"}},
 		{"abd compounds", []string{"Abd al-Rahman", "Abdul Rahman", "Abdurrahman", "Abdelrahman", "Abdirahman", "عبد الرحمن", "ABD-EL-RAHMAN"}},
+		{"abd glued twice", []string{"Abd Ol Rahman", "Abdol Rahman", "Abdulrahman"}},
+		{"abd glued twice (FuzzNormalizeName)", []string{"ABd0Ol0A", "abdol a", "Abdullah"}},
 		{"Greek", []string{"Κωνσταντίνος Παπαδόπουλος", "Konstantinos Papadopoulos", "KONSTANTINOS PAPADOPOULOS"}},
 		{"Greek αυ, ευ, γγ", []string{"Ευάγγελος Παύλου", "Evangelos Pavlou"}},
 		{"Greek μπ, χ, γ", []string{"Χρήστος Μπακογιάννης", "Hristos Mpakoyiannis", "Christos Bakogiannis"}},
