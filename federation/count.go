@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"encoding"
 	"errors"
 	"fmt"
 	"io"
@@ -74,54 +75,11 @@ func (n *Node) serveCount(w http.ResponseWriter, r *http.Request, p *Partner) {
 		n.refuse(w, p, &f)
 		return
 	}
-	in, ok := n.readRequest(w, r, p, match.ParseCountRequestHeader, func(h *match.RequestHeader, _ *epoch, charged uint64) *refusal {
-		if !p.allowsKind(h.Kind()) {
-			return &refusal{http.StatusForbidden, CodeKindNotAllowed, "kind " + h.Kind() + " is not allowed for this partner"}
-		}
-		if left := n.budgets.left(p.ID, charged, p.Budget); h.Len() > left {
-			return &refusal{http.StatusTooManyRequests, CodeBudgetExhausted, fmt.Sprintf("batch of %d, %d evaluations left in epoch %d", h.Len(), left, charged)}
-		}
-		return nil
-	})
-	if !ok {
-		return
-	}
-	defer in.done()
 	var req match.CountRequest
-	if err := req.UnmarshalBinary(in.body); err != nil {
-		n.refuse(w, p, decodeRefusal(err))
-		return
-	}
-	in.body = nil
-	resp, res, left, ok := n.evaluateCount(w, r, in, &req)
-	if !ok {
-		return
-	}
-	if err := res.wait(); err != nil {
-		n.log.Error("budget", "err", err)
-		writeError(w, http.StatusInternalServerError, CodeInternal, "budget store unavailable")
-		return
-	}
-	out, err := resp.MarshalBinary()
-	if err != nil {
-		res.release()
-		writeError(w, http.StatusInternalServerError, CodeInternal, "encoding failed")
-		return
-	}
-	detail := "kind " + req.Kind()
-	if in.e.number != in.charged {
-		detail += fmt.Sprintf(" under epoch %d's key", in.e.number)
-	}
-	if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditCount, Partner: p.ID, Epoch: in.charged,
-		Count: uint64(req.Len()), Detail: detail}); err != nil {
-		res.release()
-		n.log.Error("audit", "err", err)
-		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
-		return
-	}
-	n.log.Info("counted", "partner", p.ID, "kind", req.Kind(), "count", req.Len(), "epoch", in.e.number, "left", left)
-	n.evaluated(p, req.Kind(), req.Len(), in.charged, left)
-	writeBinary(w, out)
+	n.serveQuery(w, r, p, match.ParseCountRequestHeader, &req, AuditCount, "counted",
+		func(in *incoming) (encoding.BinaryMarshaler, *reservation, int, bool) {
+			return n.evaluateCount(w, r, in, &req)
+		})
 }
 
 // evaluateCount runs a count request's evaluation in the partner's turn

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -155,9 +156,32 @@ func (n *Node) serveFilter(w http.ResponseWriter, r *http.Request, p *Partner) {
 }
 
 func (n *Node) serveEvaluate(w http.ResponseWriter, r *http.Request, p *Partner) {
+	var req match.EvalRequest
+	n.serveQuery(w, r, p, match.ParseEvalRequestHeader, &req, AuditEvaluation, "evaluated",
+		func(in *incoming) (encoding.BinaryMarshaler, *reservation, int, bool) {
+			return n.evaluate(w, r, in, &req)
+		})
+}
+
+// A queryRequest is an evaluation or a count request, as serveQuery
+// handles both.
+type queryRequest interface {
+	UnmarshalBinary([]byte) error
+	Kind() string
+	Len() int
+}
+
+// serveQuery serves an evaluation or a count request: it authorises the
+// header (kind, budget) before reading the rest, decodes the body into
+// req, has evaluate run it (evaluate answers its own refusals; ok is false
+// after one), and answers only once the budget reservation and the audit
+// record (of type typ) are on disk, logging msg.
+func (n *Node) serveQuery(w http.ResponseWriter, r *http.Request, p *Partner,
+	parse func([]byte) (*match.RequestHeader, error), req queryRequest, typ AuditType, msg string,
+	evaluate func(in *incoming) (resp encoding.BinaryMarshaler, res *reservation, left int, ok bool)) {
 	// Policy first, on the header: nothing more is read until the partner,
 	// the kind, the size and the budget are authorised.
-	in, ok := n.readRequest(w, r, p, match.ParseEvalRequestHeader, func(h *match.RequestHeader, _ *epoch, charged uint64) *refusal {
+	in, ok := n.readRequest(w, r, p, parse, func(h *match.RequestHeader, _ *epoch, charged uint64) *refusal {
 		if !p.allowsKind(h.Kind()) {
 			return &refusal{http.StatusForbidden, CodeKindNotAllowed, "kind " + h.Kind() + " is not allowed for this partner"}
 		}
@@ -170,13 +194,12 @@ func (n *Node) serveEvaluate(w http.ResponseWriter, r *http.Request, p *Partner)
 		return
 	}
 	defer in.done()
-	var req match.EvalRequest
 	if err := req.UnmarshalBinary(in.body); err != nil {
 		n.refuse(w, p, decodeRefusal(err))
 		return
 	}
 	in.body = nil
-	resp, res, left, ok := n.evaluate(w, r, in, &req)
+	resp, res, left, ok := evaluate(in)
 	if !ok {
 		return
 	}
@@ -196,7 +219,7 @@ func (n *Node) serveEvaluate(w http.ResponseWriter, r *http.Request, p *Partner)
 	if in.e.number != in.charged {
 		detail += fmt.Sprintf(" under epoch %d's key", in.e.number)
 	}
-	if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: AuditEvaluation, Partner: p.ID, Epoch: in.charged,
+	if err := n.audit.append(AuditRecord{Time: n.cfg.Now(), Type: typ, Partner: p.ID, Epoch: in.charged,
 		Count: uint64(req.Len()), Detail: detail}); err != nil {
 		// Not recorded, not answered: the budget is given back.
 		res.release()
@@ -204,7 +227,7 @@ func (n *Node) serveEvaluate(w http.ResponseWriter, r *http.Request, p *Partner)
 		writeError(w, http.StatusInternalServerError, CodeInternal, "audit log unavailable")
 		return
 	}
-	n.log.Info("evaluated", "partner", p.ID, "kind", req.Kind(), "count", req.Len(), "epoch", in.e.number, "left", left)
+	n.log.Info(msg, "partner", p.ID, "kind", req.Kind(), "count", req.Len(), "epoch", in.e.number, "left", left)
 	n.evaluated(p, req.Kind(), req.Len(), in.charged, left)
 	writeBinary(w, out)
 }
