@@ -137,7 +137,12 @@ func normalizeName(s string) (forms [][]string, truncated bool) {
 	if len(s) > maxNameBytes {
 		s, truncated = s[:maxNameBytes], true
 	}
-	s = norm.NFKC.String(s)
+	// Invalid UTF-8 separates words (rule 3), and is made a space before
+	// NFKC: golang.org/x/text's normalization leaves a character after an
+	// invalid byte at the end of its input unnormalized ("A\xf2ϔ" keeps
+	// ϔ, "A\xf2ϔ 0" makes it Ϋ), which made a name's forms depend on
+	// what followed it.
+	s = norm.NFKC.String(strings.ToValidUTF8(s, " "))
 	raw, more := splitWords(s)
 	truncated = truncated || more
 	raw = joinArabicAbd(raw)

@@ -275,3 +275,20 @@ func BenchmarkNormalizeName(b *testing.B) {
 		})
 	}
 }
+
+// An invalid byte separates words wherever it is: golang.org/x/text's
+// NFKC left a character after an invalid byte unnormalized at the end of
+// its input, so "A\xf2ϔ" had the form [a] and "A\xf2ϔ 0" [a y] (found by
+// FuzzKeys: the parts of a name swapped made different keys).
+func TestNormalizeInvalidUTF8(t *testing.T) {
+	want, _ := normalizeName("A ϔ")
+	if len(want) == 0 || !slices.Equal(want[0], []string{"a", "y"}) {
+		t.Fatalf("normalizeName(\"A ϔ\") = %v", want)
+	}
+	for _, s := range []string{"A\xf2ϔ", "A\xf2ϔ 0", "A\xf2\xf2ϔ", "A\xffϔ,"} {
+		got, _ := normalizeName(s)
+		if !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("normalizeName(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
