@@ -98,24 +98,10 @@ func (n *Node) evaluateCount(w http.ResponseWriter, r *http.Request, in *incomin
 	defer release()
 	resp, err = in.e.pub.EvaluateCount(req)
 	if err != nil {
-		f := &refusal{http.StatusBadRequest, CodeMalformed, err.Error()}
-		if errors.Is(err, match.ErrInvalidElement) {
-			f.code = CodeInvalidElement
-		}
-		n.refuse(w, p, f)
+		n.refuse(w, p, elementRefusal(err))
 		return nil, nil, 0, false
 	}
-	// Charged to the epoch current when the request arrived, whichever
-	// key it uses, as an evaluation is.
-	res, left, err = n.budgets.reserveAsync(p.ID, in.charged, req.Len(), p.Budget)
-	if err != nil {
-		n.log.Error("budget", "err", err)
-		writeError(w, http.StatusInternalServerError, CodeInternal, "budget store unavailable")
-		return nil, nil, 0, false
-	}
-	if res == nil {
-		n.refuse(w, p, &refusal{http.StatusTooManyRequests, CodeBudgetExhausted,
-			fmt.Sprintf("batch of %d, %d evaluations left in epoch %d", req.Len(), left, in.charged)})
+	if res, left, ok = n.reserve(w, in, req.Len()); !ok {
 		return nil, nil, 0, false
 	}
 	return resp, res, left, true

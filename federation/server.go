@@ -248,24 +248,10 @@ func (n *Node) evaluate(w http.ResponseWriter, r *http.Request, in *incoming, re
 	}
 	defer release()
 	if err := in.e.pub.Check(req); err != nil {
-		f := &refusal{http.StatusBadRequest, CodeMalformed, err.Error()}
-		if errors.Is(err, match.ErrInvalidElement) {
-			f.code = CodeInvalidElement
-		}
-		n.refuse(w, p, f)
+		n.refuse(w, p, elementRefusal(err))
 		return nil, nil, 0, false
 	}
-	// Charged to the epoch current when the request arrived, whichever
-	// key it uses, so the grace period gives no second budget.
-	res, left, err = n.budgets.reserveAsync(p.ID, in.charged, req.Len(), p.Budget)
-	if err != nil {
-		n.log.Error("budget", "err", err)
-		writeError(w, http.StatusInternalServerError, CodeInternal, "budget store unavailable")
-		return nil, nil, 0, false
-	}
-	if res == nil {
-		n.refuse(w, p, &refusal{http.StatusTooManyRequests, CodeBudgetExhausted,
-			fmt.Sprintf("batch of %d, %d evaluations left in epoch %d", req.Len(), left, in.charged)})
+	if res, left, ok = n.reserve(w, in, req.Len()); !ok {
 		return nil, nil, 0, false
 	}
 	resp, err = in.e.pub.Evaluate(req)
@@ -357,4 +343,35 @@ func (n *Node) recordConfirm(w http.ResponseWriter, p *Partner, e *epoch, req *m
 	n.log.Info("confirmed", "partner", p.ID, "tags", req.Len(), "hits", confirmed, "entries", len(hits), "epoch", e.number)
 	n.confirmed(p, req.Len(), confirmed)
 	return true
+}
+
+// elementRefusal is the refusal of a request whose elements the
+// publisher refused: invalid_element for an element that does not decode
+// or is the identity, malformed otherwise.
+func elementRefusal(err error) *refusal {
+	f := &refusal{http.StatusBadRequest, CodeMalformed, err.Error()}
+	if errors.Is(err, match.ErrInvalidElement) {
+		f.code = CodeInvalidElement
+	}
+	return f
+}
+
+// reserve reserves n evaluations of in's partner against the budget of
+// the epoch current when the request arrived, whichever key it uses (so
+// the grace period gives no second budget), its write under way. It
+// answers the refusals itself; ok is false after one.
+func (n *Node) reserve(w http.ResponseWriter, in *incoming, count int) (res *reservation, left int, ok bool) {
+	p := in.p
+	res, left, err := n.budgets.reserveAsync(p.ID, in.charged, count, p.Budget)
+	if err != nil {
+		n.log.Error("budget", "err", err)
+		writeError(w, http.StatusInternalServerError, CodeInternal, "budget store unavailable")
+		return nil, 0, false
+	}
+	if res == nil {
+		n.refuse(w, p, &refusal{http.StatusTooManyRequests, CodeBudgetExhausted,
+			fmt.Sprintf("batch of %d, %d evaluations left in epoch %d", count, left, in.charged)})
+		return nil, 0, false
+	}
+	return res, left, true
 }

@@ -17,28 +17,11 @@ import (
 // how many of B's distinct indicators are on A's list, and never which.
 func countFiles(c *fileConfig, out, log io.Writer) error {
 	start := time.Now()
-	a, closeA, err := c.open("publisher (-a)", c.pathA)
+	a, b, pub, closeAll, err := c.openAndPublish(true)
 	if err != nil {
 		return err
 	}
-	defer closeA()
-	b, closeB, err := c.open("querier (-b)", c.pathB)
-	if err != nil {
-		return err
-	}
-	defer closeB()
-
-	key, err := match.GenerateKey(match.SuiteRistretto255)
-	if err != nil {
-		return err
-	}
-	pub, err := match.Publish(key, a.r.Entries(), &match.PublishOptions{FalsePositiveRate: c.fpr, Count: true})
-	if err == nil {
-		err = a.err()
-	}
-	if err != nil {
-		return err
-	}
+	defer closeAll()
 	var t traffic
 	var cf match.Filter
 	if err := send(pub.CountFilter(), &cf, &t.toQuerier); err != nil {

@@ -70,33 +70,43 @@ func (w *watchlist) summary(out io.Writer, maxRejects int) {
 // queryBatch is how many indicators the querier sends per request.
 const queryBatch = 1 << 16
 
+// openAndPublish opens both files and publishes A's under a new key,
+// with a count filter if count; closeAll closes both files.
+func (c *fileConfig) openAndPublish(count bool) (a, b *watchlist, pub *match.Publisher, closeAll func(), err error) {
+	a, closeA, err := c.open("publisher (-a)", c.pathA)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	b, closeB, err := c.open("querier (-b)", c.pathB)
+	if err != nil {
+		closeA()
+		return nil, nil, nil, nil, err
+	}
+	closeAll = func() { closeB(); closeA() }
+	key, err := match.GenerateKey(match.SuiteRistretto255)
+	if err == nil {
+		pub, err = match.Publish(key, a.r.Entries(), &match.PublishOptions{FalsePositiveRate: c.fpr, Count: count})
+	}
+	if err == nil {
+		err = a.err()
+	}
+	if err != nil {
+		closeAll()
+		return nil, nil, nil, nil, err
+	}
+	return a, b, pub, closeAll, nil
+}
+
 // matchFiles publishes A's file, queries it with B's, kind by kind, and
 // writes the shared indicators: canonical values for line lists,
 // kind:value otherwise, sorted.
 func matchFiles(c *fileConfig, out, log io.Writer) error {
 	start := time.Now()
-	a, closeA, err := c.open("publisher (-a)", c.pathA)
+	a, b, pub, closeAll, err := c.openAndPublish(false)
 	if err != nil {
 		return err
 	}
-	defer closeA()
-	b, closeB, err := c.open("querier (-b)", c.pathB)
-	if err != nil {
-		return err
-	}
-	defer closeB()
-
-	key, err := match.GenerateKey(match.SuiteRistretto255)
-	if err != nil {
-		return err
-	}
-	pub, err := match.Publish(key, a.r.Entries(), &match.PublishOptions{FalsePositiveRate: c.fpr})
-	if err == nil {
-		err = a.err()
-	}
-	if err != nil {
-		return err
-	}
+	defer closeAll()
 	published := time.Since(start)
 
 	var t traffic
