@@ -901,15 +901,7 @@ func TestCountFilterRollback(t *testing.T) {
 	if res, err := q.Count(countContext(t), "agency-0", emails(t, "a", 0, 4)); err != nil || res.Shared != 4 {
 		t.Fatalf("Count in epoch 2: %+v, %v", res, err)
 	}
-	h := pub.Handler()
-	var replay http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == PathPrefix+"count-filter" {
-			old.serve(w, r)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-	pub.handler.Store(&replay)
+	serveOldCountFilter(pub, old)
 	if _, err := q.Count(countContext(t), "agency-0", emails(t, "a", 0, 4)); !errors.Is(err, ErrFilterRollback) {
 		t.Fatalf("a replayed count filter of epoch 1 after epoch 2: %v, want ErrFilterRollback", err)
 	}
@@ -923,16 +915,22 @@ func TestCountFilterRollback(t *testing.T) {
 	if r := q2.Match(countContext(t), emails(t, "a", 0, 1))[0]; r.Err != nil || r.Epoch != 2 {
 		t.Fatalf("Match in epoch 2: %+v", r)
 	}
-	h2 := pub2.Handler()
-	var replay2 http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == PathPrefix+"count-filter" {
-			old2.serve(w, r)
-			return
-		}
-		h2.ServeHTTP(w, r)
-	})
-	pub2.handler.Store(&replay2)
+	serveOldCountFilter(pub2, old2)
 	if _, err := q2.Count(countContext(t), "agency-0", emails(t, "a", 0, 4)); !errors.Is(err, ErrFilterRollback) {
 		t.Fatalf("a count filter of epoch 1 after the filter of epoch 2: %v, want ErrFilterRollback", err)
 	}
+}
+
+// serveOldCountFilter makes n answer GET count-filter with old, a signed
+// count filter it served before: a replay.
+func serveOldCountFilter(n *testNode, old *signedFilter) {
+	h := n.Handler()
+	var replay http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == PathPrefix+"count-filter" {
+			old.serve(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	n.handler.Store(&replay)
 }
